@@ -1,0 +1,409 @@
+//! Countersign's rules engine for JavaScript.
+//!
+//! A thin layer: every function converts its arguments from JavaScript values (with
+//! `serde-wasm-bindgen`, so no JSON strings cross the boundary), calls `rules`, and converts
+//! the answer back with its explanations filled in. Errors are thrown as `Error` objects whose
+//! `message` says what is wrong and where; invalid definitions also carry `diagnostics`.
+//!
+//! The prepared contexts (`Pricing`, `Approvals`, `WorkflowRuntime`) are classes: build them
+//! once from the seller's data, then call them on every keystroke.
+//!
+//! The TypeScript declarations of the JSON shapes are in `types.d.ts`, next to this file.
+
+use js_sys::{Error, Reflect};
+use rules::{
+    CheckoutRequest,
+    approval::{ApprovalContext, RouteRequest},
+    condition::{Condition, Entity, Schema, text},
+    diagnostic::Diagnostic,
+    pricing::{Cart, PricingContext},
+    time::Timestamp,
+    workflow::{self, Actor, Instance, Workflow, WorkflowDefinition},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("../types.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "PricingData")]
+    pub type PricingDataJs;
+    #[wasm_bindgen(typescript_type = "Cart")]
+    pub type CartJs;
+    #[wasm_bindgen(typescript_type = "PricedCart")]
+    pub type PricedCartJs;
+    #[wasm_bindgen(typescript_type = "ApprovalPolicy")]
+    pub type ApprovalPolicyJs;
+    #[wasm_bindgen(typescript_type = "Directory")]
+    pub type DirectoryJs;
+    #[wasm_bindgen(typescript_type = "RouteRequest")]
+    pub type RouteRequestJs;
+    #[wasm_bindgen(typescript_type = "ApprovalPlan")]
+    pub type ApprovalPlanJs;
+    #[wasm_bindgen(typescript_type = "CheckoutRequest")]
+    pub type CheckoutRequestJs;
+    #[wasm_bindgen(typescript_type = "CheckoutVerdict")]
+    pub type CheckoutVerdictJs;
+    #[wasm_bindgen(typescript_type = "WorkflowDefinition")]
+    pub type WorkflowDefinitionJs;
+    #[wasm_bindgen(typescript_type = "Diagnostic[]")]
+    pub type DiagnosticsJs;
+    #[wasm_bindgen(typescript_type = "Instance")]
+    pub type InstanceJs;
+    #[wasm_bindgen(typescript_type = "Actor")]
+    pub type ActorJs;
+    #[wasm_bindgen(typescript_type = "TransitionOption[]")]
+    pub type TransitionOptionsJs;
+    #[wasm_bindgen(typescript_type = "Fired")]
+    pub type FiredJs;
+    #[wasm_bindgen(typescript_type = "Fired | null")]
+    pub type MaybeFiredJs;
+    #[wasm_bindgen(typescript_type = "TimerStatus[]")]
+    pub type TimersJs;
+    #[wasm_bindgen(typescript_type = "Record<string, Value>")]
+    pub type FieldsJs;
+    #[wasm_bindgen(typescript_type = "Condition")]
+    pub type ConditionJs;
+    #[wasm_bindgen(typescript_type = "Snapshot")]
+    pub type SnapshotJs;
+    #[wasm_bindgen(typescript_type = "Drift")]
+    pub type DriftJs;
+    #[wasm_bindgen(typescript_type = "'order' | 'quote' | 'checkout' | 'approval'")]
+    pub type SchemaNameJs;
+}
+
+/// An `Error` with a message and, optionally, extra properties.
+fn error(message: &str) -> JsValue {
+    Error::new(message).into()
+}
+
+fn with_property(err: JsValue, key: &str, value: &JsValue) -> JsValue {
+    // Setting a property on a fresh Error object cannot fail; if it did, the message remains.
+    let _ = Reflect::set(&err, &JsValue::from_str(key), value);
+    err
+}
+
+/// Reads a JavaScript value as `T`; the error names the argument and the path inside it.
+///
+/// Values cross as JSON text (`JSON.stringify` and `JSON.parse` are native and fast). The
+/// text is indented, one key per line, so the line of an error leads back to the path of the
+/// field at fault ([`path_at`]): this costs a few hundred bytes of wasm where tracking paths
+/// during deserialization costs tens of kilobytes.
+fn read<T: DeserializeOwned>(argument: &str, value: JsValue) -> Result<T, JsValue> {
+    let text = if value.is_undefined() {
+        String::from("null")
+    } else {
+        js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(1))
+            .map(String::from)
+            .map_err(|_| error(&format!("{argument}: cannot be written as JSON")))?
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        let path = path_at(&text, e.line(), e.column());
+        let at = if path.is_empty() { argument.to_owned() } else { format!("{argument}.{path}") };
+        // serde_json appends " at line L column C", which means nothing to the caller.
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        with_property(error(&format!("{at}: {message}")), "path", &JsValue::from_str(&at))
+    })
+}
+
+/// The path (`lines[2].quantity`) of the innermost key or array element open at a position of
+/// a JSON text (1-based line and column, as serde_json reports them).
+fn path_at(text: &str, line: usize, column: usize) -> String {
+    enum Frame {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let (mut l, mut c) = (1, 0);
+    let mut chars = text.chars();
+    let mut last_string = String::new();
+    while let Some(ch) = chars.next() {
+        if ch == '\n' {
+            l += 1;
+            c = 0;
+        } else {
+            c += 1;
+        }
+        if l > line || (l == line && c >= column) {
+            break;
+        }
+        match ch {
+            '"' => {
+                last_string.clear();
+                while let Some(s) = chars.next() {
+                    c += 1;
+                    match s {
+                        '"' => break,
+                        '\\' => {
+                            c += 1;
+                            if let Some(escaped) = chars.next() {
+                                last_string.push(escaped);
+                            }
+                        }
+                        s => last_string.push(s),
+                    }
+                }
+            }
+            ':' => {
+                if let Some(Frame::Object(key)) = stack.last_mut() {
+                    *key = Some(std::mem::take(&mut last_string));
+                }
+            }
+            '{' => stack.push(Frame::Object(None)),
+            '[' => stack.push(Frame::Array(0)),
+            '}' | ']' => {
+                stack.pop();
+            }
+            ',' => match stack.last_mut() {
+                Some(Frame::Array(i)) => *i += 1,
+                Some(Frame::Object(key)) => *key = None,
+                None => {}
+            },
+            _ => {}
+        }
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(key)) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(i) => path.push_str(&format!("[{i}]")),
+        }
+    }
+    path
+}
+
+/// Writes a value for JavaScript.
+fn write<T: Serialize, J: JsCast>(value: &T) -> Result<J, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| error(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map(JsCast::unchecked_into)
+}
+
+fn invalid(what: &str, problems: &[Diagnostic]) -> JsValue {
+    let summary: Vec<String> =
+        problems.iter().map(|p| format!("{}: {}", p.path, p.message())).collect();
+    let err = error(&format!("invalid {what}: {}", summary.join("; ")));
+    match write::<_, JsValue>(&problems) {
+        Ok(list) => with_property(err, "diagnostics", &list),
+        Err(_) => err,
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> JsValue {
+    error(&e.to_string())
+}
+
+/// The seller's pricing data, checked and indexed. `new Pricing(data)` throws on invalid data.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Pricing {
+    ctx: PricingContext,
+}
+
+#[wasm_bindgen]
+impl Pricing {
+    #[wasm_bindgen(constructor)]
+    pub fn new(data: PricingDataJs) -> Result<Pricing, JsValue> {
+        let data = read("data", data.into())?;
+        PricingContext::new(data)
+            .map(|ctx| Pricing { ctx })
+            .map_err(|p| invalid("pricing data", &p))
+    }
+
+    /// Prices a cart: lines, discount, tax and total, each with why.
+    pub fn price(&self, cart: CartJs) -> Result<PricedCartJs, JsValue> {
+        let cart: Cart = read("cart", cart.into())?;
+        write(&self.ctx.price(&cart).map_err(failed)?.explained())
+    }
+}
+
+/// A company's approval policy and directory, checked. `new Approvals(policy, directory)`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Approvals {
+    ctx: ApprovalContext,
+}
+
+#[wasm_bindgen]
+impl Approvals {
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy: ApprovalPolicyJs, directory: DirectoryJs) -> Result<Approvals, JsValue> {
+        let policy = read("policy", policy.into())?;
+        let directory = read("directory", directory.into())?;
+        ApprovalContext::new(policy, directory)
+            .map(|ctx| Approvals { ctx })
+            .map_err(|p| invalid("approval policy", &p))
+    }
+
+    /// Who must approve an order, in order, and why.
+    pub fn route(&self, request: RouteRequestJs) -> Result<ApprovalPlanJs, JsValue> {
+        let request: RouteRequest = read("request", request.into())?;
+        write(&self.ctx.explained(self.ctx.route(&request).map_err(failed)?))
+    }
+}
+
+/// Prices a cart and routes it: what a storefront shows as the buyer edits the cart.
+#[wasm_bindgen]
+pub fn checkout(
+    pricing: &Pricing,
+    approvals: &Approvals,
+    request: CheckoutRequestJs,
+) -> Result<CheckoutVerdictJs, JsValue> {
+    let request: CheckoutRequest = read("request", request.into())?;
+    let verdict =
+        rules::evaluate_checkout(&pricing.ctx, &approvals.ctx, &request).map_err(failed)?;
+    write(&verdict.explained(&approvals.ctx))
+}
+
+/// Every problem of a workflow definition (errors and warnings), each with a path.
+#[wasm_bindgen(js_name = validateWorkflow)]
+pub fn validate_workflow(definition: WorkflowDefinitionJs) -> Result<DiagnosticsJs, JsValue> {
+    let definition: WorkflowDefinition = read("definition", definition.into())?;
+    write(&workflow::validate(&definition))
+}
+
+/// A valid workflow definition, ready to run instances. `new WorkflowRuntime(definition)`
+/// throws on a definition with errors.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct WorkflowRuntime {
+    workflow: Workflow,
+}
+
+fn now(value: &str) -> Result<Timestamp, JsValue> {
+    Timestamp::parse(value).map_err(|e| error(&format!("now: {e}")))
+}
+
+#[wasm_bindgen]
+impl WorkflowRuntime {
+    #[wasm_bindgen(constructor)]
+    pub fn new(definition: WorkflowDefinitionJs) -> Result<WorkflowRuntime, JsValue> {
+        let definition = read("definition", definition.into())?;
+        Workflow::new(definition)
+            .map(|workflow| WorkflowRuntime { workflow })
+            .map_err(|p| invalid("workflow", &p))
+    }
+
+    /// The definition's warnings (it has no errors, or it would not have been built).
+    pub fn warnings(&self) -> Result<DiagnosticsJs, JsValue> {
+        write(&self.workflow.warnings())
+    }
+
+    /// A new instance in the start state.
+    pub fn begin(&self, fields: FieldsJs, at: &str) -> Result<InstanceJs, JsValue> {
+        let fields = read("fields", fields.into())?;
+        write(&self.workflow.begin(fields, now(at)?).map_err(failed)?)
+    }
+
+    /// The transitions from the instance's state, each enabled or not for the actor, and why.
+    pub fn available(
+        &self,
+        instance: InstanceJs,
+        actor: ActorJs,
+        at: &str,
+    ) -> Result<TransitionOptionsJs, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        let actor: Actor = read("actor", actor.into())?;
+        write(&self.workflow.available(&instance, &actor, now(at)?).map_err(failed)?)
+    }
+
+    /// Fires a manual transition, or throws the reason it may not fire.
+    pub fn fire(
+        &self,
+        instance: InstanceJs,
+        transition: &str,
+        actor: ActorJs,
+        at: &str,
+    ) -> Result<FiredJs, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        let transition = read("transition", JsValue::from_str(transition))?;
+        let actor: Actor = read("actor", actor.into())?;
+        write(&self.workflow.fire(&instance, &transition, &actor, now(at)?).map_err(failed)?)
+    }
+
+    /// Fires a timer transition that is due (its guard re-checked now).
+    #[wasm_bindgen(js_name = fireTimer)]
+    pub fn fire_timer(
+        &self,
+        instance: InstanceJs,
+        transition: &str,
+        at: &str,
+    ) -> Result<FiredJs, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        let transition = read("transition", JsValue::from_str(transition))?;
+        write(&self.workflow.fire_timer(&instance, &transition, now(at)?).map_err(failed)?)
+    }
+
+    /// The timers of the instance's state: when each falls due and whether it fires now.
+    pub fn timers(&self, instance: InstanceJs, at: &str) -> Result<TimersJs, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        write(&self.workflow.timers(&instance, now(at)?).map_err(failed)?)
+    }
+
+    /// The earliest time a timer of the instance's state falls due, or `null`.
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self, instance: InstanceJs) -> Result<Option<String>, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        Ok(self.workflow.next_deadline(&instance).map(|t| t.to_string()))
+    }
+
+    /// Handles an event: the transition it fires, or `null`.
+    #[wasm_bindgen(js_name = onEvent)]
+    pub fn on_event(
+        &self,
+        instance: InstanceJs,
+        event: &str,
+        at: &str,
+    ) -> Result<MaybeFiredJs, JsValue> {
+        let instance: Instance = read("instance", instance.into())?;
+        write(&self.workflow.on_event(&instance, event, now(at)?).map_err(failed)?)
+    }
+}
+
+/// Parses the text form of a condition (`order.total >= 50000 USD and order.state_age >= 7d`);
+/// throws with the column of the problem.
+#[wasm_bindgen(js_name = parseCondition)]
+pub fn parse_condition(source: &str) -> Result<ConditionJs, JsValue> {
+    match text::parse(source) {
+        Ok(c) => write(&c),
+        Err(e) => {
+            Err(with_property(error(&e.to_string()), "column", &JsValue::from(e.column as f64)))
+        }
+    }
+}
+
+/// Prints a condition in the text form.
+#[wasm_bindgen(js_name = printCondition)]
+pub fn print_condition(condition: ConditionJs) -> Result<String, JsValue> {
+    let condition: Condition = read("condition", condition.into())?;
+    Ok(text::print(&condition))
+}
+
+/// Type-checks a condition against an entity's fields (`"approval"` for approval rules).
+#[wasm_bindgen(js_name = checkCondition)]
+pub fn check_condition(
+    condition: ConditionJs,
+    schema: SchemaNameJs,
+) -> Result<DiagnosticsJs, JsValue> {
+    let condition: Condition = read("condition", condition.into())?;
+    let schema = match JsValue::from(schema).as_string().as_deref() {
+        Some("approval") => Schema::approval(),
+        Some("order") => Schema::entity(Entity::Order),
+        Some("quote") => Schema::entity(Entity::Quote),
+        Some("checkout") => Schema::entity(Entity::Checkout),
+        other => {
+            return Err(error(&format!(
+                "schema: {other:?} is not one of \"order\", \"quote\", \"checkout\", \"approval\""
+            )));
+        }
+    };
+    write(&schema.check(&condition, ""))
+}

@@ -1,0 +1,738 @@
+//! Every sentence the engine says, in one place, so that it can be translated.
+//!
+//! Errors and problems implement `Display` here (and only here); verdicts carry structured
+//! reasons, which the `explain_*` functions turn into sentences. Messages are lowercase
+//! where they are fragments, quote the offending input, and never name Rust types.
+
+use crate::{
+    approval::{
+        ApprovalPlan, Because, Block, Change, Escalation, EscalationReason, Funds, Period,
+        PlanStep, RouteError, Verdict,
+    },
+    condition::{
+        BadFieldPath, Check, FieldType, Op, Value, ValueKind,
+        text::{Expected, ParseError, ParseErrorKind, value_text},
+    },
+    decimal::DecimalError,
+    diagnostic::Problem,
+    ids::{IdError, UserId},
+    money::{Money, MoneyError},
+    pricing::{BadCountry, ListLevel, PriceSource, PricedCart, PricedLine, PricingError},
+    time::TimeError,
+    workflow::{Refusal, RuntimeError, TimerStatus},
+};
+use std::fmt::{self, Display, Formatter};
+
+impl Display for DecimalError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DecimalError::Empty => f.write_str("a number is required"),
+            DecimalError::Malformed(t) => write!(
+                f,
+                "\"{t}\" is not a number (write digits, an optional \"-\" and an optional \".\", such as \"12.50\")"
+            ),
+            DecimalError::OutOfRange(t) => write!(f, "\"{t}\" has more than 28 significant digits"),
+        }
+    }
+}
+
+impl Display for IdError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            IdError::Empty { what } => write!(f, "{what} must not be empty"),
+            IdError::TooLong { what, len } => {
+                write!(f, "{what} is {len} characters long; the most is {}", crate::ids::MAX_ID_LEN)
+            }
+            IdError::BadCharacter { what, text } => {
+                write!(f, "{what} {text:?} has leading or trailing spaces or control characters")
+            }
+        }
+    }
+}
+
+impl Display for MoneyError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            MoneyError::CurrencyMismatch { left, right } => write!(
+                f,
+                "amounts in {left} and {right} cannot be combined; currencies are never converted"
+            ),
+            MoneyError::Overflow => f.write_str("the amount is too large (more than 28 digits)"),
+            MoneyError::UnknownCurrency(c) => {
+                write!(f, "\"{c}\" is not an ISO 4217 currency code (such as \"USD\")")
+            }
+            MoneyError::BadAmount(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Display for TimeError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::BadDate(t) => {
+                write!(f, "\"{t}\" is not a date (write YYYY-MM-DD, such as \"2026-11-21\")")
+            }
+            TimeError::BadTimestamp(t) => write!(
+                f,
+                "\"{t}\" is not a timestamp (write RFC 3339, such as \"2026-11-21T09:30:00Z\")"
+            ),
+            TimeError::BadDuration(t) => write!(
+                f,
+                "\"{t}\" is not a duration (write numbers with units w, d, h, m, s, ms, largest first, such as \"7d\" or \"1d12h\")"
+            ),
+            TimeError::OutOfRange => f.write_str("the time is out of range (years 1 to 9999)"),
+        }
+    }
+}
+
+impl Display for BadFieldPath {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\"{}\" is not a field path (write segments of lowercase letters, digits and \"_\" joined by dots, such as \"order.total\")",
+            self.0
+        )
+    }
+}
+
+impl Display for BadCountry {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\" is not a two-letter country code (such as \"US\" or \"DE\")", self.0)
+    }
+}
+
+fn type_name(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Money => "money",
+        FieldType::Number => "a number",
+        FieldType::Duration => "a duration",
+        FieldType::Text => "text",
+        FieldType::Bool => "true or false",
+        FieldType::TextList => "a list of texts",
+        FieldType::Unit => "a business unit",
+    }
+}
+
+fn kind_name(k: ValueKind) -> &'static str {
+    match k {
+        ValueKind::Money => "money",
+        ValueKind::Number => "a number",
+        ValueKind::Duration => "a duration",
+        ValueKind::Text => "text",
+        ValueKind::Bool => "true or false",
+        ValueKind::List => "a list",
+    }
+}
+
+fn expected_name(e: Expected) -> &'static str {
+    match e {
+        Expected::Condition => {
+            "a condition (a comparison such as order.total >= 1000 USD, \"not\", \"(\", true or false)"
+        }
+        Expected::Operator => "an operator (=, !=, <, <=, >, >=, in, contains, within)",
+        Expected::Value => "a value (such as 50000 USD, 7d, 3, \"text\", true)",
+        Expected::Text => "a text in double quotes",
+        Expected::ClosingParen => "\")\"",
+        Expected::ListOpen => "\"[\" to start a list",
+        Expected::ListItem => "a text in double quotes, then \",\" or \"]\"",
+        Expected::EndOfText => "\"and\", \"or\" or the end",
+    }
+}
+
+impl Display for ParseError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "at column {}: ", self.column)?;
+        match &self.kind {
+            ParseErrorKind::Unexpected { expected, found: Some(found) } => {
+                write!(f, "expected {}, found \"{found}\"", expected_name(*expected))
+            }
+            ParseErrorKind::Unexpected { expected, found: None } => {
+                write!(f, "expected {}, found the end of the text", expected_name(*expected))
+            }
+            ParseErrorKind::BadNumber(t) => write!(f, "\"{t}\" is not a number"),
+            ParseErrorKind::BadDuration(t) => {
+                write!(f, "\"{t}\" is not a duration (such as 7d, 1d12h, 90m)")
+            }
+            ParseErrorKind::UnknownCurrency(c) => {
+                write!(f, "\"{c}\" is not an ISO 4217 currency code")
+            }
+            ParseErrorKind::BadField(t) => {
+                write!(f, "\"{t}\" is not a field path (such as order.total)")
+            }
+            ParseErrorKind::UnterminatedText => {
+                f.write_str("a text is missing its closing double quote")
+            }
+            ParseErrorKind::BadEscape(e) => {
+                write!(f, "\"{e}\" is not an escape (use \\\", \\\\, \\n, \\r, \\t or \\u{{hex}})")
+            }
+            ParseErrorKind::TooDeep => write!(
+                f,
+                "the condition nests more than {} levels deep",
+                crate::condition::MAX_DEPTH
+            ),
+        }
+    }
+}
+
+fn list<T: Display>(items: &[T]) -> String {
+    items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+}
+
+impl Display for Problem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        use Problem as P;
+        match self {
+            P::UnknownField { field, suggestion: Some(s) } => {
+                write!(f, "unknown field \"{field}\"; did you mean \"{s}\"?")
+            }
+            P::UnknownField { field, suggestion: None } => write!(f, "unknown field \"{field}\""),
+            P::OperatorNotAllowed { field, field_type, op } => write!(
+                f,
+                "\"{field}\" is {}; the operator \"{}\" does not apply to it",
+                type_name(*field_type),
+                op.symbol()
+            ),
+            P::WrongValueType { field, field_type, op, found } => match op {
+                Op::In => write!(
+                    f,
+                    "\"{field} in\" needs a list of texts; the value is {}",
+                    kind_name(*found)
+                ),
+                Op::Contains | Op::Within => write!(
+                    f,
+                    "\"{field} {}\" needs a text; the value is {}",
+                    op.symbol(),
+                    kind_name(*found)
+                ),
+                _ => write!(
+                    f,
+                    "\"{field}\" is {} but the value compared with it is {}",
+                    type_name(*field_type),
+                    kind_name(*found)
+                ),
+            },
+            P::NothingToCompare { field } => write!(f, "\"{field}\" is compared with nothing"),
+            P::NoStartState => f.write_str("no state is marked as the start state"),
+            P::SeveralStartStates { states } => write!(
+                f,
+                "several states are marked as the start state ({}); mark exactly one",
+                list(states)
+            ),
+            P::DuplicateState { state } => write!(f, "two states have the id \"{state}\""),
+            P::DuplicateTransition { transition } => {
+                write!(f, "two transitions have the id \"{transition}\"")
+            }
+            P::UnknownState { transition, state } => write!(
+                f,
+                "transition \"{transition}\" refers to \"{state}\", which is not a state of this workflow"
+            ),
+            P::UnreachableState { state } => {
+                write!(f, "state \"{state}\" cannot be reached from the start state")
+            }
+            P::DeadEnd { state } => {
+                write!(f, "state \"{state}\" has no way out and is not terminal (a dead end)")
+            }
+            P::LeavesTerminalState { transition, state } => {
+                write!(f, "transition \"{transition}\" leaves \"{state}\", which is terminal")
+            }
+            P::NoTerminalState => f.write_str("no state is terminal, so nothing ever finishes"),
+            P::OverlappingTransitions { state, first, second } => write!(
+                f,
+                "in state \"{state}\", transitions \"{first}\" and \"{second}\" have the same trigger and their guards can both hold"
+            ),
+            P::UnknownRole { transition, role, suggestion: Some(s) } => write!(
+                f,
+                "transition \"{transition}\": unknown role \"{role}\"; did you mean \"{s}\"?"
+            ),
+            P::UnknownRole { transition, role, suggestion: None } => write!(
+                f,
+                "transition \"{transition}\": unknown role \"{role}\" (roles are {})",
+                list(&crate::workflow::ROLES)
+            ),
+            P::NobodyMayFire { transition } => {
+                write!(f, "transition \"{transition}\" is manual but no role may fire it")
+            }
+            P::TimerNotPositive { transition } => {
+                write!(f, "the timer of transition \"{transition}\" must wait longer than zero")
+            }
+            P::CustomFieldOutsideEntity { field, entity } => write!(
+                f,
+                "field \"{field}\" must start with \"{entity}.\": this workflow runs on {entity}s"
+            ),
+            P::DuplicateField { field } => write!(f, "field \"{field}\" already exists"),
+            P::FieldNotSettable { field } => write!(
+                f,
+                "field \"{field}\" is not one of this workflow's own fields, so it cannot be set"
+            ),
+            P::SetValueType { field, field_type, found } => write!(
+                f,
+                "\"{field}\" is {} but the value given is {}",
+                type_name(*field_type),
+                kind_name(*found)
+            ),
+            P::BadIntegrationName { name } => write!(
+                f,
+                "\"{name}\" is not an integration name (1 to 64 lowercase letters, digits, \".\", \"_\" or \"-\")"
+            ),
+            P::EmptyName { what } => write!(f, "the {what} name must not be empty"),
+            P::DuplicateSku { sku } => write!(f, "two products have the SKU \"{sku}\""),
+            P::DuplicatePriceList { list } => write!(f, "two price lists have the id \"{list}\""),
+            P::PriceForUnknownSku { list, sku } => {
+                write!(f, "price list \"{list}\" prices \"{sku}\", which is not in the catalog")
+            }
+            P::DuplicateListPrice { list, sku } => {
+                write!(f, "price list \"{list}\" prices \"{sku}\" twice")
+            }
+            P::NoTiers { list, sku } => {
+                write!(f, "price list \"{list}\" has no price tiers for \"{sku}\"")
+            }
+            P::TiersNotIncreasing { list, sku } => write!(
+                f,
+                "price list \"{list}\": the tiers of \"{sku}\" must have increasing minimum quantities"
+            ),
+            P::ZeroMinQuantity { list, sku } => write!(
+                f,
+                "price list \"{list}\": a tier of \"{sku}\" has a minimum quantity of 0; the smallest is 1"
+            ),
+            P::NegativePrice { list, sku } => {
+                write!(f, "price list \"{list}\": \"{sku}\" has a negative price")
+            }
+            P::ValidityReversed { list } => {
+                write!(f, "price list \"{list}\" ends before it starts")
+            }
+            P::DuplicateTaxRule { rule } => write!(f, "two tax rules have the id \"{rule}\""),
+            P::SameTaxScope { rule, other } => write!(
+                f,
+                "tax rules \"{other}\" and \"{rule}\" cover the same country, region and tax class"
+            ),
+            P::TaxPercentOutOfRange { rule, percent } => {
+                write!(f, "tax rule \"{rule}\": {percent} % is not between 0 and 100")
+            }
+            P::DuplicateRule { rule } => write!(f, "two approval rules have the id \"{rule}\""),
+            P::NegativeThreshold { rule } => {
+                write!(f, "approval rule \"{rule}\" has a negative threshold")
+            }
+            P::DuplicateLimit { limit } => write!(f, "two spending limits have the id \"{limit}\""),
+            P::LimitNotPositive { limit } => {
+                write!(f, "spending limit \"{limit}\" must be more than zero")
+            }
+            P::UnknownUser { user } => write!(f, "user \"{user}\" is not in the company directory"),
+            P::DuplicateUser { user } => {
+                write!(f, "user \"{user}\" appears twice in the directory")
+            }
+            P::UnknownUnit { unit } => {
+                write!(f, "business unit \"{unit}\" is not in the company directory")
+            }
+            P::UnitCycle { unit } => write!(f, "business unit \"{unit}\" is its own ancestor"),
+        }
+    }
+}
+
+impl Display for PricingError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            PricingError::UnknownSku { line, sku } => {
+                write!(f, "line {}: \"{sku}\" is not in the catalog", line.saturating_add(1))
+            }
+            PricingError::NoPrice { line, sku, quantity, currency } => write!(
+                f,
+                "line {}: no price list in {currency} valid today prices \"{sku}\" for a quantity of {quantity}",
+                line.saturating_add(1)
+            ),
+            PricingError::DuplicateLine { line, first, sku } => write!(
+                f,
+                "lines {} and {} are both \"{sku}\"; put the quantities on one line",
+                first.saturating_add(1),
+                line.saturating_add(1)
+            ),
+            PricingError::MixedTaxBasis { line, sku } => write!(
+                f,
+                "line {}: \"{sku}\" is priced net of tax while other lines are priced with tax included (or the reverse)",
+                line.saturating_add(1)
+            ),
+            PricingError::SalesTaxOnGrossPrices { rule } => write!(
+                f,
+                "tax rule \"{rule}\" is a sales tax, which cannot be included in gross prices"
+            ),
+            PricingError::NegativeNegotiatedPrice { sku } => {
+                write!(f, "the negotiated price of \"{sku}\" is negative")
+            }
+            PricingError::DiscountNeedsOneOf => {
+                f.write_str("a discount needs either a percent or an amount, not both")
+            }
+            PricingError::DiscountCapWithoutPercent => {
+                f.write_str("a cap applies to a percentage discount only")
+            }
+            PricingError::DiscountPercentOutOfRange(p) => {
+                write!(f, "a discount of {p} % is not between 0 and 100")
+            }
+            PricingError::NegativeDiscount => f.write_str("a discount cannot be negative"),
+            PricingError::NegativeShipping => f.write_str("shipping cannot be negative"),
+            PricingError::Money(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Display for RouteError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            RouteError::UnknownBuyer(u) => {
+                write!(f, "buyer \"{u}\" is not in the company directory")
+            }
+            RouteError::UnknownUnit(u) => {
+                write!(f, "business unit \"{u}\" is not in the company directory")
+            }
+            RouteError::MissingSpent(l) => write!(
+                f,
+                "spending limit \"{l}\" applies to the buyer, but what the buyer already spent in its period is not given"
+            ),
+            RouteError::Money(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Display for Refusal {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::UnknownTransition { transition } => {
+                write!(f, "there is no transition \"{transition}\"")
+            }
+            Refusal::NotFromHere { transition, state, from } => {
+                write!(f, "\"{transition}\" starts from \"{from}\", but this is in \"{state}\"")
+            }
+            Refusal::RoleNotAllowed { transition, allowed } if allowed.is_empty() => {
+                write!(f, "nobody may fire \"{transition}\" by hand")
+            }
+            Refusal::RoleNotAllowed { transition, allowed } => {
+                write!(f, "only {} may fire \"{transition}\"", list(allowed))
+            }
+            Refusal::GuardFails { transition, checks } => write!(
+                f,
+                "the condition of \"{transition}\" does not hold: {}",
+                explain_checks(checks)
+            ),
+            Refusal::NotManual { transition } => {
+                write!(f, "\"{transition}\" fires on its own (a timer or an event)")
+            }
+            Refusal::NotAutomatic { transition } => {
+                write!(f, "\"{transition}\" is fired by a person, not by a timer or an event")
+            }
+            Refusal::TimerNotDue { transition, due_at } => {
+                write!(f, "the timer of \"{transition}\" is due at {due_at}")
+            }
+        }
+    }
+}
+
+impl Display for RuntimeError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeError::WrongVersion {
+                workflow,
+                version,
+                instance_workflow,
+                instance_version,
+            } => write!(
+                f,
+                "this runs on workflow \"{instance_workflow}\" version {instance_version}, not \"{workflow}\" version {version}; an instance stays on the version it started on"
+            ),
+            RuntimeError::UnknownState(s) => write!(f, "\"{s}\" is not a state of this workflow"),
+            RuntimeError::NoStartState => f.write_str("the workflow has no start state"),
+            RuntimeError::BadFields(problems) => {
+                let messages: Vec<String> =
+                    problems.iter().map(|p| format!("{}: {}", p.path, p.problem)).collect();
+                write!(f, "bad fields: {}", messages.join("; "))
+            }
+            RuntimeError::Refused(r) => r.fmt(f),
+        }
+    }
+}
+
+/// A value as people read it: money as `3,450.00 USD`, the rest in the text form.
+pub fn value_for_people(v: &Value) -> String {
+    match v {
+        Value::Money(m) => m.to_string(),
+        other => value_text(other),
+    }
+}
+
+/// `order.total >= 50000 USD (is 49,999.99 USD)`.
+pub fn explain_check(c: &Check) -> String {
+    let actual = match &c.actual {
+        Some(v) => format!("is {}", value_for_people(v)),
+        None => "has no value".to_owned(),
+    };
+    let mismatch = match (&c.expected, &c.actual) {
+        (Value::Money(want), Some(Value::Money(have))) if want.currency() != have.currency() => {
+            ", another currency"
+        }
+        _ => "",
+    };
+    format!("{} {} {} ({actual}{mismatch})", c.field, c.op.symbol(), value_text(&c.expected))
+}
+
+/// Comparisons joined with "and".
+pub fn explain_checks(checks: &[Check]) -> String {
+    checks.iter().map(explain_check).collect::<Vec<_>>().join(" and ")
+}
+
+fn period_name(p: Period) -> &'static str {
+    match p {
+        Period::Day => "daily",
+        Period::Week => "weekly",
+        Period::Month => "monthly",
+        Period::Quarter => "quarterly",
+        Period::Year => "yearly",
+    }
+}
+
+fn funds_sentence(funds: &Funds, total: Money) -> String {
+    match funds {
+        Funds::Credit { limit, open_balance } => {
+            let available =
+                limit.checked_sub(*open_balance).map_or_else(|e| e.to_string(), |m| m.to_string());
+            format!(
+                "this order ({total}) exceeds the available credit of {available} (limit {limit}, already owed {open_balance})"
+            )
+        }
+        Funds::Card { capacity } => {
+            format!("this order ({total}) exceeds the card's remaining capacity of {capacity}")
+        }
+    }
+}
+
+/// Why one thing is in a plan: "Approver 2: orders of 3,000.00 USD or more; this order is
+/// 3,450.00 USD".
+pub fn explain_because(b: &Because, total: Money) -> String {
+    match b {
+        Because::Rule(m) => {
+            let mut s = format!("{}: ", m.name);
+            match m.threshold {
+                Some(t) => s.push_str(&format!("orders of {t} or more; this order is {total}")),
+                None if m.checks.is_empty() => s.push_str("applies to every order"),
+                None => {}
+            }
+            if !m.checks.is_empty() {
+                if m.threshold.is_some() {
+                    s.push_str("; and ");
+                }
+                s.push_str(&explain_checks(&m.checks));
+            }
+            s
+        }
+        Because::SpendingLimit { name, period, limit_amount, spent, .. } => {
+            let after = spent.checked_add(total).map_or_else(|e| e.to_string(), |m| m.to_string());
+            format!(
+                "{name}: {} spending limit of {limit_amount}; already spent {spent}, with this order {after}",
+                period_name(*period)
+            )
+        }
+        Because::Credit { funds } => funds_sentence(funds, total),
+    }
+}
+
+fn escalation_sentence(e: &Escalation) -> String {
+    let from = e.from.as_ref().map_or_else(String::new, |r| format!(" from \"{}\"", r.name));
+    let to =
+        e.to.as_ref()
+            .map_or_else(|| "the fallback approver".to_owned(), |r| format!("\"{}\"", r.name));
+    let why = match e.reason {
+        EscalationReason::BuyerIsOnlyApprover => {
+            "its only approver is the buyer, and nobody approves their own order"
+        }
+        EscalationReason::OutsideBusinessUnit => {
+            "none of its approvers covers the order's business unit"
+        }
+        EscalationReason::NoApprover => {
+            "it names nobody (no one holds the role, or there is no manager)"
+        }
+    };
+    format!("escalated{from} to {to}: {why}")
+}
+
+/// One step: "Dana Reyes (Approver 2): orders of 3,000.00 USD or more; this order is 3,450.00
+/// USD". `name` gives a user's display name.
+pub fn explain_step<'a>(
+    step: &PlanStep,
+    total: Money,
+    name: impl Fn(&UserId) -> Option<&'a str>,
+) -> String {
+    let who: Vec<String> = step
+        .candidates
+        .iter()
+        .map(|u| name(u).map_or_else(|| u.to_string(), str::to_owned))
+        .collect();
+    let who = match who.as_slice() {
+        [] => "nobody".to_owned(),
+        [one] => one.clone(),
+        many => format!("any one of {}", many.join(", ")),
+    };
+    let why: Vec<String> = step.because.iter().map(|b| explain_because(b, total)).collect();
+    let mut s = format!("{who} — {}", why.join("; "));
+    if !step.escalations.is_empty() {
+        let sentences: Vec<String> = step.escalations.iter().map(escalation_sentence).collect();
+        s.push_str(&format!(" ({})", sentences.join("; ")));
+    }
+    s
+}
+
+fn block_sentence(b: &Block, total: Money) -> String {
+    match b {
+        Block::SpendingLimit { name, period, limit_amount, spent, .. } => {
+            let after = spent.checked_add(total).map_or_else(|e| e.to_string(), |m| m.to_string());
+            format!(
+                "{name}: the {} spending limit of {limit_amount} would be exceeded ({after} with this order)",
+                period_name(*period)
+            )
+        }
+        Block::Credit { funds } => funds_sentence(funds, total),
+        Block::NoEligibleApprover { because } => {
+            let why: Vec<String> = because.iter().map(|b| explain_because(b, total)).collect();
+            format!("nobody other than the buyer may approve ({})", why.join("; "))
+        }
+        Block::NoThresholdInCurrency { currency } => format!(
+            "the approval policy has no thresholds in {currency}, and currencies are never converted"
+        ),
+        Block::LimitCurrency { name, .. } => {
+            format!("{name}: the spending limit is in another currency than the order")
+        }
+    }
+}
+
+/// The whole plan in sentences: a summary, then one line per step or block.
+pub fn explain_plan<'a>(
+    plan: &ApprovalPlan,
+    name: impl Fn(&UserId) -> Option<&'a str> + Copy,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    match plan.verdict {
+        Verdict::NoApprovalNeeded => out.push(format!(
+            "No approval needed: no rule of the approval policy applies to this order ({}).",
+            plan.total
+        )),
+        Verdict::ApprovalRequired if plan.steps.len() == 1 => {
+            out.push("This order needs one approval:".to_owned())
+        }
+        Verdict::ApprovalRequired => {
+            out.push(format!("This order needs {} approvals, in this order:", plan.steps.len()))
+        }
+        Verdict::Blocked => out.push("This order cannot be placed:".to_owned()),
+    }
+    for b in &plan.blocks {
+        out.push(block_sentence(b, plan.total));
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        out.push(format!("{}. {}", i.saturating_add(1), explain_step(step, plan.total, name)));
+    }
+    out
+}
+
+fn level_name(l: ListLevel) -> &'static str {
+    match l {
+        ListLevel::Customer => "your own price list",
+        ListLevel::Group => "your group's price list",
+        ListLevel::Default => "the standard price list",
+    }
+}
+
+/// Why a line costs what it does.
+pub fn explain_line(line: &PricedLine) -> Vec<String> {
+    let mut out = vec![format!("{} × {} = {}", line.quantity, line.unit_price, line.amount)];
+    match &line.source {
+        PriceSource::Negotiated { quote } => {
+            out.push(format!("price negotiated in quote \"{quote}\""))
+        }
+        PriceSource::List { list, level, min_quantity, next_tier } => {
+            let tier = if *min_quantity > 1 {
+                format!(", volume tier from {min_quantity} units")
+            } else {
+                String::new()
+            };
+            out.push(format!("{} \"{list}\"{tier}", level_name(*level)));
+            if let Some(next) = next_tier {
+                out.push(format!("buy {} or more for {} each", next.min_quantity, next.unit_price));
+            }
+        }
+    }
+    if !line.discount.is_zero() {
+        out.push(format!("order discount share {}", line.discount));
+    }
+    match &line.tax.rule {
+        Some(rule) => {
+            out.push(format!("tax \"{rule}\" at {} %: {}", line.tax.percent, line.tax.amount))
+        }
+        None => out.push("no tax rule covers this product where the order ships".to_owned()),
+    }
+    out
+}
+
+/// The cart's totals in sentences.
+pub fn explain_cart(cart: &PricedCart) -> Vec<String> {
+    let mut out = vec![format!("subtotal {}", cart.subtotal)];
+    if let Some(d) = &cart.discount {
+        let label = d.label.as_deref().map_or_else(String::new, |l| format!(" \"{l}\""));
+        let how = match d.percent {
+            Some(p) if d.capped => format!("{p} % off, capped at {}", d.amount),
+            Some(p) => format!("{p} % off"),
+            None if d.limited_to_subtotal => "a fixed amount, limited to the subtotal".to_owned(),
+            None => "a fixed amount".to_owned(),
+        };
+        out.push(format!("discount{label}: -{} ({how})", d.amount));
+    }
+    if !cart.shipping.is_zero() {
+        out.push(format!("shipping {}", cart.shipping));
+    }
+    for t in &cart.taxes {
+        let how = if t.included { "included" } else { "added" };
+        out.push(format!("{} {} % on {}: {} ({how})", t.name, t.percent, t.base, t.amount));
+    }
+    out.push(format!("total {}", cart.total));
+    out
+}
+
+/// A change to an approved order.
+pub fn explain_change(c: &Change) -> String {
+    let tail = if c.requires_reapproval() { " — needs approval again" } else { "" };
+    let what = match c {
+        Change::LineAdded { sku, quantity } => format!("added {quantity} × \"{sku}\""),
+        Change::LineRemoved { sku } => format!("removed \"{sku}\""),
+        Change::QuantityChanged { sku, from, to } => format!("\"{sku}\": quantity {from} → {to}"),
+        Change::UnitPriceChanged { sku, from, to } => {
+            format!("\"{sku}\": unit price {from} → {to}")
+        }
+        Change::TotalChanged { from, to } => format!("total {from} → {to}"),
+        Change::CurrencyChanged { from, to } => format!("currency {from} → {to}"),
+        Change::PaymentMethodChanged { from, to } => {
+            format!("payment method {} → {}", opt(from), opt(to))
+        }
+        Change::BusinessUnitChanged { from, to } => {
+            format!("business unit {} → {}", opt(from), opt(to))
+        }
+        Change::NewApproval { rules } if rules.is_empty() => {
+            "the order now needs approval".to_owned()
+        }
+        Change::NewApproval { rules } => {
+            format!("the order now also needs approval under {}", list(rules))
+        }
+        Change::NowBlocked => "the order is now blocked".to_owned(),
+    };
+    format!("{what}{tail}")
+}
+
+fn opt<T: Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "none".to_owned(), |v| format!("\"{v}\""))
+}
+
+/// A timer's status.
+pub fn explain_timer(t: &TimerStatus) -> String {
+    match (t.elapsed, t.guard_holds) {
+        (true, true) => format!("\"{}\" is due (since {})", t.transition, t.due_at),
+        (true, false) => format!(
+            "\"{}\" would be due since {}, but its condition does not hold: {}",
+            t.transition,
+            t.due_at,
+            explain_checks(&t.checks)
+        ),
+        (false, _) => format!("\"{}\" falls due at {}", t.transition, t.due_at),
+    }
+}

@@ -1,0 +1,854 @@
+//! Pricing: a cart and the seller's data in, priced lines, discount, tax and total out, each
+//! with where it came from.
+//!
+//! Resolution of a line's unit price, first match wins:
+//! 1. a price negotiated in an accepted quote for that SKU;
+//! 2. the customer's own price lists, then its group's, then the default lists; only lists in
+//!    the cart's currency and valid on the cart's date count; among lists of one level the one
+//!    that started last wins (then the smaller id); a list without a tier for the quantity is
+//!    skipped;
+//! 3. within a list, the tier with the largest minimum quantity not above the line's quantity.
+
+mod model;
+
+pub use model::*;
+
+use crate::{
+    decimal::{div_round, pow10, round_to_scale, to_units},
+    diagnostic::{Diagnostic, Problem},
+    ids::{CategoryId, Sku, TaxClass, TaxRuleId},
+    money::{Currency, Money, MoneyError},
+};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use std::collections::HashSet;
+
+/// Why a cart cannot be priced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PricingError {
+    UnknownSku {
+        line: usize,
+        sku: Sku,
+    },
+    /// No price list in the cart's currency, valid on its date, has a price for this quantity.
+    NoPrice {
+        line: usize,
+        sku: Sku,
+        quantity: u32,
+        currency: Currency,
+    },
+    DuplicateLine {
+        line: usize,
+        first: usize,
+        sku: Sku,
+    },
+    /// A line priced net next to a line priced gross.
+    MixedTaxBasis {
+        line: usize,
+        sku: Sku,
+    },
+    /// A sales tax cannot be contained in gross prices.
+    SalesTaxOnGrossPrices {
+        rule: TaxRuleId,
+    },
+    NegativeNegotiatedPrice {
+        sku: Sku,
+    },
+    DiscountNeedsOneOf,
+    DiscountCapWithoutPercent,
+    DiscountPercentOutOfRange(Decimal),
+    NegativeDiscount,
+    NegativeShipping,
+    Money(MoneyError),
+}
+
+impl std::error::Error for PricingError {}
+
+impl From<MoneyError> for PricingError {
+    fn from(e: MoneyError) -> Self {
+        PricingError::Money(e)
+    }
+}
+
+/// [`PricingData`] checked and indexed for fast pricing.
+#[derive(Debug)]
+pub struct PricingContext {
+    data: PricingData,
+    products: FxHashMap<Sku, usize>,
+    /// Per price list: product index to the index of its `ListPrice`.
+    list_entries: Vec<FxHashMap<usize, usize>>,
+    /// Per product: index into `classes`.
+    product_class: Vec<usize>,
+    classes: Vec<TaxClass>,
+}
+
+/// Checks pricing data; every problem is reported.
+pub fn validate(data: &PricingData) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut skus = HashSet::new();
+    for (i, p) in data.catalog.iter().enumerate() {
+        if !skus.insert(&p.sku) {
+            problems.push(Diagnostic::error(
+                format!("catalog[{i}].sku"),
+                Problem::DuplicateSku { sku: p.sku.clone() },
+            ));
+        }
+    }
+    let mut list_ids = HashSet::new();
+    for (li, list) in data.price_lists.iter().enumerate() {
+        let at = format!("price_lists[{li}]");
+        if !list_ids.insert(&list.id) {
+            problems.push(Diagnostic::error(
+                format!("{at}.id"),
+                Problem::DuplicatePriceList { list: list.id.clone() },
+            ));
+        }
+        if let (Some(from), Some(until)) = (list.valid_from, list.valid_until)
+            && from > until
+        {
+            problems.push(Diagnostic::error(
+                format!("{at}.valid_until"),
+                Problem::ValidityReversed { list: list.id.clone() },
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (pi, price) in list.prices.iter().enumerate() {
+            let at = format!("{at}.prices[{pi}]");
+            let (list_id, sku) = (list.id.clone(), price.sku.clone());
+            if !skus.contains(&price.sku) {
+                problems.push(Diagnostic::error(
+                    format!("{at}.sku"),
+                    Problem::PriceForUnknownSku { list: list_id.clone(), sku: sku.clone() },
+                ));
+            }
+            if !seen.insert(&price.sku) {
+                problems.push(Diagnostic::error(
+                    format!("{at}.sku"),
+                    Problem::DuplicateListPrice { list: list_id.clone(), sku: sku.clone() },
+                ));
+            }
+            if price.tiers.is_empty() {
+                problems.push(Diagnostic::error(
+                    format!("{at}.tiers"),
+                    Problem::NoTiers { list: list_id.clone(), sku: sku.clone() },
+                ));
+            }
+            let mut previous: Option<u32> = None;
+            for (ti, tier) in price.tiers.iter().enumerate() {
+                let at = format!("{at}.tiers[{ti}]");
+                let problem = if tier.min_quantity == 0 {
+                    Some((
+                        "min_quantity",
+                        Problem::ZeroMinQuantity { list: list_id.clone(), sku: sku.clone() },
+                    ))
+                } else if previous.is_some_and(|p| tier.min_quantity <= p) {
+                    Some((
+                        "min_quantity",
+                        Problem::TiersNotIncreasing { list: list_id.clone(), sku: sku.clone() },
+                    ))
+                } else if tier.unit_price.is_sign_negative() && !tier.unit_price.is_zero() {
+                    Some((
+                        "unit_price",
+                        Problem::NegativePrice { list: list_id.clone(), sku: sku.clone() },
+                    ))
+                } else {
+                    None
+                };
+                if let Some((field, problem)) = problem {
+                    problems.push(Diagnostic::error(format!("{at}.{field}"), problem));
+                }
+                previous = Some(tier.min_quantity);
+            }
+        }
+    }
+    let mut rule_ids = HashSet::new();
+    let mut scopes: FxHashMap<_, &TaxRuleId> = FxHashMap::default();
+    for (i, rule) in data.tax_rules.iter().enumerate() {
+        let at = format!("tax_rules[{i}]");
+        if !rule_ids.insert(&rule.id) {
+            problems.push(Diagnostic::error(
+                format!("{at}.id"),
+                Problem::DuplicateTaxRule { rule: rule.id.clone() },
+            ));
+        }
+        if let Some(other) = scopes.insert((rule.country, &rule.region, &rule.tax_class), &rule.id)
+        {
+            problems.push(Diagnostic::error(
+                at.clone(),
+                Problem::SameTaxScope { rule: rule.id.clone(), other: other.clone() },
+            ));
+        }
+        if rule.percent.is_sign_negative() || rule.percent > Decimal::ONE_HUNDRED {
+            problems.push(Diagnostic::error(
+                format!("{at}.percent"),
+                Problem::TaxPercentOutOfRange { rule: rule.id.clone(), percent: rule.percent },
+            ));
+        }
+    }
+    problems
+}
+
+impl PricingContext {
+    /// Checks and indexes the data. Any error-level problem refuses the data.
+    pub fn new(data: PricingData) -> Result<PricingContext, Vec<Diagnostic>> {
+        let problems = validate(&data);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let products: FxHashMap<Sku, usize> =
+            data.catalog.iter().enumerate().map(|(i, p)| (p.sku.clone(), i)).collect();
+        let list_entries = data
+            .price_lists
+            .iter()
+            .map(|list| {
+                list.prices
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, price)| Some((*products.get(&price.sku)?, i)))
+                    .collect()
+            })
+            .collect();
+        let mut classes: Vec<TaxClass> = Vec::new();
+        let product_class = data
+            .catalog
+            .iter()
+            .map(|p| match classes.iter().position(|c| *c == p.tax_class) {
+                Some(i) => i,
+                None => {
+                    classes.push(p.tax_class.clone());
+                    classes.len().saturating_sub(1)
+                }
+            })
+            .collect();
+        Ok(PricingContext { data, products, list_entries, product_class, classes })
+    }
+
+    pub fn data(&self) -> &PricingData {
+        &self.data
+    }
+
+    /// The product with this SKU, if the catalog has it.
+    pub fn product(&self, sku: &Sku) -> Option<&Product> {
+        self.products.get(sku).and_then(|&i| self.data.catalog.get(i))
+    }
+
+    /// Prices a cart. Deterministic: the same data and cart always give the same result, on
+    /// every platform.
+    pub fn price(&self, cart: &Cart) -> Result<PricedCart, PricingError> {
+        Pricer::new(self, cart).run()
+    }
+
+    /// The tax rule for a class where the cart ships: the region's rule, else the country's.
+    fn tax_rule(&self, cart: &Cart, class: &TaxClass) -> Option<usize> {
+        let mut country_wide = None;
+        for (i, rule) in self.data.tax_rules.iter().enumerate() {
+            if rule.country != cart.customer.country || rule.tax_class != *class {
+                continue;
+            }
+            match &rule.region {
+                Some(region) if Some(region) == cart.customer.region.as_ref() => return Some(i),
+                Some(_) => {}
+                None => country_wide = Some(i),
+            }
+        }
+        country_wide
+    }
+}
+
+/// A line's product and unit price, resolved.
+struct Resolved {
+    product: usize,
+    sku: Sku,
+    category: CategoryId,
+    quantity: u32,
+    unit: Decimal,
+    source: PriceSource,
+}
+
+struct Pricer<'a> {
+    ctx: &'a PricingContext,
+    cart: &'a Cart,
+    currency: Currency,
+    policy: RoundingPolicy,
+    /// Per tax class: resolved or not yet (`None`), then the rule if any.
+    class_rules: Vec<Option<Option<usize>>>,
+    gross: Option<bool>,
+}
+
+impl<'a> Pricer<'a> {
+    fn new(ctx: &'a PricingContext, cart: &'a Cart) -> Self {
+        Pricer {
+            ctx,
+            cart,
+            currency: cart.currency,
+            policy: ctx.data.rounding,
+            class_rules: vec![None; ctx.classes.len()],
+            gross: None,
+        }
+    }
+
+    fn money(&self, amount: Decimal) -> Money {
+        Money::new(amount, self.currency)
+    }
+
+    /// Zero in the cart's currency, written with its minor units.
+    fn zero(&self) -> Decimal {
+        Money::zero(self.currency).amount()
+    }
+
+    fn round(&self, amount: Decimal) -> Result<Decimal, PricingError> {
+        round_to_scale(amount, self.currency.minor_units(), self.policy.rounding)
+            .ok_or(PricingError::Money(MoneyError::Overflow))
+    }
+
+    /// Candidate price lists, most specific first.
+    fn candidate_lists(&self) -> Vec<(ListLevel, usize)> {
+        let cart = self.cart;
+        let mut out: Vec<(ListLevel, usize)> = self
+            .ctx
+            .data
+            .price_lists
+            .iter()
+            .enumerate()
+            .filter_map(|(i, list)| {
+                if list.currency != cart.currency
+                    || list.valid_from.is_some_and(|d| d > cart.date)
+                    || list.valid_until.is_some_and(|d| d < cart.date)
+                {
+                    return None;
+                }
+                let level = match &list.audience {
+                    Audience::Customer(c) if *c == cart.customer.id => ListLevel::Customer,
+                    Audience::Group(g) if Some(g) == cart.customer.group.as_ref() => {
+                        ListLevel::Group
+                    }
+                    Audience::Default => ListLevel::Default,
+                    _ => return None,
+                };
+                Some((level, i))
+            })
+            .collect();
+        let lists = &self.ctx.data.price_lists;
+        out.sort_by(|(la, a), (lb, b)| {
+            let (a, b) = (lists.get(*a), lists.get(*b));
+            la.cmp(lb)
+                .then_with(|| b.map(|l| l.valid_from).cmp(&a.map(|l| l.valid_from)))
+                .then_with(|| a.map(|l| &l.id).cmp(&b.map(|l| &l.id)))
+        });
+        out
+    }
+
+    fn check_duplicates(&self, product_of_line: &[usize]) -> Result<(), PricingError> {
+        if product_of_line.len() < 2 {
+            return Ok(());
+        }
+        let mut sorted = product_of_line.to_vec();
+        sorted.sort_unstable();
+        if sorted.windows(2).all(|w| w.first() != w.get(1)) {
+            return Ok(());
+        }
+        for (line, p) in product_of_line.iter().enumerate() {
+            if let Some(first) = product_of_line.iter().take(line).position(|q| q == p) {
+                let sku = self.cart.lines.get(line).map(|l| l.sku.clone());
+                if let Some(sku) = sku {
+                    return Err(PricingError::DuplicateLine { line, first, sku });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_basis(&mut self, gross: bool, line: usize, sku: &Sku) -> Result<(), PricingError> {
+        match self.gross {
+            Some(g) if g != gross => Err(PricingError::MixedTaxBasis { line, sku: sku.clone() }),
+            _ => {
+                self.gross = Some(gross);
+                Ok(())
+            }
+        }
+    }
+
+    /// The unit price of a line and where it came from.
+    fn unit_price(
+        &mut self,
+        line: usize,
+        product: usize,
+        sku: &Sku,
+        quantity: u32,
+        lists: &[(ListLevel, usize)],
+    ) -> Result<(Decimal, PriceSource), PricingError> {
+        if let Some(n) = self.cart.negotiated.iter().find(|n| n.sku == *sku) {
+            if n.unit_price.is_sign_negative() && !n.unit_price.is_zero() {
+                return Err(PricingError::NegativeNegotiatedPrice { sku: sku.clone() });
+            }
+            self.set_basis(false, line, sku)?;
+            return Ok((n.unit_price, PriceSource::Negotiated { quote: n.quote.clone() }));
+        }
+        for &(level, li) in lists {
+            let (Some(list), Some(entries)) =
+                (self.ctx.data.price_lists.get(li), self.ctx.list_entries.get(li))
+            else {
+                continue;
+            };
+            let Some(price) = entries.get(&product).and_then(|&e| list.prices.get(e)) else {
+                continue;
+            };
+            let Some(tier_index) = price.tiers.iter().rposition(|t| t.min_quantity <= quantity)
+            else {
+                continue;
+            };
+            let Some(tier) = price.tiers.get(tier_index) else { continue };
+            self.set_basis(list.prices_include_tax, line, sku)?;
+            let next_tier = price.tiers.get(tier_index.saturating_add(1)).map(|t| NextTier {
+                min_quantity: t.min_quantity,
+                unit_price: self.money(t.unit_price),
+            });
+            return Ok((
+                tier.unit_price,
+                PriceSource::List {
+                    list: list.id.clone(),
+                    level,
+                    min_quantity: tier.min_quantity,
+                    next_tier,
+                },
+            ));
+        }
+        Err(PricingError::NoPrice { line, sku: sku.clone(), quantity, currency: self.currency })
+    }
+
+    fn rule_for_class(&mut self, class: usize) -> Option<usize> {
+        if let Some(Some(resolved)) = self.class_rules.get(class) {
+            return *resolved;
+        }
+        let resolved = self.ctx.classes.get(class).and_then(|c| self.ctx.tax_rule(self.cart, c));
+        if let Some(slot) = self.class_rules.get_mut(class) {
+            *slot = Some(resolved);
+        }
+        resolved
+    }
+
+    fn rule_for(&mut self, class: &TaxClass) -> Option<usize> {
+        match self.ctx.classes.iter().position(|c| c == class) {
+            Some(i) => self.rule_for_class(i),
+            None => self.ctx.tax_rule(self.cart, class),
+        }
+    }
+
+    /// The order discount on a subtotal, rounded, capped, and limited to the subtotal.
+    fn discount(&self, subtotal: Decimal) -> Result<Option<AppliedDiscount>, PricingError> {
+        let Some(d) = &self.cart.discount else { return Ok(None) };
+        let (amount, capped, limited) = match (d.percent, d.amount) {
+            (Some(percent), None) => {
+                if percent.is_sign_negative() || percent > Decimal::ONE_HUNDRED {
+                    return Err(PricingError::DiscountPercentOutOfRange(percent));
+                }
+                let raw = subtotal
+                    .checked_mul(percent)
+                    .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                    .ok_or(PricingError::Money(MoneyError::Overflow))?;
+                let raw = self.round(raw)?;
+                match d.cap {
+                    Some(cap) if cap.is_sign_negative() && !cap.is_zero() => {
+                        return Err(PricingError::NegativeDiscount);
+                    }
+                    Some(cap) if raw > cap => (self.round(cap)?, true, false),
+                    _ => (raw, false, false),
+                }
+            }
+            (None, Some(amount)) => {
+                if d.cap.is_some() {
+                    return Err(PricingError::DiscountCapWithoutPercent);
+                }
+                if amount.is_sign_negative() && !amount.is_zero() {
+                    return Err(PricingError::NegativeDiscount);
+                }
+                let amount = self.round(amount)?;
+                if amount > subtotal { (subtotal, false, true) } else { (amount, false, false) }
+            }
+            _ => return Err(PricingError::DiscountNeedsOneOf),
+        };
+        Ok(Some(AppliedDiscount {
+            amount: self.money(amount),
+            percent: d.percent,
+            capped,
+            limited_to_subtotal: limited,
+            label: d.label.clone(),
+        }))
+    }
+
+    /// A decimal in the cart's currency from a number of minor units.
+    fn decimal_of(&self, units: i128) -> Result<Decimal, PricingError> {
+        Decimal::try_from_i128_with_scale(units, self.currency.minor_units())
+            .map_err(|_| PricingError::Money(MoneyError::Overflow))
+    }
+
+    /// An amount in minor units, rounded by the policy.
+    fn units(&self, amount: Decimal) -> Result<i128, PricingError> {
+        to_units(
+            amount.mantissa(),
+            amount.scale(),
+            self.currency.minor_units(),
+            self.policy.rounding,
+        )
+        .ok_or(PricingError::Money(MoneyError::Overflow))
+    }
+
+    /// The tax, in minor units, on a taxable amount in minor units: `base × percent / 100` on
+    /// net prices, `base × percent / (100 + percent)` inside gross prices; rounded once.
+    fn tax_units(&self, rule: &TaxRule, base: i128) -> Result<i128, PricingError> {
+        let overflow = || PricingError::Money(MoneyError::Overflow);
+        let (percent, scale) = (rule.percent.mantissa(), rule.percent.scale());
+        let numerator = base.checked_mul(percent).ok_or_else(overflow)?;
+        let hundred = pow10(scale.checked_add(2).ok_or_else(overflow)?).ok_or_else(overflow)?;
+        let divisor = if self.gross == Some(true) {
+            if rule.kind == TaxKind::SalesTax {
+                return Err(PricingError::SalesTaxOnGrossPrices { rule: rule.id.clone() });
+            }
+            hundred.checked_add(percent).ok_or_else(overflow)?
+        } else {
+            hundred
+        };
+        div_round(numerator, divisor, self.policy.rounding).ok_or_else(overflow)
+    }
+
+    /// The tax rule applied to a class, resolved once per cart.
+    fn taxed(&mut self, class: Option<usize>) -> Option<(usize, &'a TaxRule)> {
+        let index = self.rule_for_class(class?)?;
+        Some((index, self.ctx.data.tax_rules.get(index)?))
+    }
+
+    /// The tax rule for a tax class (of shipping, say) where the cart ships.
+    fn rule_of(&mut self, class: &TaxClass) -> Option<(usize, &'a TaxRule)> {
+        let index = self.rule_for(class)?;
+        Some((index, self.ctx.data.tax_rules.get(index)?))
+    }
+
+    fn applied(&self, rule: &TaxRule, amount: Decimal) -> LineTax {
+        LineTax { rule: Some(rule.id.clone()), percent: rule.percent, amount: self.money(amount) }
+    }
+
+    fn untaxed(&self) -> LineTax {
+        LineTax { rule: None, percent: Decimal::ZERO, amount: self.money(self.zero()) }
+    }
+
+    /// Splits a discount over amounts in proportion, in whole minor units: each share is
+    /// `discount × amount / subtotal` rounded down (exact integers), and the units left over go
+    /// to the largest remainders, earlier lines first on ties. The shares add up exactly.
+    fn split(amounts: &[i128], discount: i128) -> Option<Vec<i128>> {
+        let subtotal = amounts.iter().try_fold(0i128, |acc, a| acc.checked_add(*a))?;
+        if discount == 0 || subtotal == 0 {
+            return Some(vec![0; amounts.len()]);
+        }
+        let mut shares = Vec::with_capacity(amounts.len());
+        let mut remainders = Vec::with_capacity(amounts.len());
+        let mut left = discount;
+        for (i, a) in amounts.iter().enumerate() {
+            let product = discount.checked_mul(*a)?;
+            // 64-bit division when it fits: 128-bit division is a library call (slow in wasm).
+            let (share, rem) = match (u64::try_from(product), u64::try_from(subtotal)) {
+                (Ok(p), Ok(s)) => (i128::from(p.checked_div(s)?), i128::from(p.checked_rem(s)?)),
+                _ => (product.checked_div(subtotal)?, product.checked_rem(subtotal)?),
+            };
+            remainders.push((rem, i));
+            left = left.checked_sub(share)?;
+            shares.push(share);
+        }
+        let left = usize::try_from(left).ok()?;
+        if left > 0 && left <= remainders.len() {
+            let largest_first =
+                |(ra, ia): &(i128, usize), (rb, ib): &(i128, usize)| rb.cmp(ra).then(ia.cmp(ib));
+            remainders.select_nth_unstable_by(left.checked_sub(1)?, largest_first);
+            for (_, i) in remainders.iter().take(left) {
+                let s = shares.get_mut(*i)?;
+                *s = s.checked_add(1)?;
+            }
+        }
+        Some(shares)
+    }
+
+    /// Resolves every line's product and unit price.
+    fn resolve(&mut self) -> Result<Vec<Resolved>, PricingError> {
+        let cart = self.cart;
+        let lists = self.candidate_lists();
+        let mut products = Vec::with_capacity(cart.lines.len());
+        for (i, line) in cart.lines.iter().enumerate() {
+            let p = self
+                .ctx
+                .products
+                .get(&line.sku)
+                .copied()
+                .ok_or_else(|| PricingError::UnknownSku { line: i, sku: line.sku.clone() })?;
+            products.push(p);
+        }
+        self.check_duplicates(&products)?;
+        let mut resolved = Vec::with_capacity(cart.lines.len());
+        for (i, (line, product)) in cart.lines.iter().zip(products).enumerate() {
+            let quantity = line.quantity.get();
+            let category = match self.ctx.data.catalog.get(product) {
+                Some(p) => p.category.clone(),
+                None => return Err(PricingError::UnknownSku { line: i, sku: line.sku.clone() }),
+            };
+            let (unit, source) = self.unit_price(i, product, &line.sku, quantity, &lists)?;
+            resolved.push(Resolved {
+                product,
+                sku: line.sku.clone(),
+                category,
+                quantity,
+                unit,
+                source,
+            });
+        }
+        Ok(resolved)
+    }
+
+    fn line(&self, r: Resolved, amount: Decimal, discount: Decimal, tax: LineTax) -> PricedLine {
+        PricedLine {
+            sku: r.sku,
+            category: r.category,
+            quantity: r.quantity,
+            unit_price: self.money(r.unit),
+            source: r.source,
+            amount: self.money(amount),
+            discount: self.money(discount),
+            tax,
+            explanation: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Result<PricedCart, PricingError> {
+        let resolved = self.resolve()?;
+        match self.policy.mode {
+            RoundingMode::PerLine => self.per_line_rounding(resolved),
+            RoundingMode::OnTotal => self.on_total_rounding(resolved),
+        }
+    }
+
+    /// Rounding per line, in exact integer minor units: each line's amount, discount share and
+    /// tax are whole minor units, and the totals are their sums.
+    fn per_line_rounding(mut self, resolved: Vec<Resolved>) -> Result<PricedCart, PricingError> {
+        let overflow = || PricingError::Money(MoneyError::Overflow);
+        let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
+        let mut amounts = Vec::with_capacity(resolved.len());
+        for r in &resolved {
+            let exact =
+                r.unit.mantissa().checked_mul(i128::from(r.quantity)).ok_or_else(overflow)?;
+            amounts.push(to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?);
+        }
+        let subtotal_units =
+            amounts.iter().try_fold(0i128, |a, b| a.checked_add(*b)).ok_or_else(overflow)?;
+        let subtotal = self.decimal_of(subtotal_units)?;
+        let discount = self.discount(subtotal)?;
+        let discount_units = match &discount {
+            Some(d) => self.units(d.amount.amount())?,
+            None => 0,
+        };
+        let shares = Self::split(&amounts, discount_units).ok_or_else(overflow)?;
+
+        // (rule, taxable base, tax), in minor units, in order of first use.
+        let mut rates: Vec<(usize, i128, i128)> = Vec::new();
+        let mut add_rate = |rule: usize, base: i128, tax: i128| -> Option<()> {
+            match rates.iter_mut().find(|r| r.0 == rule) {
+                Some(r) => {
+                    r.1 = r.1.checked_add(base)?;
+                    r.2 = r.2.checked_add(tax)?;
+                }
+                None => rates.push((rule, base, tax)),
+            }
+            Some(())
+        };
+        let mut lines = Vec::with_capacity(resolved.len());
+        for ((r, amount), share) in resolved.into_iter().zip(&amounts).zip(&shares) {
+            let class = self.ctx.product_class.get(r.product).copied();
+            let base = amount.checked_sub(*share).ok_or_else(overflow)?;
+            let tax = match self.taxed(class) {
+                Some((index, rule)) => {
+                    let tax = self.tax_units(rule, base)?;
+                    add_rate(index, base, tax).ok_or_else(overflow)?;
+                    self.applied(rule, self.decimal_of(tax)?)
+                }
+                None => self.untaxed(),
+            };
+            let (amount, share) = (self.decimal_of(*amount)?, self.decimal_of(*share)?);
+            lines.push(self.line(r, amount, share, tax));
+        }
+
+        let (shipping_units, shipping_tax) = match &self.cart.shipping {
+            Some(s) => {
+                if s.amount.is_sign_negative() && !s.amount.is_zero() {
+                    return Err(PricingError::NegativeShipping);
+                }
+                let amount = self.units(s.amount)?;
+                let tax = match s.tax_class.as_ref().map(|c| self.rule_of(c)) {
+                    None => None,
+                    Some(None) => Some(self.untaxed()),
+                    Some(Some((index, rule))) => {
+                        let tax = self.tax_units(rule, amount)?;
+                        add_rate(index, amount, tax).ok_or_else(overflow)?;
+                        Some(self.applied(rule, self.decimal_of(tax)?))
+                    }
+                };
+                (amount, tax)
+            }
+            None => (0, None),
+        };
+
+        let gross = self.gross == Some(true);
+        let mut taxes = Vec::with_capacity(rates.len());
+        let mut tax_total = 0i128;
+        for (index, base, tax) in rates {
+            let Some(rule) = self.ctx.data.tax_rules.get(index) else { continue };
+            let net_base = if gross { base.checked_sub(tax).ok_or_else(overflow)? } else { base };
+            tax_total = tax_total.checked_add(tax).ok_or_else(overflow)?;
+            taxes.push(TaxAmount {
+                rule: rule.id.clone(),
+                name: rule.name.clone(),
+                kind: rule.kind,
+                percent: rule.percent,
+                base: self.money(self.decimal_of(net_base)?),
+                amount: self.money(self.decimal_of(tax)?),
+                included: gross,
+            });
+        }
+        let added = if gross { 0 } else { tax_total };
+        let total = subtotal_units
+            .checked_sub(discount_units)
+            .and_then(|t| t.checked_add(shipping_units))
+            .and_then(|t| t.checked_add(added))
+            .ok_or_else(overflow)?;
+        Ok(PricedCart {
+            currency: self.currency,
+            lines,
+            subtotal: self.money(subtotal),
+            discount,
+            shipping: self.money(self.decimal_of(shipping_units)?),
+            shipping_tax,
+            taxes,
+            tax_total: self.money(self.decimal_of(tax_total)?),
+            total: self.money(self.decimal_of(total)?),
+            prices_include_tax: gross,
+            rounding: self.policy,
+            explanation: Vec::new(),
+        })
+    }
+
+    /// The exact tax on an amount under a rule (rounding on the total).
+    fn tax_exact(&self, rule: &TaxRule, base: Decimal) -> Result<Decimal, PricingError> {
+        let overflow = || PricingError::Money(MoneyError::Overflow);
+        let times_rate = base.checked_mul(rule.percent).ok_or_else(overflow)?;
+        let divisor = if self.gross == Some(true) {
+            if rule.kind == TaxKind::SalesTax {
+                return Err(PricingError::SalesTaxOnGrossPrices { rule: rule.id.clone() });
+            }
+            Decimal::ONE_HUNDRED.checked_add(rule.percent).ok_or_else(overflow)?
+        } else {
+            Decimal::ONE_HUNDRED
+        };
+        times_rate.checked_div(divisor).ok_or_else(overflow)
+    }
+
+    /// Rounding on the total: lines are kept exact; the subtotal, the discount and each tax
+    /// rate's total are rounded once. Lines show their rounded shares and taxes.
+    fn on_total_rounding(mut self, resolved: Vec<Resolved>) -> Result<PricedCart, PricingError> {
+        let overflow = || PricingError::Money(MoneyError::Overflow);
+        let mut amounts = Vec::with_capacity(resolved.len());
+        let mut sum = self.zero();
+        for r in &resolved {
+            let amount = r.unit.checked_mul(Decimal::from(r.quantity)).ok_or_else(overflow)?;
+            sum = sum.checked_add(amount).ok_or_else(overflow)?;
+            amounts.push(amount);
+        }
+        let subtotal = self.round(sum)?;
+        let discount = self.discount(subtotal)?;
+        let discount_amount = discount.as_ref().map_or(Decimal::ZERO, |d| d.amount.amount());
+        let factor = if discount_amount.is_zero() || sum.is_zero() {
+            Decimal::ZERO
+        } else {
+            discount_amount.checked_div(sum).ok_or_else(overflow)?
+        };
+        // (rule, exact taxable base), in order of first use.
+        let mut rates: Vec<(usize, Decimal)> = Vec::new();
+        let mut add_rate = |rule: usize, base: Decimal| -> Option<()> {
+            match rates.iter_mut().find(|r| r.0 == rule) {
+                Some(r) => r.1 = r.1.checked_add(base)?,
+                None => rates.push((rule, base)),
+            }
+            Some(())
+        };
+        let mut lines = Vec::with_capacity(resolved.len());
+        for (r, amount) in resolved.into_iter().zip(amounts) {
+            let class = self.ctx.product_class.get(r.product).copied();
+            let share = amount.checked_mul(factor).ok_or_else(overflow)?;
+            let base = amount.checked_sub(share).ok_or_else(overflow)?;
+            let tax = match self.taxed(class) {
+                Some((index, rule)) => {
+                    add_rate(index, base).ok_or_else(overflow)?;
+                    self.applied(rule, self.round(self.tax_exact(rule, base)?)?)
+                }
+                None => self.untaxed(),
+            };
+            let share = self.round(share)?;
+            lines.push(self.line(r, amount, share, tax));
+        }
+        let (shipping, shipping_tax) = match &self.cart.shipping {
+            Some(s) => {
+                if s.amount.is_sign_negative() && !s.amount.is_zero() {
+                    return Err(PricingError::NegativeShipping);
+                }
+                let amount = self.round(s.amount)?;
+                let tax = match s.tax_class.as_ref().map(|c| self.rule_of(c)) {
+                    None => None,
+                    Some(None) => Some(self.untaxed()),
+                    Some(Some((index, rule))) => {
+                        add_rate(index, amount).ok_or_else(overflow)?;
+                        Some(self.applied(rule, self.round(self.tax_exact(rule, amount)?)?))
+                    }
+                };
+                (amount, tax)
+            }
+            None => (self.zero(), None),
+        };
+        let gross = self.gross == Some(true);
+        let mut taxes = Vec::with_capacity(rates.len());
+        let mut tax_total = self.zero();
+        for (index, base) in rates {
+            let Some(rule) = self.ctx.data.tax_rules.get(index) else { continue };
+            let base_rounded = self.round(base)?;
+            let amount = self.round(self.tax_exact(rule, base)?)?;
+            let net_base = if gross {
+                base_rounded.checked_sub(amount).ok_or_else(overflow)?
+            } else {
+                base_rounded
+            };
+            tax_total = tax_total.checked_add(amount).ok_or_else(overflow)?;
+            taxes.push(TaxAmount {
+                rule: rule.id.clone(),
+                name: rule.name.clone(),
+                kind: rule.kind,
+                percent: rule.percent,
+                base: self.money(net_base),
+                amount: self.money(amount),
+                included: gross,
+            });
+        }
+        let added = if gross { Decimal::ZERO } else { tax_total };
+        let total = subtotal
+            .checked_sub(discount_amount)
+            .and_then(|t| t.checked_add(shipping))
+            .and_then(|t| t.checked_add(added))
+            .ok_or_else(overflow)?;
+        Ok(PricedCart {
+            currency: self.currency,
+            lines,
+            subtotal: self.money(subtotal),
+            discount,
+            shipping: self.money(shipping),
+            shipping_tax,
+            taxes,
+            tax_total: self.money(self.round(tax_total)?),
+            total: self.money(self.round(total)?),
+            prices_include_tax: gross,
+            rounding: self.policy,
+            explanation: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,438 @@
+//! Who is asking: password login (argon2) with an HttpOnly SameSite session cookie and a CSRF
+//! token for state-changing requests, API tokens for integrations, login rate limiting, and the
+//! [`Caller`] extractor every endpoint starts from.
+
+use crate::{
+    AppState,
+    error::{ApiError, Json},
+    util::{new_id, now, random_token, same_secret, sha256_hex},
+};
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    password_hash::SaltString,
+};
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, any::AnyRow};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "countersign_session";
+/// The header that carries the CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a session lasts.
+const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// Failed logins allowed per account and window before logins are refused for the window.
+const LOGIN_FAILURES: i64 = 5;
+const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// Password hashing, with the cost set once for the process.
+#[derive(Clone, Debug)]
+pub struct Passwords {
+    argon: Argon2<'static>,
+    /// A hash to verify against when the account does not exist, so that both cases take the
+    /// same time.
+    decoy: String,
+}
+
+impl Passwords {
+    /// `fast` is for tests only: it makes hashing cheap (and weak).
+    pub fn new(fast: bool) -> Result<Passwords, String> {
+        let params = if fast { Params::new(256, 1, 1, None) } else { Ok(Params::default()) }
+            .map_err(|e| e.to_string())?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut passwords = Passwords { argon, decoy: String::new() };
+        passwords.decoy = passwords.hash("decoy password")?;
+        Ok(passwords)
+    }
+
+    pub fn hash(&self, password: &str) -> Result<String, String> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+        let salt = SaltString::encode_b64(&bytes).map_err(|e| e.to_string())?;
+        self.argon
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn verify(&self, password: &str, hash: &str) -> bool {
+        PasswordHash::new(hash)
+            .is_ok_and(|parsed| self.argon.verify_password(password.as_bytes(), &parsed).is_ok())
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A browser session; state-changing requests must carry its CSRF token.
+    Session { csrf_token: String },
+    /// An API token (integrations): no ambient credential, so no CSRF check.
+    Token,
+}
+
+/// The authenticated user behind a request, with their company and roles.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub company_id: String,
+    /// The seller's staff (sales reps, seller admins, back office) rather than a customer.
+    pub seller: bool,
+    pub unit_id: Option<String>,
+    pub roles: Vec<String>,
+    pub via: Via,
+}
+
+impl Caller {
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    /// Refuses unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[&str]) -> Result<(), ApiError> {
+        if roles.iter().any(|r| self.has(r)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("this needs the role {}", roles.join(" or "))))
+        }
+    }
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
+}
+
+/// The columns a [`Caller`] is read from, one row per role (one row with a NULL role for a
+/// user without any), so that authenticating a request is a single query.
+const CALLER: &str = "u.id, u.name, u.email, u.company_id, u.unit_id, c.kind, r.role
+    FROM users u JOIN companies c ON c.id = u.company_id LEFT JOIN user_roles r ON r.user_id = u.id";
+
+/// How stale an API token's `last_used_at` may get before a request writes it again.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+fn caller_from(rows: &[AnyRow], via: Via) -> Result<Option<Caller>, ApiError> {
+    let Some(row) = rows.first() else { return Ok(None) };
+    let mut roles = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let Some(role) = r.try_get::<Option<String>, _>("role")? {
+            roles.push(role);
+        }
+    }
+    roles.sort_unstable();
+    Ok(Some(Caller {
+        user_id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        company_id: row.try_get("company_id")?,
+        unit_id: row.try_get("unit_id")?,
+        seller: row.try_get::<String, _>("kind")? == "seller",
+        roles,
+        via,
+    }))
+}
+
+/// Loads a user with their company kind and roles.
+async fn load_caller(
+    state: &AppState,
+    user_id: &str,
+    via: Via,
+) -> Result<Option<Caller>, ApiError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CALLER} WHERE u.id = $1")))
+        .bind(user_id)
+        .fetch_all(&state.db.read)
+        .await?;
+    caller_from(&rows, via)
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let at = now().millis();
+        if let Some(token) = bearer(&parts.headers) {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT t.id AS token_id, t.last_used_at, {CALLER} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1"
+            )))
+            .bind(sha256_hex(token))
+            .fetch_all(&state.db.read)
+            .await?;
+            let first = rows.first().ok_or_else(ApiError::unauthenticated)?;
+            let last_used: Option<i64> = first.try_get("last_used_at")?;
+            if last_used.is_none_or(|t| at.saturating_sub(t) >= LAST_USED_RESOLUTION_MS) {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(first.try_get::<String, _>("token_id")?)
+                    .execute(&state.db.write)
+                    .await?;
+            }
+            return caller_from(&rows, Via::Token)?.ok_or_else(ApiError::unauthenticated);
+        }
+        let token =
+            cookie_value(&parts.headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT s.csrf_token, {CALLER} JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND s.expires_at > $2"
+        )))
+        .bind(sha256_hex(token))
+        .bind(at)
+        .fetch_all(&state.db.read)
+        .await?;
+        let csrf_token: String =
+            rows.first().ok_or_else(ApiError::unauthenticated)?.try_get("csrf_token")?;
+        if is_state_changing(&parts.method) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !same_secret(sent, &csrf_token) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    format!(
+                        "state-changing requests must send the session's CSRF token in the {CSRF_HEADER} header"
+                    ),
+                ));
+            }
+        }
+        caller_from(&rows, Via::Session { csrf_token })?.ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("email", &self.email).field("password", &"(hidden)").finish()
+    }
+}
+
+/// The caller as the app sees it.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub company_id: String,
+    pub seller: bool,
+    pub roles: Vec<String>,
+    /// Send this in the `x-csrf-token` header of every state-changing request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+impl From<Caller> for Me {
+    fn from(c: Caller) -> Me {
+        let csrf_token = match c.via {
+            Via::Session { csrf_token } => Some(csrf_token),
+            Via::Token => None,
+        };
+        Me {
+            user_id: c.user_id,
+            name: c.name,
+            email: c.email,
+            company_id: c.company_id,
+            seller: c.seller,
+            roles: c.roles,
+            csrf_token,
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> Result<HeaderValue, ApiError> {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
+    ))
+    .map_err(ApiError::internal)
+}
+
+/// Counts a failed login; true when the account is now locked for the window.
+async fn rate_limited(
+    state: &AppState,
+    key: &str,
+    at: i64,
+    failed: bool,
+) -> Result<bool, ApiError> {
+    let row =
+        sqlx::query("SELECT window_start, failures FROM login_attempts WHERE attempt_key = $1")
+            .bind(key)
+            .fetch_optional(&state.db.read)
+            .await?;
+    let (start, failures) = match row {
+        Some(r) if at - r.try_get::<i64, _>("window_start")? < LOGIN_WINDOW_MS => {
+            (r.try_get::<i64, _>("window_start")?, r.try_get::<i64, _>("failures")?)
+        }
+        _ => (at, 0),
+    };
+    if failures >= LOGIN_FAILURES {
+        return Ok(true);
+    }
+    if failed {
+        sqlx::query(
+            "INSERT INTO login_attempts (attempt_key, window_start, failures) VALUES ($1, $2, $3)
+             ON CONFLICT (attempt_key) DO UPDATE SET window_start = $2, failures = $3",
+        )
+        .bind(key)
+        .bind(start)
+        .bind(failures.saturating_add(1))
+        .execute(&state.db.write)
+        .await?;
+    }
+    Ok(false)
+}
+
+/// `POST /api/session`: logs in; sets the session cookie; answers the user and the CSRF token.
+pub async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let key = format!("login:{email}");
+    let at = now().millis();
+    let too_many = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed logins; try again in 15 minutes",
+        )
+    };
+    if rate_limited(&state, &key, at, false).await? {
+        return Err(too_many());
+    }
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&state.db.read)
+        .await?;
+    let passwords = state.passwords.clone();
+    let password = body.password;
+    let (user_id, ok) = match row {
+        Some(row) => {
+            let hash: String = row.try_get("password_hash")?;
+            let id: String = row.try_get("id")?;
+            let ok = tokio::task::spawn_blocking(move || passwords.verify(&password, &hash))
+                .await
+                .map_err(ApiError::internal)?;
+            (Some(id), ok)
+        }
+        None => {
+            let decoy = passwords.decoy.clone();
+            tokio::task::spawn_blocking(move || passwords.verify(&password, &decoy))
+                .await
+                .map_err(ApiError::internal)?;
+            (None, false)
+        }
+    };
+    let Some(user_id) = user_id.filter(|_| ok) else {
+        if rate_limited(&state, &key, at, true).await? {
+            return Err(too_many());
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong email or password",
+        ));
+    };
+    sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1")
+        .bind(&key)
+        .execute(&state.db.write)
+        .await?;
+    let token = random_token(32).map_err(ApiError::internal)?;
+    let csrf_token = random_token(16).map_err(ApiError::internal)?;
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(sha256_hex(&token))
+        .bind(&user_id)
+        .bind(&csrf_token)
+        .bind(at)
+        .bind(at.saturating_add(SESSION_MS))
+        .execute(&state.db.write)
+        .await?;
+    let caller = load_caller(&state, &user_id, Via::Session { csrf_token })
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let cookie = session_cookie(&state, &token, SESSION_MS / 1000)?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(Me::from(caller))).into_response())
+}
+
+/// `GET /api/session`: who am I (and my CSRF token).
+pub async fn me(caller: Caller) -> Json<Me> {
+    Json(Me::from(caller))
+}
+
+/// `DELETE /api/session`: logs out.
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let (Via::Session { .. }, Some(token)) =
+        (&caller.via, cookie_value(&headers, SESSION_COOKIE))
+    {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(sha256_hex(token))
+            .execute(&state.db.write)
+            .await?;
+    }
+    let cookie = session_cookie(&state, "", 0)?;
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedToken {
+    pub id: String,
+    pub name: String,
+    /// Shown once: only its hash is kept.
+    pub token: String,
+}
+
+/// `POST /api/tokens`: an API token acting as the caller, for an integration.
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name", "a token needs a name of 1 to 100 characters"));
+    }
+    let token = format!("cs_{}", random_token(32).map_err(ApiError::internal)?);
+    let id = new_id("tok");
+    sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(&caller.user_id)
+        .bind(name)
+        .bind(sha256_hex(&token))
+        .bind(now().millis())
+        .execute(&state.db.write)
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { id, name: name.to_owned(), token })))
+}

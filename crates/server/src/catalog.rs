@@ -1,0 +1,169 @@
+//! The catalog and prices: the seller's pricing data (products, price lists with tiers, tax
+//! rules) as versioned documents. Seller admins replace the document; every change is a new
+//! version; everyone else reads the current one.
+
+use crate::{
+    AppState,
+    auth::Caller,
+    error::{ApiError, Json},
+    util::now,
+};
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+};
+use rules::pricing::{Audience, PricingContext, PricingData};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use std::sync::Arc;
+
+/// The current pricing data, checked and indexed, and its version.
+pub async fn current(state: &AppState) -> Result<(i64, Arc<PricingContext>), ApiError> {
+    let version: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM pricing_versions")
+        .fetch_one(&state.db.read)
+        .await?
+        .try_get("v")?;
+    let ctx = at_version(state, version).await?;
+    Ok((version.unwrap_or_default(), ctx))
+}
+
+/// The pricing data of one version, cached by version, so several server instances on one
+/// database stay in step. `None` (nothing published yet) is an error for the client.
+pub async fn at_version(
+    state: &AppState,
+    version: Option<i64>,
+) -> Result<Arc<PricingContext>, ApiError> {
+    let Some(version) = version else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_catalog",
+            "the seller has not published a catalog yet",
+        ));
+    };
+    if let Some((v, ctx)) = state.pricing_cache.read().map_err(ApiError::internal)?.as_ref()
+        && *v == version
+    {
+        return Ok(ctx.clone());
+    }
+    let document: String = sqlx::query("SELECT document FROM pricing_versions WHERE version = $1")
+        .bind(version)
+        .fetch_one(&state.db.read)
+        .await?
+        .try_get("document")?;
+    let data: PricingData = serde_json::from_str(&document).map_err(ApiError::internal)?;
+    let ctx = Arc::new(
+        PricingContext::new(data)
+            .map_err(|p| ApiError::internal(format!("stored pricing data is invalid: {p:?}")))?,
+    );
+    *state.pricing_cache.write().map_err(ApiError::internal)? = Some((version, ctx.clone()));
+    Ok(ctx)
+}
+
+/// Stores a new version of the pricing data (checked first). Returns the version.
+pub async fn publish(
+    state: &AppState,
+    data: &PricingData,
+    by: Option<&str>,
+) -> Result<i64, ApiError> {
+    if let Err(problems) = PricingContext::new(data.clone()) {
+        return Err(ApiError::invalid("document", "the pricing data has problems")
+            .with_details(json!({ "diagnostics": problems })));
+    }
+    let document = serde_json::to_string(data).map_err(ApiError::internal)?;
+    let mut tx = state.db.write.begin().await?;
+    let latest: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM pricing_versions")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("v")?;
+    let version = latest.unwrap_or(0).saturating_add(1);
+    sqlx::query("INSERT INTO pricing_versions (version, document, created_at, created_by) VALUES ($1, $2, $3, $4)")
+        .bind(version)
+        .bind(document)
+        .bind(now().millis())
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// The pricing data a customer may see: every product and tax rule, and only the price lists
+/// meant for everyone, for its group or for itself (never another customer's contract).
+pub fn visible_to(data: &PricingData, customer: &str, group: Option<&str>) -> PricingData {
+    let mut out = data.clone();
+    out.price_lists.retain(|list| match &list.audience {
+        Audience::Default => true,
+        Audience::Group(g) => Some(g.as_str()) == group,
+        Audience::Customer(c) => c.as_str() == customer,
+    });
+    out
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Search {
+    /// Words to look for in SKUs, names and categories.
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CatalogProduct {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub tax_class: String,
+}
+
+/// `GET /api/catalog?q=`: the products, searched.
+pub async fn search(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(search): Query<Search>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (version, ctx) = current(&state).await?;
+    let words: Vec<String> = search.q.split_whitespace().map(str::to_lowercase).collect();
+    let products: Vec<CatalogProduct> = ctx
+        .data()
+        .catalog
+        .iter()
+        .filter(|p| {
+            let text = format!("{} {} {}", p.sku, p.name, p.category).to_lowercase();
+            words.iter().all(|w| text.contains(w.as_str()))
+        })
+        .map(|p| CatalogProduct {
+            sku: p.sku.to_string(),
+            name: p.name.to_string(),
+            category: p.category.to_string(),
+            tax_class: p.tax_class.to_string(),
+        })
+        .collect();
+    Ok(Json(json!({ "version": version, "products": products })))
+}
+
+/// `GET /api/catalog/document`: the whole pricing data (seller staff only: it holds every
+/// customer's contract prices).
+pub async fn document(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !caller.seller {
+        return Err(ApiError::forbidden("only the seller's staff see the whole pricing data"));
+    }
+    let (version, ctx) = current(&state).await?;
+    Ok(Json(json!({ "version": version, "document": ctx.data() })))
+}
+
+/// `PUT /api/catalog/document`: replaces the pricing data (seller admins); a new version.
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(data): Json<PricingData>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !caller.seller {
+        return Err(ApiError::forbidden("only the seller's admins change prices"));
+    }
+    caller.require_any(&["seller_admin"])?;
+    let version = publish(&state, &data, Some(&caller.user_id)).await?;
+    Ok(Json(json!({ "version": version })))
+}

@@ -1,0 +1,445 @@
+//! Customer companies: their directory (business units, users, roles) and their approval
+//! policy, versioned. Company admins manage their own company; the seller's staff can read
+//! every company; nobody else sees a company that is not theirs.
+
+use crate::{
+    AppState,
+    auth::Caller,
+    error::{ApiError, Json},
+    seed,
+    util::now,
+};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
+use rules::approval::{ApprovalContext, ApprovalPolicy, Directory, Member, Unit};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{Row, any::AnyRow};
+use std::sync::Arc;
+
+/// A company as routing and pricing need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+    pub seller: bool,
+    pub customer_group: Option<String>,
+    pub country: String,
+    pub region: Option<String>,
+    pub currency: String,
+    pub credit_limit: Option<String>,
+    pub open_balance: String,
+    pub directory_version: i64,
+}
+
+pub async fn load(state: &AppState, id: &str) -> Result<Option<Company>, ApiError> {
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&state.db.read)
+            .await?;
+    row.map(|r| company_from(&r)).transpose()
+}
+
+const COMPANY: &str = "id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, directory_version";
+
+fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
+    Ok(Company {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        seller: r.try_get::<String, _>("kind")? == "seller",
+        customer_group: r.try_get("customer_group")?,
+        country: r.try_get("country")?,
+        region: r.try_get("region")?,
+        currency: r.try_get("currency")?,
+        credit_limit: r.try_get("credit_limit")?,
+        open_balance: r.try_get("open_balance")?,
+        directory_version: r.try_get("directory_version")?,
+    })
+}
+
+/// A company with the versions a checkout is computed from, in one query: the current
+/// pricing version (none before the seller publishes a catalog) and the company's current
+/// policy version (0 without a policy).
+pub async fn load_for_checkout(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(Company, Option<i64>, i64)>, ApiError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COMPANY},
+            (SELECT MAX(version) FROM pricing_versions) AS pricing_version,
+            (SELECT MAX(version) FROM policy_versions p WHERE p.company_id = companies.id) AS policy_version
+         FROM companies WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&state.db.read)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let policy_version: Option<i64> = r.try_get("policy_version")?;
+    Ok(Some((company_from(&r)?, r.try_get("pricing_version")?, policy_version.unwrap_or(0))))
+}
+
+/// The company, if the caller may see it: their own, or any customer for the seller's staff.
+/// Otherwise "not found", so that other companies' ids cannot be probed.
+pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Company, ApiError> {
+    if caller.company_id != id && !caller.seller {
+        return Err(ApiError::not_found("company"));
+    }
+    load(state, id).await?.ok_or_else(|| ApiError::not_found("company"))
+}
+
+/// The company, if the caller is one of its company admins.
+async fn administered(state: &AppState, caller: &Caller, id: &str) -> Result<Company, ApiError> {
+    let company = visible(state, caller, id).await?;
+    if caller.company_id != id || !caller.has("company_admin") {
+        return Err(ApiError::forbidden("only the company's admins change it"));
+    }
+    Ok(company)
+}
+
+/// The company's units and users, as approval routing reads them.
+pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, ApiError> {
+    let units = sqlx::query(
+        "SELECT id, name, parent_id FROM business_units WHERE company_id = $1 ORDER BY id",
+    )
+    .bind(company_id)
+    .fetch_all(&state.db.read)
+    .await?
+    .iter()
+    .map(|r| -> Result<Unit, ApiError> {
+        let parse = |v: String| rules::ids::UnitId::parse(&v).map_err(ApiError::internal);
+        Ok(Unit {
+            id: parse(r.try_get("id")?)?,
+            name: Arc::from(r.try_get::<String, _>("name")?),
+            parent: r.try_get::<Option<String>, _>("parent_id")?.map(parse).transpose()?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let roles = sqlx::query("SELECT r.user_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.company_id = $1 ORDER BY r.role")
+        .bind(company_id)
+        .fetch_all(&state.db.read)
+        .await?;
+    let mut users = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, unit_id, manager_id FROM users WHERE company_id = $1 ORDER BY id",
+    )
+    .bind(company_id)
+    .fetch_all(&state.db.read)
+    .await?
+    {
+        let id: String = r.try_get("id")?;
+        let user = |v: String| rules::ids::UserId::parse(&v).map_err(ApiError::internal);
+        let mut user_roles = Vec::new();
+        for role in &roles {
+            if role.try_get::<String, _>("user_id")? == id {
+                user_roles.push(
+                    rules::ids::RoleName::parse(&role.try_get::<String, _>("role")?)
+                        .map_err(ApiError::internal)?,
+                );
+            }
+        }
+        users.push(Member {
+            id: user(id)?,
+            name: Arc::from(r.try_get::<String, _>("name")?),
+            roles: user_roles,
+            unit: r
+                .try_get::<Option<String>, _>("unit_id")?
+                .map(|u| rules::ids::UnitId::parse(&u).map_err(ApiError::internal))
+                .transpose()?,
+            manager: r.try_get::<Option<String>, _>("manager_id")?.map(user).transpose()?,
+        });
+    }
+    Ok(Directory { units, users })
+}
+
+/// A company without a policy needs no approvals.
+fn no_policy() -> ApprovalPolicy {
+    ApprovalPolicy {
+        name: Arc::from("No approvals"),
+        mode: Default::default(),
+        rules: vec![],
+        spending_limits: vec![],
+        over_credit: None,
+        fallback: None,
+    }
+}
+
+/// The company's current policy document and version (version 0, no rules, when it has none).
+pub async fn policy(state: &AppState, company_id: &str) -> Result<(i64, ApprovalPolicy), ApiError> {
+    let row = sqlx::query("SELECT version, document FROM policy_versions WHERE company_id = $1 ORDER BY version DESC LIMIT 1")
+        .bind(company_id)
+        .fetch_optional(&state.db.read)
+        .await?;
+    match row {
+        Some(r) => {
+            let document: String = r.try_get("document")?;
+            Ok((
+                r.try_get("version")?,
+                serde_json::from_str(&document).map_err(ApiError::internal)?,
+            ))
+        }
+        None => Ok((0, no_policy())),
+    }
+}
+
+/// One version of the company's policy.
+async fn policy_at(
+    state: &AppState,
+    company_id: &str,
+    version: i64,
+) -> Result<ApprovalPolicy, ApiError> {
+    if version == 0 {
+        return Ok(no_policy());
+    }
+    let document: String =
+        sqlx::query("SELECT document FROM policy_versions WHERE company_id = $1 AND version = $2")
+            .bind(company_id)
+            .bind(version)
+            .fetch_one(&state.db.read)
+            .await?
+            .try_get("document")?;
+    serde_json::from_str(&document).map_err(ApiError::internal)
+}
+
+/// The company's approval context (policy and directory) at this policy version, cached by
+/// policy and directory version, so several server instances on one database stay in step.
+pub async fn approval_context(
+    state: &AppState,
+    company: &Company,
+    policy_version: i64,
+) -> Result<Arc<ApprovalContext>, ApiError> {
+    if let Some((pv, dv, ctx)) =
+        state.approval_cache.read().map_err(ApiError::internal)?.get(&company.id)
+        && *pv == policy_version
+        && *dv == company.directory_version
+    {
+        return Ok(ctx.clone());
+    }
+    let policy = policy_at(state, &company.id, policy_version).await?;
+    let directory = directory(state, &company.id).await?;
+    let ctx = Arc::new(ApprovalContext::new(policy, directory).map_err(|p| {
+        ApiError::conflict("policy_out_of_date", "the approval policy no longer fits the company's directory; a company admin must update it")
+            .with_details(json!({ "diagnostics": p }))
+    })?);
+    state
+        .approval_cache
+        .write()
+        .map_err(ApiError::internal)?
+        .insert(company.id.clone(), (policy_version, company.directory_version, ctx.clone()));
+    Ok(ctx)
+}
+
+/// `GET /api/companies/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Company>, ApiError> {
+    Ok(Json(visible(&state, &caller, &id).await?))
+}
+
+/// `GET /api/companies/{id}/directory`.
+pub async fn get_directory(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Directory>, ApiError> {
+    visible(&state, &caller, &id).await?;
+    Ok(Json(directory(&state, &id).await?))
+}
+
+/// `GET /api/companies/{id}/policy`.
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    visible(&state, &caller, &id).await?;
+    let (version, policy) = policy(&state, &id).await?;
+    Ok(Json(json!({ "version": version, "policy": policy })))
+}
+
+/// `PUT /api/companies/{id}/policy`: company admins replace their policy; it is checked
+/// against the directory, and every problem comes back at once.
+pub async fn put_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(policy): Json<ApprovalPolicy>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    administered(&state, &caller, &id).await?;
+    let directory = directory(&state, &id).await?;
+    if let Err(problems) = ApprovalContext::new(policy.clone(), directory) {
+        return Err(ApiError::invalid("policy", "the policy has problems")
+            .with_details(json!({ "diagnostics": problems })));
+    }
+    let version = save_policy(&state, &id, &policy, Some(&caller.user_id)).await?;
+    Ok(Json(json!({ "version": version, "policy": policy })))
+}
+
+pub async fn save_policy(
+    state: &AppState,
+    company_id: &str,
+    policy: &ApprovalPolicy,
+    by: Option<&str>,
+) -> Result<i64, ApiError> {
+    let document = serde_json::to_string(policy).map_err(ApiError::internal)?;
+    let mut tx = state.db.write.begin().await?;
+    let latest: Option<i64> =
+        sqlx::query("SELECT MAX(version) AS v FROM policy_versions WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("v")?;
+    let version = latest.unwrap_or(0).saturating_add(1);
+    sqlx::query("INSERT INTO policy_versions (company_id, version, document, created_at, created_by) VALUES ($1, $2, $3, $4, $5)")
+        .bind(company_id)
+        .bind(version)
+        .bind(document)
+        .bind(now().millis())
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub unit_id: Option<String>,
+    #[serde(default)]
+    pub manager_id: Option<String>,
+}
+
+/// Roles a customer company's users may hold besides its own (finance, safety, ...).
+const SELLER_ROLES: [&str; 3] = ["sales_rep", "seller_admin", "back_office"];
+
+/// `POST /api/companies/{id}/users`: company admins add users to their company.
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewUser>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let company = administered(&state, &caller, &id).await?;
+    let email = body.email.trim();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(ApiError::invalid("email", "an email address is required"));
+    }
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "a name is required"));
+    }
+    if body.password.chars().count() < 12 {
+        return Err(ApiError::invalid("password", "a password needs at least 12 characters"));
+    }
+    for (i, role) in body.roles.iter().enumerate() {
+        if rules::ids::RoleName::parse(role).is_err()
+            || (!company.seller && SELLER_ROLES.contains(&role.as_str()))
+        {
+            return Err(ApiError::invalid(
+                format!("roles[{i}]"),
+                format!("\"{role}\" is not a role this company's users may hold"),
+            ));
+        }
+    }
+    for (field, reference, table) in
+        [("unit_id", &body.unit_id, "business_units"), ("manager_id", &body.manager_id, "users")]
+    {
+        if let Some(value) = reference {
+            let sql = if table == "users" {
+                "SELECT 1 AS x FROM users WHERE id = $1 AND company_id = $2"
+            } else {
+                "SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2"
+            };
+            if sqlx::query(sql)
+                .bind(value)
+                .bind(&id)
+                .fetch_optional(&state.db.read)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("\"{value}\" is not in this company"),
+                ));
+            }
+        }
+    }
+    let roles: Vec<&str> = body.roles.iter().map(String::as_str).collect();
+    let user_id = seed::user(
+        &state,
+        seed::NewUser {
+            company_id: &id,
+            email,
+            name: body.name.trim(),
+            password: &body.password,
+            roles: &roles,
+            unit_id: body.unit_id.as_deref(),
+            manager_id: body.manager_id.as_deref(),
+        },
+    )
+    .await
+    .map_err(|e| {
+        if e.code == "already_exists" {
+            ApiError::conflict("email_taken", "a user with this email exists").with_field("email")
+        } else {
+            e
+        }
+    })?;
+    bump_directory(&state, &id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": user_id }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    pub name: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+/// `POST /api/companies/{id}/units`: company admins add business units.
+pub async fn add_unit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewUnit>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    administered(&state, &caller, &id).await?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "a name is required"));
+    }
+    if let Some(parent) = &body.parent_id
+        && sqlx::query("SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2")
+            .bind(parent)
+            .bind(&id)
+            .fetch_optional(&state.db.read)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::invalid(
+            "parent_id",
+            format!("\"{parent}\" is not a unit of this company"),
+        ));
+    }
+    let unit_id = seed::unit(&state, &id, body.name.trim(), body.parent_id.as_deref()).await?;
+    bump_directory(&state, &id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": unit_id }))))
+}
+
+pub async fn bump_directory(state: &AppState, company_id: &str) -> Result<(), ApiError> {
+    sqlx::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
+        .bind(company_id)
+        .execute(&state.db.write)
+        .await?;
+    Ok(())
+}

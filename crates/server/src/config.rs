@@ -1,0 +1,41 @@
+//! Configuration: command-line flags with environment fallbacks.
+
+use clap::Args;
+use std::{net::SocketAddr, path::PathBuf};
+
+/// How `countersign serve` runs.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Where to listen.
+    #[arg(long, env = "COUNTERSIGN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The database: a SQLite file (created if missing) or a PostgreSQL server.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://countersign.db?mode=rwc")]
+    pub database_url: String,
+    /// Connections in the pool.
+    #[arg(long, env = "COUNTERSIGN_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: u32,
+    /// The SMTP server for mail, as `smtp://host:port`. Without one, mail stays in the outbox and
+    /// can be read in the app.
+    #[arg(long, env = "COUNTERSIGN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender address of mail.
+    #[arg(
+        long,
+        env = "COUNTERSIGN_MAIL_FROM",
+        default_value = "Countersign <noreply@countersign.invalid>"
+    )]
+    pub mail_from: String,
+    /// The built app (Trunk's `dist/`), served at `/`.
+    #[arg(long, env = "COUNTERSIGN_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+    /// Load the demo company, catalog and users into an empty database.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark the session cookie `Secure` (set this behind HTTPS).
+    #[arg(long, env = "COUNTERSIGN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Log as JSON lines rather than text.
+    #[arg(long, env = "COUNTERSIGN_LOG_JSON")]
+    pub log_json: bool,
+}

@@ -1,0 +1,254 @@
+//! The demo: the seller (a tool maker), the company of seed 001 (approvers at 2,000 / 3,000 /
+//! 5,000 USD, a business-unit tree, buyers, a company admin) and a German customer paying VAT,
+//! about 50 products with price lists and volume tiers, US sales tax and EU VAT.
+
+use crate::{
+    AppState, catalog, companies,
+    error::ApiError,
+    seed::{self, NewCompany, NewUser},
+};
+use serde_json::json;
+use sqlx::Row;
+
+/// Every demo user's password.
+pub const PASSWORD: &str = "countersign-demo";
+
+/// A demo login, for the start-up message.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub who: &'static str,
+}
+
+pub const LOGINS: [DemoLogin; 10] = [
+    DemoLogin { email: "pat@acme.example", who: "Pat Buyer, buyer at Acme (New York office)" },
+    DemoLogin {
+        email: "avery@acme.example",
+        who: "Avery Chen, Approver 1 (orders of 2,000 USD or more, North America)",
+    },
+    DemoLogin {
+        email: "blake@acme.example",
+        who: "Blake Diaz, Approver 2 (3,000 USD or more); also a buyer",
+    },
+    DemoLogin { email: "casey@acme.example", who: "Casey Evans, Approver 3 (5,000 USD or more)" },
+    DemoLogin {
+        email: "dana@acme.example",
+        who: "Dana Admin, Acme's company admin (edits the approval policy)",
+    },
+    DemoLogin { email: "sam@acme.example", who: "Sam Safety, approves hazardous goods" },
+    DemoLogin {
+        email: "robin@acme.example",
+        who: "Robin Cash, finance (orders above available credit)",
+    },
+    DemoLogin {
+        email: "kim@berlin-werk.example",
+        who: "Kim Keller, buyer at Berlin Werk GmbH (EUR, German VAT)",
+    },
+    DemoLogin { email: "rita@toolmaker.example", who: "Rita Rep, the seller's sales rep" },
+    DemoLogin {
+        email: "sol@toolmaker.example",
+        who: "Sol Seller, the seller's admin (prices and catalog)",
+    },
+];
+
+const FAMILIES: [(&str, &str, &str, u32); 10] = [
+    ("DRL", "Cordless drill", "power-tools", 189),
+    ("SAW", "Circular saw", "power-tools", 249),
+    ("GRD", "Angle grinder", "power-tools", 129),
+    ("BIT", "Drill bit set", "accessories", 25),
+    ("BLD", "Saw blade", "accessories", 39),
+    ("GLV", "Work gloves", "safety", 5),
+    ("HLM", "Safety helmet", "safety", 29),
+    ("SOL", "Solvent cleaner", "chemicals", 38),
+    ("SCR", "Wood screws (box)", "fasteners", 12),
+    ("MAN", "Printed manual", "books", 12),
+];
+
+const VARIANTS: [(&str, u32); 5] = [("S", 80), ("M", 100), ("L", 125), ("XL", 150), ("PRO", 210)];
+
+/// About 50 products: ten families in five variants.
+fn pricing() -> serde_json::Value {
+    let mut catalog = Vec::new();
+    let mut usd = Vec::new();
+    let mut eur = Vec::new();
+    let mut wholesale = Vec::new();
+    let mut contract = Vec::new();
+    for (code, name, category, base) in FAMILIES {
+        for (variant, percent) in VARIANTS {
+            let sku = format!("{code}-{variant}");
+            let tax_class = if category == "books" { "reduced" } else { "standard" };
+            catalog.push(json!({ "sku": sku, "name": format!("{name} {variant}"), "category": category, "tax_class": tax_class }));
+            let cents = u64::from(base) * u64::from(percent);
+            let money = |c: u64| format!("{}.{:02}", c / 100, c % 100);
+            let tier = |c: u64, off: u64| money(c * (100 - off) / 100 / 10 * 10 + 9);
+            usd.push(json!({ "sku": sku, "tiers": [
+                { "min_quantity": 1, "unit_price": tier(cents, 0) },
+                { "min_quantity": 10, "unit_price": tier(cents, 8) },
+                { "min_quantity": 50, "unit_price": tier(cents, 15) } ] }));
+            eur.push(json!({ "sku": sku, "tiers": [
+                { "min_quantity": 1, "unit_price": tier(cents * 92 / 100, 0) },
+                { "min_quantity": 10, "unit_price": tier(cents * 92 / 100, 8) } ] }));
+            if category == "accessories" || category == "fasteners" {
+                wholesale.push(json!({ "sku": sku, "tiers": [{ "min_quantity": 1, "unit_price": tier(cents, 20) }] }));
+            }
+            if code == "DRL" {
+                contract.push(json!({ "sku": sku, "tiers": [{ "min_quantity": 1, "unit_price": tier(cents, 21) }] }));
+            }
+        }
+    }
+    json!({
+        "catalog": catalog,
+        "price_lists": [
+            { "id": "list-usd", "name": "Standard USD", "audience": "default", "currency": "USD", "prices": usd },
+            { "id": "list-eur", "name": "Standard EUR (net)", "audience": "default", "currency": "EUR", "prices": eur },
+            { "id": "wholesale-2026", "name": "Wholesale 2026", "audience": { "group": "wholesale" }, "currency": "USD", "valid_from": "2026-01-01", "valid_until": "2027-12-31", "prices": wholesale },
+            { "id": "acme-contract", "name": "Acme contract", "audience": { "customer": "ACME" }, "currency": "USD", "prices": contract }
+        ],
+        "tax_rules": [
+            { "id": "us-ny", "name": "NY sales tax", "kind": "sales_tax", "country": "US", "region": "NY", "tax_class": "standard", "percent": "8.875" },
+            { "id": "us-ny-books", "name": "NY sales tax (books)", "kind": "sales_tax", "country": "US", "region": "NY", "tax_class": "reduced", "percent": "4" },
+            { "id": "us-tx", "name": "TX sales tax", "kind": "sales_tax", "country": "US", "region": "TX", "tax_class": "standard", "percent": "6.25" },
+            { "id": "de-vat", "name": "German VAT", "kind": "vat", "country": "DE", "tax_class": "standard", "percent": "19" },
+            { "id": "de-vat-reduced", "name": "German VAT, reduced", "kind": "vat", "country": "DE", "tax_class": "reduced", "percent": "7" },
+            { "id": "fr-vat", "name": "French VAT", "kind": "vat", "country": "FR", "tax_class": "standard", "percent": "20" }
+        ],
+        "rounding": { "mode": "per_line", "rounding": "half_up" }
+    })
+}
+
+/// Loads the demo into an empty database; does nothing if companies exist. Returns whether it
+/// loaded.
+pub async fn load(state: &AppState) -> Result<bool, ApiError> {
+    let companies: i64 = sqlx::query("SELECT COUNT(*) AS n FROM companies")
+        .fetch_one(&state.db.read)
+        .await?
+        .try_get("n")?;
+    if companies > 0 {
+        return Ok(false);
+    }
+    let s = state;
+    let seller = seed::company(
+        s,
+        NewCompany {
+            name: "Toolmaker Inc.",
+            seller: true,
+            customer_group: None,
+            country: "US",
+            region: Some("NY"),
+            currency: "USD",
+        },
+    )
+    .await?;
+    // The Acme company has a fixed id, so that its contract price list can name it.
+    let acme = "ACME";
+    sqlx::query("INSERT INTO companies (id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, created_at) VALUES ($1, $2, 'customer', 'wholesale', 'US', 'NY', 'USD', '25000.00', '3500.00', $3)")
+        .bind(acme)
+        .bind("Acme Corp")
+        .bind(crate::util::now().millis())
+        .execute(&s.db.write)
+        .await?;
+    let berlin = seed::company(
+        s,
+        NewCompany {
+            name: "Berlin Werk GmbH",
+            seller: false,
+            customer_group: None,
+            country: "DE",
+            region: None,
+            currency: "EUR",
+        },
+    )
+    .await?;
+    let root = seed::unit(s, acme, "Acme Corp", None).await?;
+    let na = seed::unit(s, acme, "North America", Some(&root)).await?;
+    let ny = seed::unit(s, acme, "New York office", Some(&na)).await?;
+    let emea = seed::unit(s, acme, "EMEA", Some(&root)).await?;
+    seed::unit(s, acme, "London office", Some(&emea)).await?;
+    let user = |company: &str,
+                email: &'static str,
+                name: &'static str,
+                roles: &'static [&'static str],
+                unit: Option<String>,
+                manager: Option<String>| {
+        let company = company.to_owned();
+        async move {
+            seed::user(
+                s,
+                NewUser {
+                    company_id: &company,
+                    email,
+                    name,
+                    password: PASSWORD,
+                    roles,
+                    unit_id: unit.as_deref(),
+                    manager_id: manager.as_deref(),
+                },
+            )
+            .await
+        }
+    };
+    let dana =
+        user("ACME", "dana@acme.example", "Dana Admin", &["company_admin"], None, None).await?;
+    let avery = user(
+        "ACME",
+        "avery@acme.example",
+        "Avery Chen",
+        &["approver"],
+        Some(na.clone()),
+        Some(dana.clone()),
+    )
+    .await?;
+    let blake = user(
+        "ACME",
+        "blake@acme.example",
+        "Blake Diaz",
+        &["approver", "buyer"],
+        None,
+        Some(dana.clone()),
+    )
+    .await?;
+    let casey =
+        user("ACME", "casey@acme.example", "Casey Evans", &["approver"], None, None).await?;
+    user(
+        "ACME",
+        "pat@acme.example",
+        "Pat Buyer",
+        &["buyer"],
+        Some(ny.clone()),
+        Some(avery.clone()),
+    )
+    .await?;
+    user("ACME", "sam@acme.example", "Sam Safety", &["safety"], None, None).await?;
+    user("ACME", "robin@acme.example", "Robin Cash", &["finance"], None, None).await?;
+    user(&berlin, "kim@berlin-werk.example", "Kim Keller", &["buyer", "company_admin"], None, None)
+        .await?;
+    user(&seller, "rita@toolmaker.example", "Rita Rep", &["sales_rep"], None, None).await?;
+    user(
+        &seller,
+        "sol@toolmaker.example",
+        "Sol Seller",
+        &["seller_admin", "back_office"],
+        None,
+        None,
+    )
+    .await?;
+    let data = serde_json::from_value(pricing()).map_err(ApiError::internal)?;
+    catalog::publish(s, &data, None).await?;
+    let usd = |a: &str| json!({ "amount": a, "currency": "USD" });
+    let policy = serde_json::from_value(json!({
+        "name": "Acme purchasing approvals",
+        "mode": "highest",
+        "rules": [
+            { "id": "approver-1", "name": "Approver 1", "min_total": usd("2000.00"), "approver": { "user": avery } },
+            { "id": "approver-2", "name": "Approver 2", "min_total": usd("3000.00"), "approver": { "user": blake } },
+            { "id": "approver-3", "name": "Approver 3", "min_total": usd("5000.00"), "approver": { "user": casey } },
+            { "id": "hazmat", "name": "Hazardous goods", "when": { "field": "order.categories", "op": "contains", "value": { "text": "chemicals" } }, "approver": { "role": "safety" } }
+        ],
+        "spending_limits": [{ "id": "buyer-monthly", "name": "Buyer monthly budget", "applies_to": { "role": "buyer" }, "period": "month", "amount": usd("40000.00"), "on_exceed": { "approval": "manager" } }],
+        "over_credit": { "approval": { "role": "finance" } },
+        "fallback": { "role": "company_admin" }
+    }))
+    .map_err(ApiError::internal)?;
+    companies::save_policy(s, acme, &policy, None).await?;
+    Ok(true)
+}

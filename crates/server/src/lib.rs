@@ -1,0 +1,153 @@
+//! Countersign's server: a thin axum backend around the `rules` crate.
+//!
+//! It authenticates, stores and notifies; it never decides. Prices, approval routes and
+//! workflow transitions come from `rules`, computed from the server's own data, whatever the
+//! client claims. `app(state)` builds the whole HTTP application, so tests drive it without a
+//! socket and `main.rs` only parses configuration and starts things.
+
+pub mod auth;
+pub mod catalog;
+pub mod companies;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod notifications;
+pub mod orders;
+pub mod seed;
+pub mod util;
+
+use axum::{
+    Router,
+    http::HeaderName,
+    middleware,
+    routing::{MethodRouter, get, post},
+};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::{ServeDir, ServeFile},
+    trace::TraceLayer,
+};
+
+pub use config::Config;
+pub use db::{Db, Dialect};
+
+/// A company's approval context with the policy and directory versions it was built from.
+pub type CachedApproval = (i64, i64, Arc<rules::approval::ApprovalContext>);
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub passwords: auth::Passwords,
+    /// The current pricing data, by version.
+    pub pricing_cache: RwLock<Option<(i64, Arc<rules::pricing::PricingContext>)>>,
+    /// Each company's approval context, by policy version and directory version.
+    pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
+    pub metrics: metrics::Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, passwords: auth::Passwords) -> AppState {
+        AppState(Arc::new(Inner {
+            db,
+            config,
+            passwords,
+            pricing_cache: RwLock::new(None),
+            approval_cache: RwLock::new(HashMap::new()),
+            metrics: metrics::Metrics::default(),
+        }))
+    }
+}
+
+/// `GET /api/health`: the server is up and its database answers.
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<error::Json<serde_json::Value>, error::ApiError> {
+    sqlx::query("SELECT 1").execute(&state.db.read).await?;
+    let database = match state.db.dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+    };
+    Ok(error::Json(serde_json::json!({ "status": "ok", "database": database })))
+}
+
+/// The OpenAPI document of the JSON API, served at `/api/openapi.json`. A test checks that it
+/// lists exactly the routes below, with exactly their methods.
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// The JSON API's routes, under `/api`.
+pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/health", get(health)),
+        ("/openapi.json", get(openapi)),
+        ("/session", get(auth::me).post(auth::login).delete(auth::logout)),
+        ("/tokens", post(auth::create_token)),
+        ("/catalog", get(catalog::search)),
+        ("/catalog/document", get(catalog::document).put(catalog::replace)),
+        ("/companies/{id}", get(companies::get)),
+        ("/companies/{id}/directory", get(companies::get_directory)),
+        ("/companies/{id}/users", post(companies::add_user)),
+        ("/companies/{id}/units", post(companies::add_unit)),
+        ("/companies/{id}/policy", get(companies::get_policy).put(companies::put_policy)),
+        ("/cart", get(orders::get_cart).put(orders::put_cart)),
+        ("/checkout/context", get(orders::context)),
+        ("/checkout/preview", get(orders::preview)),
+        ("/orders", get(orders::list).post(orders::submit)),
+        ("/orders/{id}", get(orders::get).put(orders::change)),
+        ("/orders/{id}/decisions", post(orders::decide)),
+        ("/approvals", get(orders::queue)),
+        ("/notifications", get(notifications::list)),
+        ("/notifications/read-all", post(notifications::mark_all_read)),
+        ("/notifications/{id}/read", post(notifications::mark_read)),
+        ("/mail", get(notifications::mail)),
+    ]
+}
+
+/// The whole HTTP application: the JSON API under `/api`, `/metrics`, and the app's files
+/// (precompressed, with `index.html` for every other path so the app's routes load).
+pub fn app(state: AppState) -> Router {
+    let api = api_routes().into_iter().fold(Router::new(), |r, (path, route)| r.route(path, route));
+    let dir = state.config.static_dir.clone();
+    let files = ServeDir::new(&dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeFile::new(dir.join("index.html")).precompressed_br().precompressed_gzip());
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api", api)
+        .route("/metrics", get(metrics::expose))
+        .fallback_service(files)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+        .with_state(state)
+}

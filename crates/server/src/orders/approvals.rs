@@ -1,0 +1,220 @@
+//! The approver's queue and decisions.
+
+use super::*;
+
+/// `GET /api/approvals`: the steps waiting for the caller's decision, with why.
+pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, u.name AS buyer_name
+         FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
+         WHERE s.status = 'pending' AND o.company_id = $1 AND o.state = $2 ORDER BY o.created_at",
+    )
+    .bind(&caller.company_id)
+    .bind(AWAITING_APPROVAL)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut items = Vec::new();
+    for r in rows {
+        let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("candidates")?)
+            .map_err(ApiError::internal)?;
+        if !candidates.contains(&caller.user_id) {
+            continue;
+        }
+        let order_id: String = r.try_get("order_id")?;
+        let plan: ApprovalPlan = {
+            let row = sqlx::query("SELECT plan FROM orders WHERE id = $1")
+                .bind(&order_id)
+                .fetch_one(&state.db.read)
+                .await?;
+            serde_json::from_str(&row.try_get::<String, _>("plan")?).map_err(ApiError::internal)?
+        };
+        let reasons: Vec<rules::approval::Because> =
+            serde_json::from_str(&r.try_get::<String, _>("reasons")?)
+                .map_err(ApiError::internal)?;
+        let why: Vec<String> =
+            reasons.iter().map(|b| rules::messages::explain_because(b, plan.total)).collect();
+        items.push(json!({
+            "step_id": r.try_get::<String, _>("step_id")?,
+            "order_id": order_id,
+            "revision": r.try_get::<i64, _>("revision")?,
+            "buyer_name": r.try_get::<String, _>("buyer_name")?,
+            "total": { "amount": r.try_get::<String, _>("total")?, "currency": r.try_get::<String, _>("currency")? },
+            "created_at": r.try_get::<i64, _>("created_at")?,
+            "why": why,
+        }));
+    }
+    Ok(Json(json!({ "pending": items })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub step_id: String,
+    pub decision: Decision,
+    #[serde(default)]
+    pub comment: String,
+    /// The order revision the approver looked at.
+    pub revision: i64,
+}
+
+/// `POST /api/orders/{id}/decisions`: an approver approves or rejects the pending step. Only
+/// the step's candidates may (so never the buyer, never someone outside the order's unit),
+/// and of two concurrent decisions exactly one wins.
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<DecisionInput>,
+) -> Result<Json<view::OrderView>, ApiError> {
+    let (_, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
+    if caller.seller {
+        return Err(ApiError::not_found("order"));
+    }
+    if buyer == caller.user_id {
+        return Err(ApiError::forbidden("nobody approves their own order"));
+    }
+    if body.comment.chars().count() > 2000 {
+        return Err(ApiError::invalid("comment", "a comment has at most 2,000 characters"));
+    }
+    if matches!(body.decision, Decision::Reject) && body.comment.trim().is_empty() {
+        return Err(ApiError::invalid("comment", "say why the order is rejected"));
+    }
+    if revision != body.revision {
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed since you looked at it; review it again",
+        )
+        .with_field("revision"));
+    }
+    let step = sqlx::query("SELECT round, step_index, status, candidates FROM approval_steps WHERE id = $1 AND order_id = $2")
+        .bind(&body.step_id)
+        .bind(&id)
+        .fetch_optional(&state.db.read)
+        .await?
+        .ok_or_else(|| ApiError::not_found("approval step"))?;
+    let candidates: Vec<String> = serde_json::from_str(&step.try_get::<String, _>("candidates")?)
+        .map_err(ApiError::internal)?;
+    if !candidates.contains(&caller.user_id) {
+        return Err(ApiError::forbidden("this step is not yours to decide"));
+    }
+    if step.try_get::<String, _>("status")? != "pending" || current_state != AWAITING_APPROVAL {
+        return Err(ApiError::conflict(
+            "already_decided",
+            "this step is not waiting for a decision (already decided, or not yet due)",
+        ));
+    }
+    let round: i64 = step.try_get("round")?;
+    let index: i64 = step.try_get("step_index")?;
+    let approve = matches!(body.decision, Decision::Approve);
+    let at = now().millis();
+    let comment = body.comment.trim();
+    let mut tx = state.db.write.begin().await?;
+    let taken = sqlx::query("UPDATE approval_steps SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
+        .bind(if approve { "approved" } else { "rejected" })
+        .bind(&caller.user_id)
+        .bind(at)
+        .bind(comment)
+        .bind(&body.step_id)
+        .execute(&mut *tx)
+        .await?;
+    if taken.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ApiError::conflict(
+            "already_decided",
+            "someone decided this step a moment ago",
+        ));
+    }
+    let next = if approve {
+        sqlx::query("SELECT id, candidates FROM approval_steps WHERE order_id = $1 AND round = $2 AND step_index = $3")
+            .bind(&id)
+            .bind(round)
+            .bind(index.saturating_add(1))
+            .fetch_optional(&mut *tx)
+            .await?
+    } else {
+        None
+    };
+    let new_state = match (&next, approve) {
+        (Some(_), _) => AWAITING_APPROVAL,
+        (None, true) => APPROVED,
+        (None, false) => REJECTED,
+    };
+    let updated = sqlx::query("UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
+        .bind(new_state)
+        .bind(at)
+        .bind(&id)
+        .bind(revision)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed meanwhile; review it again",
+        ));
+    }
+    let total: String = sqlx::query("SELECT total, currency FROM orders WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("total")?;
+    match next {
+        Some(step) => {
+            let next_id: String = step.try_get("id")?;
+            sqlx::query("UPDATE approval_steps SET status = 'pending' WHERE id = $1")
+                .bind(&next_id)
+                .execute(&mut *tx)
+                .await?;
+            let next_candidates: Vec<String> =
+                serde_json::from_str(&step.try_get::<String, _>("candidates")?)
+                    .map_err(ApiError::internal)?;
+            let buyer_name: String = sqlx::query("SELECT name FROM users WHERE id = $1")
+                .bind(&buyer)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("name")?;
+            let currency = sqlx::query("SELECT currency FROM orders WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<String, _>("currency")?;
+            let money = Money::parse(&total, &currency).map_err(ApiError::internal)?;
+            tell_approvers(&mut tx, &next_candidates, &id, &buyer_name, money).await?;
+        }
+        None => {
+            if !approve {
+                sqlx::query("UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND round = $2 AND status = 'waiting'").bind(&id).bind(round).execute(&mut *tx).await?;
+            }
+            let (kind, title, text) = if approve {
+                (
+                    "order_approved",
+                    format!("Order {id} approved"),
+                    format!("{} approved your order {id}.", caller.name),
+                )
+            } else {
+                (
+                    "order_rejected",
+                    format!("Order {id} rejected"),
+                    format!("{} rejected your order {id}: {comment}", caller.name),
+                )
+            };
+            notify(
+                &mut tx,
+                Notice { user_id: &buyer, kind, title, body: text, order_id: Some(&id) },
+            )
+            .await?;
+        }
+    }
+    let note = if comment.is_empty() { None } else { Some(comment) };
+    history(&mut tx, &id, Some(&caller.user_id), Some(&current_state), new_state, note).await?;
+    tx.commit().await?;
+    state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });
+    Ok(Json(order_json(&state, &id).await?))
+}

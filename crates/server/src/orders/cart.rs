@@ -1,0 +1,77 @@
+//! The server-side cart of each buyer.
+
+use super::*;
+
+/// A cart line as clients send it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub sku: Sku,
+    pub quantity: rules::pricing::Quantity,
+}
+
+pub(super) fn cart_lines(lines: &[LineInput]) -> Vec<CartLine> {
+    lines.iter().map(|l| CartLine { sku: l.sku.clone(), quantity: l.quantity }).collect()
+}
+
+pub(super) async fn load_cart(state: &AppState, user_id: &str) -> Result<Vec<LineInput>, ApiError> {
+    let row = sqlx::query("SELECT lines FROM carts WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&state.db.read)
+        .await?;
+    match row {
+        Some(r) => {
+            serde_json::from_str(&r.try_get::<String, _>("lines")?).map_err(ApiError::internal)
+        }
+        None => Ok(vec![]),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartInput {
+    pub lines: Vec<LineInput>,
+}
+
+/// `GET /api/cart`.
+pub async fn get_cart(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    require_buyer(&caller)?;
+    Ok(Json(json!({ "lines": load_cart(&state, &caller.user_id).await? })))
+}
+
+/// `PUT /api/cart`: replaces the cart's lines. Every SKU must be in the catalog, once.
+pub async fn put_cart(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CartInput>,
+) -> Result<Json<Value>, ApiError> {
+    require_buyer(&caller)?;
+    if body.lines.len() > 500 {
+        return Err(ApiError::invalid("lines", "a cart holds at most 500 lines"));
+    }
+    let (_, pricing) = catalog::current(&state).await?;
+    for (i, line) in body.lines.iter().enumerate() {
+        if pricing.product(&line.sku).is_none() {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].sku"),
+                format!("\"{}\" is not in the catalog", line.sku),
+            ));
+        }
+        if body.lines.iter().take(i).any(|l| l.sku == line.sku) {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].sku"),
+                format!("\"{}\" is already in the cart", line.sku),
+            ));
+        }
+    }
+    sqlx::query("INSERT INTO carts (user_id, lines, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3")
+        .bind(&caller.user_id)
+        .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)
+        .bind(now().millis())
+        .execute(&state.db.write)
+        .await?;
+    Ok(Json(json!({ "lines": body.lines })))
+}

@@ -1,0 +1,113 @@
+//! The buyer changes an order: priced and routed again, and the drift check decides whether
+//! it needs approval again.
+
+use super::*;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub lines: Vec<LineInput>,
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// The revision the buyer edited.
+    pub revision: i64,
+}
+
+/// `PUT /api/orders/{id}`: the buyer changes an order that is awaiting approval, rejected or
+/// approved. It is priced and routed again; an approved order stays approved only if the
+/// change needs no new approval (the drift check); otherwise a new round of approval starts.
+pub async fn change(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Change>,
+) -> Result<Json<view::OrderView>, ApiError> {
+    let (_, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
+    if buyer != caller.user_id {
+        return Err(ApiError::forbidden("only the order's buyer changes it"));
+    }
+    if revision != body.revision {
+        return Err(ApiError::conflict("order_changed", "the order changed meanwhile; reload it")
+            .with_field("revision"));
+    }
+    if ![AWAITING_APPROVAL, REJECTED, APPROVED].contains(&current_state.as_str()) {
+        return Err(ApiError::conflict(
+            "not_changeable",
+            format!("an order that is {current_state} cannot be changed"),
+        ));
+    }
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid("lines", "an order needs at least one line"));
+    }
+    let p = prepare(&state, &caller, cart_lines(&body.lines), body.payment_method.clone()).await?;
+    let verdict = evaluate(&p)?;
+    if verdict.plan.verdict == Verdict::Blocked {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blocked",
+            verdict.plan.explanation.join(" "),
+        )
+        .with_details(json!({ "plan": verdict.plan })));
+    }
+    let old = sqlx::query("SELECT priced, facts, plan, round FROM orders WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&state.db.read)
+        .await?;
+    let old_priced: PricedCart =
+        serde_json::from_str(&old.try_get::<String, _>("priced")?).map_err(ApiError::internal)?;
+    let old_facts: OrderFacts =
+        serde_json::from_str(&old.try_get::<String, _>("facts")?).map_err(ApiError::internal)?;
+    let old_plan: ApprovalPlan =
+        serde_json::from_str(&old.try_get::<String, _>("plan")?).map_err(ApiError::internal)?;
+    let round: i64 = old.try_get("round")?;
+    let d = drift(
+        &Snapshot::new(&old_priced, old_facts, old_plan),
+        &Snapshot::new(&verdict.priced, verdict.facts.clone(), verdict.plan.clone()),
+    );
+    let stays_approved = current_state == APPROVED && !d.reapproval_required;
+    let new_state =
+        if stays_approved || verdict.plan.steps.is_empty() { APPROVED } else { AWAITING_APPROVAL };
+    let new_round = if stays_approved { round } else { round.saturating_add(1) };
+    let at = now().millis();
+    let mut tx = state.db.write.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE orders SET state = $1, total = $2, payment_method = $3, pricing_version = $4, policy_version = $5, cart = $6, priced = $7, facts = $8, plan = $9, revision = revision + 1, round = $10, updated_at = $11
+         WHERE id = $12 AND revision = $13",
+    )
+    .bind(new_state)
+    .bind(verdict.priced.total.amount().to_string())
+    .bind(p.request.payment_method.as_ref().map(|m| m.to_string()))
+    .bind(p.pricing_version)
+    .bind(p.policy_version)
+    .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)
+    .bind(serde_json::to_string(&verdict.priced).map_err(ApiError::internal)?)
+    .bind(serde_json::to_string(&verdict.facts).map_err(ApiError::internal)?)
+    .bind(serde_json::to_string(&verdict.plan).map_err(ApiError::internal)?)
+    .bind(new_round)
+    .bind(at)
+    .bind(&id)
+    .bind(revision)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ApiError::conflict("order_changed", "the order changed meanwhile; reload it")
+            .with_field("revision"));
+    }
+    let comment = d.explanation.join("; ");
+    if !stays_approved {
+        sqlx::query("UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')").bind(&id).execute(&mut *tx).await?;
+        let first = start_round(&mut tx, &id, new_round, &verdict.plan).await?;
+        tell_approvers(&mut tx, first_candidates(&first), &id, &caller.name, verdict.priced.total)
+            .await?;
+    }
+    let note = if stays_approved {
+        format!("changed; no new approval needed: {comment}")
+    } else {
+        format!("changed: {comment}")
+    };
+    history(&mut tx, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(order_json(&state, &id).await?))
+}

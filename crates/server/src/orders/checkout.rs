@@ -1,0 +1,399 @@
+//! Checkout: the context the browser prices and routes from, the server's own preview, and
+//! submission, where the server computes everything again and compares.
+
+use super::{
+    view::{Amount, HistoryView, OrderView, Person, StepView, raw},
+    *,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct ContextQuery {
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// `GET /api/checkout/context`: what the browser needs to price and route the cart itself:
+/// the pricing data this customer may see, the company's policy and directory, what the buyer
+/// already spent, and the versions to send back on submission.
+pub async fn context(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ContextQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
+    let p = prepare(&state, &caller, lines, q.payment_method).await?;
+    let visible =
+        catalog::visible_to(p.pricing.data(), &p.company.id, p.company.customer_group.as_deref());
+    Ok(Json(json!({
+        "pricing_version": p.pricing_version,
+        "policy_version": p.policy_version,
+        "pricing": visible,
+        "policy": p.approval.policy(),
+        "directory": p.approval.directory(),
+        "request": p.request,
+    })))
+}
+
+/// `GET /api/checkout/preview`: the server's own pricing and route of the cart (for clients
+/// that do not run the engine themselves).
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ContextQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
+    let p = prepare(&state, &caller, lines, q.payment_method).await?;
+    let verdict = evaluate(&p)?;
+    Ok(Json(
+        json!({ "pricing_version": p.pricing_version, "policy_version": p.policy_version, "verdict": verdict }),
+    ))
+}
+
+/// What the client showed the buyer, sent back on submission.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claimed {
+    pub pricing_version: i64,
+    pub policy_version: i64,
+    pub total: Money,
+    pub lines: Vec<ClaimedLine>,
+    /// The candidates of each approval step, in order.
+    pub approvers: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimedLine {
+    pub sku: Sku,
+    pub quantity: u32,
+    pub unit_price: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// Any text of 1 to 100 characters, unique per attempt to order: a retry with the same key
+    /// returns the same order.
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    pub claimed: Claimed,
+}
+
+/// Where the client's claims differ from the server's computation.
+fn differences(claimed: &Claimed, p: &Prepared, verdict: &CheckoutVerdict) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut differ = |field: String, claimed: Value, server: Value, message: &str| {
+        out.push(
+            json!({ "field": field, "claimed": claimed, "server": server, "message": message }),
+        );
+    };
+    if claimed.pricing_version != p.pricing_version {
+        differ(
+            "claimed.pricing_version".into(),
+            json!(claimed.pricing_version),
+            json!(p.pricing_version),
+            "the prices changed since the page was loaded",
+        );
+    }
+    if claimed.policy_version != p.policy_version {
+        differ(
+            "claimed.policy_version".into(),
+            json!(claimed.policy_version),
+            json!(p.policy_version),
+            "the approval policy changed since the page was loaded",
+        );
+    }
+    if claimed.total != verdict.priced.total {
+        differ(
+            "claimed.total".into(),
+            json!(claimed.total),
+            json!(verdict.priced.total),
+            "the total differs",
+        );
+    }
+    let lines = &verdict.priced.lines;
+    if claimed.lines.len() != lines.len() {
+        differ(
+            "claimed.lines".into(),
+            json!(claimed.lines.len()),
+            json!(lines.len()),
+            "the number of lines differs",
+        );
+    }
+    for (i, (c, s)) in claimed.lines.iter().zip(lines).enumerate() {
+        if c.sku != s.sku || c.quantity != s.quantity {
+            differ(
+                format!("claimed.lines[{i}]"),
+                json!({ "sku": c.sku, "quantity": c.quantity }),
+                json!({ "sku": s.sku, "quantity": s.quantity }),
+                "the line differs from the cart",
+            );
+        } else if c.unit_price != s.unit_price {
+            differ(
+                format!("claimed.lines[{i}].unit_price"),
+                json!(c.unit_price),
+                json!(s.unit_price),
+                "the unit price differs",
+            );
+        }
+    }
+    let server_approvers: Vec<Vec<String>> = verdict
+        .plan
+        .steps
+        .iter()
+        .map(|s| s.candidates.iter().map(ToString::to_string).collect())
+        .collect();
+    if claimed.approvers != server_approvers {
+        differ(
+            "claimed.approvers".into(),
+            json!(claimed.approvers),
+            json!(server_approvers),
+            "the approval route differs",
+        );
+    }
+    out
+}
+
+/// `POST /api/orders`: submits the cart.
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Submission>,
+) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+    require_buyer(&caller)?;
+    let key = body.idempotency_key.trim();
+    if key.is_empty() || key.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "idempotency_key",
+            "an idempotency key of 1 to 100 characters is required",
+        ));
+    }
+    let request_hash = sha256_hex(&serde_json::to_string(&body).map_err(ApiError::internal)?);
+    let (lines, earlier) = cart_and_key(&state, &caller.user_id, key).await?;
+    if let Some(earlier) = earlier {
+        let existing = same_request(earlier, &request_hash)?;
+        return Ok((StatusCode::OK, Json(order_json(&state, &existing).await?)));
+    }
+    if lines.is_empty() {
+        return Err(ApiError::invalid("cart", "the cart is empty"));
+    }
+    let p = prepare(&state, &caller, cart_lines(&lines), body.payment_method.clone()).await?;
+    let verdict = evaluate(&p)?;
+    let diffs = differences(&body.claimed, &p, &verdict);
+    if !diffs.is_empty() {
+        return Err(ApiError::conflict("stale_or_forged", "the order was not placed: what was shown differs from the server's computation")
+            .with_details(json!({
+                "differences": diffs,
+                "server": { "pricing_version": p.pricing_version, "policy_version": p.policy_version, "verdict": verdict },
+            })));
+    }
+    if verdict.plan.verdict == Verdict::Blocked {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blocked",
+            verdict.plan.explanation.join(" "),
+        )
+        .with_details(json!({ "plan": verdict.plan })));
+    }
+    match place(&state, &caller, key, &request_hash, &p, &verdict, &lines).await? {
+        Some(order) => Ok((StatusCode::CREATED, Json(order))),
+        None => {
+            // A concurrent submission with the same key placed the order first.
+            let earlier = cart_and_key(&state, &caller.user_id, key).await?.1;
+            let existing = same_request(
+                earlier.ok_or_else(|| ApiError::internal("a unique key without its row"))?,
+                &request_hash,
+            )?;
+            Ok((StatusCode::OK, Json(order_json(&state, &existing).await?)))
+        }
+    }
+}
+
+/// An earlier submission with the same key: its request's hash and its order.
+struct Earlier {
+    request_hash: String,
+    order_id: String,
+}
+
+/// The buyer's cart and the submission with this key, if any, in one query.
+async fn cart_and_key(
+    state: &AppState,
+    user_id: &str,
+    key: &str,
+) -> Result<(Vec<LineInput>, Option<Earlier>), ApiError> {
+    let row = sqlx::query(
+        "SELECT c.lines, k.request_hash, k.order_id FROM (SELECT 1 AS one) x
+         LEFT JOIN carts c ON c.user_id = $1
+         LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.idempotency_key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_one(&state.db.read)
+    .await?;
+    let lines = match row.try_get::<Option<String>, _>("lines")? {
+        Some(text) => serde_json::from_str(&text).map_err(ApiError::internal)?,
+        None => Vec::new(),
+    };
+    let earlier = match (row.try_get("request_hash")?, row.try_get("order_id")?) {
+        (Some(request_hash), Some(order_id)) => Some(Earlier { request_hash, order_id }),
+        _ => None,
+    };
+    Ok((lines, earlier))
+}
+
+/// The order of an earlier submission with the same key, if it was the same request: the
+/// same key with another request is refused.
+fn same_request(earlier: Earlier, request_hash: &str) -> Result<String, ApiError> {
+    if earlier.request_hash == request_hash {
+        Ok(earlier.order_id)
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this idempotency key was used for another request",
+        )
+        .with_field("idempotency_key"))
+    }
+}
+
+/// Stores the order, its key, its approval steps, its history and the notifications and mail
+/// it causes, and empties the cart, in one transaction. Answers the order as the API shows it,
+/// built from what was written; `None` when a concurrent submission with the same key won.
+async fn place(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    request_hash: &str,
+    p: &Prepared,
+    verdict: &CheckoutVerdict,
+    lines: &[LineInput],
+) -> Result<Option<OrderView>, ApiError> {
+    let order_id = new_id("ord");
+    let at = now().millis();
+    let state_name = if verdict.plan.steps.is_empty() { APPROVED } else { AWAITING_APPROVAL };
+    let priced = to_json(&verdict.priced)?;
+    let plan = to_json(&verdict.plan)?;
+    let total = verdict.priced.total;
+    let payment_method = p.request.payment_method.as_ref().map(ToString::to_string);
+    let mut tx = state.db.write.begin().await?;
+    sqlx::query(
+        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&order_id)
+    .bind(&p.company.id)
+    .bind(&caller.user_id)
+    .bind(caller.unit_id.as_deref())
+    .bind(state_name)
+    .bind(total.currency().code())
+    .bind(total.amount().to_string())
+    .bind(payment_method.clone())
+    .bind(p.pricing_version)
+    .bind(p.policy_version)
+    .bind(to_json(&lines)?)
+    .bind(priced.clone())
+    .bind(to_json(&verdict.facts)?)
+    .bind(plan.clone())
+    .bind(1i64)
+    .bind(1i64)
+    .bind(at)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    // A concurrent submission with the same key fails here (the second waits for the first to
+    // commit, then hits the unique key).
+    let claimed_key = sqlx::query("INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&caller.user_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(&order_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await;
+    if let Err(e) = claimed_key {
+        tx.rollback().await?;
+        return match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Ok(None),
+            _ => Err(e.into()),
+        };
+    }
+    let steps = start_round(&mut tx, &order_id, 1, &verdict.plan).await?;
+    let submitted =
+        history(&mut tx, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"))
+            .await?;
+    if state_name == APPROVED {
+        notify(
+            &mut tx,
+            Notice {
+                user_id: &caller.user_id,
+                kind: "order_approved",
+                title: format!("Order {order_id} placed ({total})"),
+                body: format!("Your order {order_id} for {total} needs no approval and is placed."),
+                order_id: Some(&order_id),
+            },
+        )
+        .await?;
+    } else {
+        tell_approvers(&mut tx, first_candidates(&steps), &order_id, &caller.name, total).await?;
+    }
+    sqlx::query("DELETE FROM carts WHERE user_id = $1")
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let directory = p.approval.directory();
+    let name_of =
+        |id: &str| directory.users.iter().find(|u| u.id.as_str() == id).map(|u| u.name.to_string());
+    let steps = steps
+        .into_iter()
+        .map(|s| -> Result<StepView, ApiError> {
+            Ok(StepView {
+                id: s.id,
+                round: 1,
+                index: s.index,
+                status: s.status.to_owned(),
+                candidates: s
+                    .candidates
+                    .into_iter()
+                    .map(|id| Person { name: name_of(&id), id })
+                    .collect(),
+                because: raw(s.because)?,
+                decided_by: None,
+                decided_by_name: None,
+                decided_at: None,
+                comment: None,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(OrderView {
+        id: order_id,
+        company_id: p.company.id.clone(),
+        buyer_id: caller.user_id.clone(),
+        buyer_name: caller.name.clone(),
+        business_unit_id: caller.unit_id.clone(),
+        state: state_name.to_owned(),
+        total: Amount {
+            amount: total.amount().to_string(),
+            currency: total.currency().code().to_owned(),
+        },
+        payment_method,
+        pricing_version: p.pricing_version,
+        policy_version: p.policy_version,
+        revision: 1,
+        round: 1,
+        created_at: at,
+        updated_at: at,
+        priced: raw(priced)?,
+        plan: raw(plan)?,
+        steps,
+        history: vec![HistoryView {
+            at: submitted,
+            actor: Some(caller.user_id.clone()),
+            actor_name: Some(caller.name.clone()),
+            from: None,
+            to: state_name.to_owned(),
+            comment: Some("submitted".to_owned()),
+        }],
+    }))
+}

@@ -1,0 +1,299 @@
+//! Carts, checkout and orders.
+//!
+//! The browser prices and routes the cart itself (with `rules`, on the data of
+//! `GET /api/checkout/context`) and shows the result as the buyer types. On submission the
+//! server computes everything again from its own data and compares: if the client's version,
+//! lines, total or approval route differ, it answers 409 with its own computation and stores
+//! nothing. A submission carries an idempotency key: a retry returns the same order.
+//!
+//! - `cart`: the server-side cart of each buyer;
+//! - `checkout`: the context the browser computes from, the server's preview, submission;
+//! - `view`: an order as the API shows it, and lists of orders;
+//! - `change`: the buyer changes an order (the drift check);
+//! - `approvals`: the approver's queue and decisions.
+
+mod approvals;
+mod cart;
+mod change;
+mod checkout;
+mod view;
+
+pub use approvals::{Decision, DecisionInput, decide, queue};
+pub use cart::{CartInput, LineInput, get_cart, put_cart};
+use cart::{cart_lines, load_cart};
+pub use change::{Change, change};
+pub use checkout::{Claimed, ClaimedLine, ContextQuery, Submission, context, preview, submit};
+use view::visible_order;
+pub use view::{ListQuery, get, list, order_json};
+
+use crate::{
+    AppState,
+    auth::Caller,
+    catalog,
+    companies::{self, Company},
+    db::insert_rows,
+    error::{ApiError, Json},
+    notifications::{Notice, notify, notify_all},
+    util::{new_id, now, sha256_hex},
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+};
+use rules::{
+    CheckoutRequest, CheckoutVerdict,
+    approval::{
+        ApprovalContext, ApprovalPlan, Funds, OrderFacts, Period, Snapshot, Spent, Verdict, drift,
+    },
+    decimal::parse_decimal,
+    ids::{PaymentMethod, Sku, UnitId, UserId},
+    money::{Currency, Money},
+    pricing::{Cart, CartLine, CustomerRef, PricedCart, PricingContext},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::{Any, Row, Transaction};
+use std::sync::Arc;
+
+/// Order states (the default order workflow of the workflows issue will reproduce them).
+pub const AWAITING_APPROVAL: &str = "awaiting_approval";
+pub const APPROVED: &str = "approved";
+pub const REJECTED: &str = "rejected";
+
+/// Everything a checkout is computed from.
+struct Prepared {
+    company: Company,
+    pricing_version: i64,
+    pricing: Arc<PricingContext>,
+    policy_version: i64,
+    approval: Arc<ApprovalContext>,
+    request: CheckoutRequest,
+}
+
+fn require_buyer(caller: &Caller) -> Result<(), ApiError> {
+    if caller.seller {
+        return Err(ApiError::forbidden("only a customer's buyers order"));
+    }
+    caller.require_any(&["buyer"])
+}
+
+fn id_of<T>(parse: fn(&str) -> Result<T, rules::ids::IdError>, value: &str) -> Result<T, ApiError> {
+    parse(value).map_err(ApiError::internal)
+}
+
+/// What the buyer already spent in the period that contains today, in this currency.
+async fn spent_since(
+    state: &AppState,
+    buyer: &str,
+    currency: Currency,
+    since: i64,
+) -> Result<Money, ApiError> {
+    let rows = sqlx::query("SELECT total FROM orders WHERE buyer_id = $1 AND currency = $2 AND created_at >= $3 AND state <> $4")
+        .bind(buyer)
+        .bind(currency.code())
+        .bind(since)
+        .bind(REJECTED)
+        .fetch_all(&state.db.read)
+        .await?;
+    let mut sum = Money::zero(currency);
+    for r in rows {
+        let amount =
+            parse_decimal(&r.try_get::<String, _>("total")?).map_err(ApiError::internal)?;
+        sum = sum.checked_add(Money::new(amount, currency)).map_err(ApiError::internal)?;
+    }
+    Ok(sum)
+}
+
+/// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.
+fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
+    const DAY_MS: i64 = 86_400_000;
+    let today = at.date();
+    let (y, m, _) = today.ymd();
+    let first = |y: i32, m: u32| rules::time::Date::from_ymd(y, m, 1).unwrap_or(today);
+    let day = match period {
+        Period::Day => today,
+        Period::Week => rules::time::Timestamp::from_millis(
+            today.start().millis() - i64::from(today.weekday()) * DAY_MS,
+        )
+        .date(),
+        Period::Month => first(y, m),
+        Period::Quarter => first(y, (m - 1) / 3 * 3 + 1),
+        Period::Year => first(y, 1),
+    };
+    day.start().millis()
+}
+
+/// Builds the checkout of `lines` for the calling buyer from the server's own data.
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    lines: Vec<CartLine>,
+    payment_method: Option<PaymentMethod>,
+) -> Result<Prepared, ApiError> {
+    require_buyer(caller)?;
+    let (company, pricing_version, policy_version) =
+        companies::load_for_checkout(state, &caller.company_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("company"))?;
+    let pricing = catalog::at_version(state, pricing_version).await?;
+    let pricing_version = pricing_version.unwrap_or_default();
+    let approval = companies::approval_context(state, &company, policy_version).await?;
+    let currency = Currency::from_code(&company.currency).map_err(ApiError::internal)?;
+    let at = now();
+    let mut spent = Vec::new();
+    for limit in &approval.policy().spending_limits {
+        let since = period_start(limit.period, at);
+        spent.push(Spent {
+            limit: limit.id.clone(),
+            amount: spent_since(state, &caller.user_id, currency, since).await?,
+        });
+    }
+    let funds = match (payment_method.as_ref().map(PaymentMethod::as_str), &company.credit_limit) {
+        (Some("invoice"), Some(limit)) => Some(Funds::Credit {
+            limit: Money::new(parse_decimal(limit).map_err(ApiError::internal)?, currency),
+            open_balance: Money::new(
+                parse_decimal(&company.open_balance).map_err(ApiError::internal)?,
+                currency,
+            ),
+        }),
+        _ => None,
+    };
+    let customer = CustomerRef {
+        id: id_of(rules::ids::CustomerId::parse, &company.id)?,
+        group: company
+            .customer_group
+            .as_deref()
+            .map(|g| id_of(rules::ids::GroupId::parse, g))
+            .transpose()?,
+        country: rules::pricing::Country::parse(&company.country).map_err(ApiError::internal)?,
+        region: company.region.as_deref().map(|r| id_of(UnitId::parse, r)).transpose()?,
+    };
+    let request = CheckoutRequest {
+        cart: Cart {
+            currency,
+            date: at.date(),
+            customer,
+            lines,
+            negotiated: vec![],
+            discount: None,
+            shipping: None,
+        },
+        buyer: id_of(UserId::parse, &caller.user_id)?,
+        business_unit: caller.unit_id.as_deref().map(|u| id_of(UnitId::parse, u)).transpose()?,
+        payment_method,
+        spent,
+        funds,
+    };
+    Ok(Prepared { company, pricing_version, pricing, policy_version, approval, request })
+}
+
+fn evaluate(p: &Prepared) -> Result<CheckoutVerdict, ApiError> {
+    rules::evaluate_checkout(&p.pricing, &p.approval, &p.request)
+        .map(|v| v.explained(&p.approval))
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_price", e.to_string()))
+}
+
+/// An approval step as written.
+struct NewStep {
+    id: String,
+    index: i64,
+    status: &'static str,
+    candidates: Vec<String>,
+    /// The rules and thresholds behind the step, as stored JSON.
+    because: String,
+}
+
+/// Inserts the steps of a new round of approval, in one statement; the first is pending.
+async fn start_round(
+    tx: &mut Transaction<'_, Any>,
+    order_id: &str,
+    round: i64,
+    plan: &ApprovalPlan,
+) -> Result<Vec<NewStep>, ApiError> {
+    let mut steps = Vec::with_capacity(plan.steps.len());
+    for (i, step) in plan.steps.iter().enumerate() {
+        steps.push(NewStep {
+            id: new_id("stp"),
+            index: i64::try_from(i).unwrap_or(i64::MAX),
+            status: if i == 0 { "pending" } else { "waiting" },
+            candidates: step.candidates.iter().map(ToString::to_string).collect(),
+            because: to_json(&step.because)?,
+        });
+    }
+    if steps.is_empty() {
+        return Ok(steps);
+    }
+    let sql = insert_rows(
+        "approval_steps",
+        &["id", "order_id", "round", "step_index", "status", "candidates", "reasons"],
+        steps.len(),
+    );
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for step in &steps {
+        insert = insert
+            .bind(step.id.clone())
+            .bind(order_id)
+            .bind(round)
+            .bind(step.index)
+            .bind(step.status)
+            .bind(to_json(&step.candidates)?)
+            .bind(step.because.clone());
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(steps)
+}
+
+/// The candidates of the first step of a round.
+fn first_candidates(steps: &[NewStep]) -> &[String] {
+    steps.first().map(|s| s.candidates.as_slice()).unwrap_or_default()
+}
+
+/// Writes one state change of an order.
+async fn history(
+    tx: &mut Transaction<'_, Any>,
+    order_id: &str,
+    actor: Option<&str>,
+    from: Option<&str>,
+    to: &str,
+    comment: Option<&str>,
+) -> Result<i64, ApiError> {
+    let at = now().millis();
+    sqlx::query("INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(new_id("hst"))
+        .bind(order_id)
+        .bind(at)
+        .bind(actor)
+        .bind(from)
+        .bind(to)
+        .bind(comment)
+        .execute(&mut **tx)
+        .await?;
+    Ok(at)
+}
+
+/// Tells a step's candidates that an order waits for them.
+async fn tell_approvers(
+    tx: &mut Transaction<'_, Any>,
+    candidates: &[String],
+    order_id: &str,
+    buyer: &str,
+    total: Money,
+) -> Result<(), ApiError> {
+    let notices: Vec<Notice<'_>> = candidates
+        .iter()
+        .map(|user| Notice {
+            user_id: user,
+            kind: "approval_needed",
+            title: format!("Approval needed: order {order_id} ({total})"),
+            body: format!(
+                "{buyer} placed order {order_id} for {total}, and it needs your approval."
+            ),
+            order_id: Some(order_id),
+        })
+        .collect();
+    notify_all(tx, &notices).await
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(ApiError::internal)
+}

@@ -1,0 +1,243 @@
+//! An order as the API shows it, and lists of orders.
+
+use super::*;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+/// An amount as stored: the decimal's text and the currency.
+#[derive(Debug, Clone, Serialize)]
+pub struct Amount {
+    pub amount: String,
+    pub currency: String,
+}
+
+/// Someone an approval step waits for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// One approval step of one round.
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub id: String,
+    pub round: i64,
+    pub index: i64,
+    pub status: String,
+    pub candidates: Vec<Person>,
+    /// The rules and thresholds that put the step in the plan.
+    pub because: Box<RawValue>,
+    pub decided_by: Option<String>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<i64>,
+    pub comment: Option<String>,
+}
+
+/// One state change.
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    pub at: i64,
+    pub actor: Option<String>,
+    pub actor_name: Option<String>,
+    pub from: Option<String>,
+    pub to: String,
+    pub comment: Option<String>,
+}
+
+/// An order as the API shows it: its priced cart and plan with their explanations (stored as
+/// JSON and passed through as they are), its approval steps and its history.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub id: String,
+    pub company_id: String,
+    pub buyer_id: String,
+    pub buyer_name: String,
+    pub business_unit_id: Option<String>,
+    pub state: String,
+    pub total: Amount,
+    pub payment_method: Option<String>,
+    pub pricing_version: i64,
+    pub policy_version: i64,
+    pub revision: i64,
+    pub round: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub priced: Box<RawValue>,
+    pub plan: Box<RawValue>,
+    pub steps: Vec<StepView>,
+    pub history: Vec<HistoryView>,
+}
+
+/// Stored JSON, passed through without parsing.
+pub(super) fn raw(text: String) -> Result<Box<RawValue>, ApiError> {
+    RawValue::from_string(text).map_err(ApiError::internal)
+}
+
+/// Loads an order as the API shows it.
+pub async fn order_json(state: &AppState, id: &str) -> Result<OrderView, ApiError> {
+    let r = sqlx::query(
+        "SELECT o.id, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at
+         FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.db.read)
+    .await?
+    .ok_or_else(|| ApiError::not_found("order"))?;
+    let company_id: String = r.try_get("company_id")?;
+    let names: HashMap<String, String> =
+        sqlx::query("SELECT id, name FROM users WHERE company_id = $1")
+            .bind(&company_id)
+            .fetch_all(&state.db.read)
+            .await?
+            .iter()
+            .map(|u| Ok((u.try_get("id")?, u.try_get("name")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+    let mut steps = Vec::new();
+    for s in sqlx::query(
+        "SELECT s.id, s.round, s.step_index, s.status, s.candidates, s.reasons, s.decided_by, d.name AS decided_by_name, s.decided_at, s.comment
+         FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by WHERE s.order_id = $1 ORDER BY s.round, s.step_index",
+    )
+    .bind(id)
+    .fetch_all(&state.db.read)
+    .await?
+    {
+        let candidates: Vec<String> = serde_json::from_str(&s.try_get::<String, _>("candidates")?)
+            .map_err(ApiError::internal)?;
+        steps.push(StepView {
+            id: s.try_get("id")?,
+            round: s.try_get("round")?,
+            index: s.try_get("step_index")?,
+            status: s.try_get("status")?,
+            candidates: candidates
+                .into_iter()
+                .map(|c| Person { name: names.get(&c).cloned(), id: c })
+                .collect(),
+            because: raw(s.try_get("reasons")?)?,
+            decided_by: s.try_get("decided_by")?,
+            decided_by_name: s.try_get("decided_by_name")?,
+            decided_at: s.try_get("decided_at")?,
+            comment: s.try_get("comment")?,
+        });
+    }
+    let history = sqlx::query(
+        "SELECT h.at, h.actor_id, a.name AS actor_name, h.from_state, h.to_state, h.comment FROM order_history h LEFT JOIN users a ON a.id = h.actor_id WHERE h.order_id = $1 ORDER BY h.at, h.id",
+    )
+    .bind(id)
+    .fetch_all(&state.db.read)
+    .await?
+    .iter()
+    .map(|h| -> Result<HistoryView, sqlx::Error> {
+        Ok(HistoryView {
+            at: h.try_get("at")?,
+            actor: h.try_get("actor_id")?,
+            actor_name: h.try_get("actor_name")?,
+            from: h.try_get("from_state")?,
+            to: h.try_get("to_state")?,
+            comment: h.try_get("comment")?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(OrderView {
+        id: r.try_get("id")?,
+        company_id,
+        buyer_id: r.try_get("buyer_id")?,
+        buyer_name: r.try_get("buyer_name")?,
+        business_unit_id: r.try_get("business_unit_id")?,
+        state: r.try_get("state")?,
+        total: Amount { amount: r.try_get("total")?, currency: r.try_get("currency")? },
+        payment_method: r.try_get("payment_method")?,
+        pricing_version: r.try_get("pricing_version")?,
+        policy_version: r.try_get("policy_version")?,
+        revision: r.try_get("revision")?,
+        round: r.try_get("round")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        priced: raw(r.try_get("priced")?)?,
+        plan: raw(r.try_get("plan")?)?,
+        steps,
+        history,
+    })
+}
+
+/// Whether the caller may see an order: its buyer, any user of its company, or the seller's
+/// staff. Approvers and admins of the company see the company's orders.
+pub(super) async fn visible_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(String, String, String, i64), ApiError> {
+    let row = sqlx::query("SELECT company_id, buyer_id, state, revision FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.read)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let company: String = row.try_get("company_id")?;
+    if company != caller.company_id && !caller.seller {
+        return Err(ApiError::not_found("order"));
+    }
+    Ok((company, row.try_get("buyer_id")?, row.try_get("state")?, row.try_get("revision")?))
+}
+
+/// `GET /api/orders/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let (_, buyer, _, _) = visible_order(&state, &caller, &id).await?;
+    // A buyer without another role sees only their own orders.
+    if !caller.seller && buyer != caller.user_id && !caller.roles.iter().any(|r| r != "buyer") {
+        return Err(ApiError::not_found("order"));
+    }
+    Ok(Json(order_json(&state, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/orders`: a buyer's own orders; the company's for its approvers and admins; every
+/// order for the seller's staff. Newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let (filter, scope): (&str, &str) = if caller.seller {
+        ("1 = 1 AND $1 = $1", "")
+    } else if caller.roles.iter().any(|r| r != "buyer") {
+        ("o.company_id = $1", caller.company_id.as_str())
+    } else {
+        ("o.buyer_id = $1", caller.user_id.as_str())
+    };
+    let sql = format!(
+        "SELECT o.id, o.state, o.total, o.currency, o.created_at, o.buyer_id, u.name AS buyer_name, c.name AS company_name
+         FROM orders o JOIN users u ON u.id = o.buyer_id JOIN companies c ON c.id = o.company_id
+         WHERE {filter} AND ($2 = '' OR o.state = $2) ORDER BY o.created_at DESC, o.id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(scope)
+        .bind(q.state.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(&state.db.read)
+        .await?;
+    let mut orders = Vec::with_capacity(rows.len());
+    for r in rows {
+        orders.push(json!({
+            "id": r.try_get::<String, _>("id")?,
+            "state": r.try_get::<String, _>("state")?,
+            "total": { "amount": r.try_get::<String, _>("total")?, "currency": r.try_get::<String, _>("currency")? },
+            "created_at": r.try_get::<i64, _>("created_at")?,
+            "buyer_id": r.try_get::<String, _>("buyer_id")?,
+            "buyer_name": r.try_get::<String, _>("buyer_name")?,
+            "company_name": r.try_get::<String, _>("company_name")?,
+        }));
+    }
+    Ok(Json(json!({ "orders": orders })))
+}

@@ -1,0 +1,102 @@
+//! Creating companies, units and users: for the demo data, and for tests.
+
+use crate::{
+    AppState,
+    error::ApiError,
+    util::{new_id, now},
+};
+
+/// A company to create.
+#[derive(Debug, Clone)]
+pub struct NewCompany<'a> {
+    pub name: &'a str,
+    pub seller: bool,
+    pub customer_group: Option<&'a str>,
+    pub country: &'a str,
+    pub region: Option<&'a str>,
+    pub currency: &'a str,
+}
+
+pub async fn company(state: &AppState, c: NewCompany<'_>) -> Result<String, ApiError> {
+    let id = new_id("co");
+    sqlx::query(
+        "INSERT INTO companies (id, name, kind, customer_group, country, region, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(c.name)
+    .bind(if c.seller { "seller" } else { "customer" })
+    .bind(c.customer_group)
+    .bind(c.country)
+    .bind(c.region)
+    .bind(c.currency)
+    .bind(now().millis())
+    .execute(&state.db.write)
+    .await?;
+    Ok(id)
+}
+
+pub async fn unit(
+    state: &AppState,
+    company_id: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> Result<String, ApiError> {
+    let id = new_id("bu");
+    sqlx::query(
+        "INSERT INTO business_units (id, company_id, name, parent_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(company_id)
+    .bind(name)
+    .bind(parent)
+    .execute(&state.db.write)
+    .await?;
+    Ok(id)
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub company_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: &'a str,
+    pub roles: &'a [&'a str],
+    pub unit_id: Option<&'a str>,
+    pub manager_id: Option<&'a str>,
+}
+
+pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> {
+    let id = new_id("usr");
+    let hash = {
+        let passwords = state.passwords.clone();
+        let password = u.password.to_owned();
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+    };
+    let mut tx = state.db.write.begin().await?;
+    sqlx::query(
+        "INSERT INTO users (id, company_id, email, name, password_hash, unit_id, manager_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(u.company_id)
+    .bind(u.email.to_lowercase())
+    .bind(u.name)
+    .bind(hash)
+    .bind(u.unit_id)
+    .bind(u.manager_id)
+    .bind(now().millis())
+    .execute(&mut *tx)
+    .await?;
+    for role in u.roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(*role)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,50 @@
+//! The demo data loads, once, and works: its policy fits its directory and a buyer can check out.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
+    assert!(server::demo::load(&app.state).await.unwrap());
+    assert!(!server::demo::load(&app.state).await.unwrap(), "not loaded twice");
+    for login in server::demo::LOGINS {
+        let mut c = app.client();
+        assert_eq!(
+            c.login(login.email, server::demo::PASSWORD).await.status,
+            StatusCode::OK,
+            "{}",
+            login.email
+        );
+    }
+    let mut pat = app.client();
+    pat.login("pat@acme.example", server::demo::PASSWORD).await;
+    let catalog = pat.get("/api/catalog").await;
+    assert_eq!(catalog.body["products"].as_array().unwrap().len(), 50);
+    pat.send(Method::PUT, "/api/cart", Some(json!({ "lines": [{ "sku": "DRL-M", "quantity": 20 }, { "sku": "BIT-M", "quantity": 10 }] }))).await;
+    let preview = pat.get("/api/checkout/preview").await;
+    assert_eq!(preview.status, StatusCode::OK, "{:?}", preview.body);
+    let plan = &preview.body["verdict"]["plan"];
+    assert_eq!(plan["verdict"], json!("approval_required"), "{plan}");
+    assert!(plan["explanation"][1].as_str().unwrap().contains("Approver 2"), "{plan}");
+    // The contract price list names Acme, and only Acme sees it.
+    let lists: Vec<String> = pat.get("/api/checkout/context").await.body["pricing"]["price_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(lists, ["list-usd", "list-eur", "wholesale-2026", "acme-contract"]);
+    let mut kim = app.client();
+    kim.login("kim@berlin-werk.example", server::demo::PASSWORD).await;
+    kim.send(Method::PUT, "/api/cart", Some(json!({ "lines": [{ "sku": "DRL-M", "quantity": 2 }, { "sku": "MAN-M", "quantity": 1 }] }))).await;
+    let vat = kim.get("/api/checkout/preview").await.body;
+    let taxes: Vec<&str> = vat["verdict"]["priced"]["taxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(taxes, ["de-vat", "de-vat-reduced"]);
+    assert_eq!(vat["verdict"]["priced"]["currency"], json!("EUR"));
+}
+both_databases!(demo_data, the_demo_loads_once_and_checks_out);

@@ -1,0 +1,19 @@
+//! The API, black box: one integration binary, each test on a fresh database, on SQLite and on
+//! PostgreSQL (see `harness.rs`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod demo;
+mod harness;
+mod mail;
+mod openapi;
+mod orders;
+mod session;
+mod shop;
+
+use harness::TestApp;

@@ -1,0 +1,422 @@
+//! Checkout and approvals, and the attack catalog: each attack must be refused with nothing
+//! stored.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use harness::{Client, PASSWORD};
+use serde_json::{Value, json};
+use shop::{claims, shop};
+use sqlx::Row;
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+async fn logged_in(app: &TestApp, email: &str) -> Client {
+    let mut c = app.client();
+    let answer = c.login(email, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{email}: {:?}", answer.body);
+    c
+}
+
+/// Puts lines in the buyer's cart and returns a submission as the browser would make it.
+async fn prepared(c: &mut Client, lines: Value, key: &str) -> Value {
+    let put = c.send(Method::PUT, "/api/cart", Some(json!({ "lines": lines }))).await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let context = c.get("/api/checkout/context").await;
+    assert_eq!(context.status, StatusCode::OK, "{:?}", context.body);
+    json!({ "idempotency_key": key, "claimed": claims(&context.body) })
+}
+
+/// 20 drills (3,380.00 + 8.875 % NY tax = 3,679.98): Approver 2.
+fn twenty_drills() -> Value {
+    json!([{ "sku": "DRL-100", "quantity": 20 }])
+}
+
+async fn checkout_then_approval(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let context = {
+        buyer.send(Method::PUT, "/api/cart", Some(json!({ "lines": twenty_drills() }))).await;
+        buyer.get("/api/checkout/context").await.body
+    };
+    let lists: Vec<&str> = context["pricing"]["price_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, ["list-usd"], "another customer's contract prices are not sent");
+    let submission = json!({ "idempotency_key": "k1", "claimed": claims(&context) });
+    assert_eq!(submission["claimed"]["total"], json!({ "amount": "3679.98", "currency": "USD" }));
+    let placed = buyer.post("/api/orders", submission).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    let order = placed.body;
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["state"], json!("awaiting_approval"));
+    assert_eq!(order["steps"][0]["candidates"][0]["id"], json!(shop.a2));
+    assert_eq!(order["steps"][0]["status"], json!("pending"));
+    assert_eq!(
+        order["plan"]["explanation"][1],
+        json!(
+            "1. Blake Diaz — Approver 2: orders of 3,000.00 USD or more; this order is 3,679.98 USD"
+        )
+    );
+    assert_eq!(order["history"][0]["to"], json!("awaiting_approval"));
+    assert_eq!(order["steps"][0]["candidates"][0]["name"], json!("Blake Diaz"));
+    assert_eq!(
+        buyer.get(&format!("/api/orders/{id}")).await.body,
+        order,
+        "the answer to the submission is the order as stored"
+    );
+    assert_eq!(buyer.get("/api/cart").await.body["lines"], json!([]), "the cart is emptied");
+
+    // The approver learns of it, in the app and by mail (in the outbox: no SMTP here).
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let notes = blake.get("/api/notifications").await.body;
+    assert_eq!(notes["unread"], json!(1));
+    assert_eq!(notes["notifications"][0]["kind"], json!("approval_needed"));
+    let mail = blake.get("/api/mail").await.body;
+    assert!(mail["mail"][0]["subject"].as_str().unwrap().contains(&id));
+    let queue = blake.get("/api/approvals").await.body;
+    assert_eq!(queue["pending"][0]["order_id"], json!(id));
+    assert_eq!(
+        queue["pending"][0]["why"][0],
+        json!("Approver 2: orders of 3,000.00 USD or more; this order is 3,679.98 USD")
+    );
+    // Nobody else has it in their queue.
+    let mut avery = logged_in(app, "avery@acme.test").await;
+    assert_eq!(avery.get("/api/approvals").await.body["pending"], json!([]));
+
+    let step = order["steps"][0]["id"].clone();
+    let approved = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": step, "decision": "approve", "comment": "ok", "revision": order["revision"] })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(approved.body["state"], json!("approved"));
+    assert_eq!(approved.body["history"][1]["actor_name"], json!("Blake Diaz"));
+    assert_eq!(approved.body["history"][1]["comment"], json!("ok"));
+    let notes = buyer.get("/api/notifications").await.body;
+    assert_eq!(notes["notifications"][0]["kind"], json!("order_approved"));
+    assert_eq!(buyer.get("/api/orders").await.body["orders"][0]["state"], json!("approved"));
+}
+both_databases!(checkout, checkout_then_approval);
+
+async fn rejection_returns_the_order_to_the_buyer(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let no_reason = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "reject", "revision": order["revision"] })).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_reason.body["error"]["field"], json!("comment"));
+    let rejected = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "reject", "comment": "too many drills", "revision": order["revision"] })).await;
+    assert_eq!(rejected.body["state"], json!("rejected"));
+    let note = &buyer.get("/api/notifications").await.body["notifications"][0];
+    assert_eq!(note["kind"], json!("order_rejected"));
+    assert!(note["body"].as_str().unwrap().contains("too many drills"));
+    // The buyer changes it: a new round of approval starts.
+    let changed = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 12 }], "revision": rejected.body["revision"] }))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["state"], json!("awaiting_approval"));
+    assert_eq!(changed.body["round"], json!(2));
+}
+both_databases!(rejection, rejection_returns_the_order_to_the_buyer);
+
+async fn forged_unit_price_is_refused(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let mut submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    submission["claimed"]["lines"][0]["unit_price"]["amount"] = json!("99.00");
+    let answer = buyer.post("/api/orders", submission).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert_eq!(answer.body["error"]["code"], json!("stale_or_forged"));
+    assert_eq!(
+        answer.body["error"]["differences"][0]["field"],
+        json!("claimed.lines[0].unit_price")
+    );
+    assert_eq!(
+        answer.body["error"]["server"]["verdict"]["priced"]["lines"][0]["unit_price"]["amount"],
+        json!("169.00")
+    );
+    assert_eq!(count(app, "orders").await, 0);
+}
+both_databases!(forged_price, forged_unit_price_is_refused);
+
+async fn forged_total_is_refused(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let mut submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    // Just under the 3,000 threshold, with no approver: the route that total would have.
+    submission["claimed"]["total"]["amount"] = json!("2999.99");
+    submission["claimed"]["approvers"] = json!([]);
+    let answer = buyer.post("/api/orders", submission).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    let fields: Vec<&str> = answer.body["error"]["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["claimed.total", "claimed.approvers"]);
+    assert_eq!(count(app, "orders").await, 0);
+    assert_eq!(count(app, "outbox").await, 0);
+}
+both_databases!(forged_total, forged_total_is_refused);
+
+async fn stale_price_list_version_is_refused(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    // The seller changes a price after the page was loaded.
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    let mut pricing = shop::pricing();
+    pricing["price_lists"][0]["prices"][0]["tiers"][1]["unit_price"] = json!("179.00");
+    let published = seller.send(Method::PUT, "/api/catalog/document", Some(pricing)).await;
+    assert_eq!(published.status, StatusCode::OK, "{:?}", published.body);
+    let answer = buyer.post("/api/orders", submission).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert_eq!(answer.body["error"]["differences"][0]["field"], json!("claimed.pricing_version"));
+    assert_eq!(
+        answer.body["error"]["differences"][0]["message"],
+        json!("the prices changed since the page was loaded")
+    );
+    assert_eq!(count(app, "orders").await, 0);
+}
+both_databases!(stale_prices, stale_price_list_version_is_refused);
+
+async fn nobody_approves_their_own_order(app: &TestApp) {
+    let shop = shop(app).await;
+    // Blake, Approver 2, orders 20 drills: his level escalates to Approver 3.
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let submission = prepared(&mut blake, twenty_drills(), "k").await;
+    let order = blake.post("/api/orders", submission).await.body;
+    assert_eq!(order["steps"][0]["candidates"], json!([{ "id": shop.a3, "name": "Casey Evans" }]));
+    let id = order["id"].as_str().unwrap();
+    let answer = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.body["error"]["message"], json!("nobody approves their own order"));
+    assert_eq!(
+        blake.get(&format!("/api/orders/{id}")).await.body["state"],
+        json!("awaiting_approval")
+    );
+}
+both_databases!(self_approval, nobody_approves_their_own_order);
+
+async fn another_companys_order_is_out_of_reach(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap();
+    let mut olga = logged_in(app, "olga@globex.test").await;
+    assert_eq!(olga.get(&format!("/api/orders/{id}")).await.status, StatusCode::NOT_FOUND);
+    let answer = olga.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(olga.get("/api/orders").await.body["orders"], json!([]));
+    assert_eq!(olga.get("/api/approvals").await.body["pending"], json!([]));
+    assert_eq!(
+        buyer.get(&format!("/api/orders/{id}")).await.body["state"],
+        json!("awaiting_approval")
+    );
+}
+both_databases!(other_company, another_companys_order_is_out_of_reach);
+
+async fn approving_outside_your_unit_is_refused(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    // 12 drills (2,028.00 + tax = 2,207.99): Approver 1's level; Avery covers North America.
+    let submission = prepared(&mut buyer, json!([{ "sku": "DRL-100", "quantity": 12 }]), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap();
+    let mut eli = logged_in(app, "eli@acme.test").await;
+    assert_eq!(eli.get("/api/approvals").await.body["pending"], json!([]));
+    let answer = eli.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.body["error"]["message"], json!("this step is not yours to decide"));
+}
+both_databases!(outside_unit, approving_outside_your_unit_is_refused);
+
+async fn two_concurrent_approvals_one_wins(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    // Solvent: the hazmat rule, which any of Blake and Casey may approve.
+    let submission = prepared(&mut buyer, json!([{ "sku": "SOLV-5", "quantity": 2 }]), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    assert_eq!(order["steps"][0]["candidates"].as_array().unwrap().len(), 2, "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+    let decision = json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] });
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let path = format!("/api/orders/{id}/decisions");
+    let (a, b) =
+        tokio::join!(blake.post(&path, decision.clone()), casey.post(&path, decision.clone()));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{:?} / {:?}", a.body, b.body);
+    let loser = if a.status == StatusCode::CONFLICT { a } else { b };
+    assert!(
+        ["already_decided", "order_changed"]
+            .contains(&loser.body["error"]["code"].as_str().unwrap())
+    );
+    let after = buyer.get(&format!("/api/orders/{id}")).await.body;
+    assert_eq!(after["state"], json!("approved"));
+    assert_eq!(after["history"].as_array().unwrap().len(), 2, "one decision recorded");
+    let _ = shop;
+}
+both_databases!(concurrent, two_concurrent_approvals_one_wins);
+
+async fn an_approved_order_does_not_drift(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await.body;
+    assert_eq!(approved["state"], json!("approved"));
+    // More drills after approval: approval is needed again.
+    let more = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 25 }], "revision": approved["revision"] }))).await;
+    assert_eq!(more.status, StatusCode::OK, "{:?}", more.body);
+    assert_eq!(more.body["state"], json!("awaiting_approval"));
+    let last = more.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["comment"].as_str().unwrap().contains("quantity 20 → 25 — needs approval again"),
+        "{last}"
+    );
+    // The old approval cannot be replayed onto the new round.
+    let replay = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": more.body["revision"] })).await;
+    assert_eq!(replay.status, StatusCode::CONFLICT);
+    assert_eq!(replay.body["error"]["code"], json!("already_decided"));
+    // An edit against an old revision is refused.
+    let stale = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 1 }], "revision": approved["revision"] }))).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+}
+both_databases!(drift, an_approved_order_does_not_drift);
+
+async fn fewer_items_keep_an_approval(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await.body;
+    let fewer = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 19 }], "revision": approved["revision"] }))).await;
+    assert_eq!(fewer.body["state"], json!("approved"), "{:?}", fewer.body);
+    assert_eq!(fewer.body["total"]["amount"], json!("3495.98"));
+}
+both_databases!(decrease, fewer_items_keep_an_approval);
+
+async fn replaying_an_approval_is_refused(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let decision = json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] });
+    assert_eq!(
+        blake.post(&format!("/api/orders/{id}/decisions"), decision.clone()).await.status,
+        StatusCode::OK
+    );
+    let again = blake.post(&format!("/api/orders/{id}/decisions"), decision).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(count(app, "order_history").await, 2);
+}
+both_databases!(replay, replaying_an_approval_is_refused);
+
+async fn one_idempotency_key_one_order(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "same-key").await;
+    let (mut first, mut second) = (buyer.clone(), buyer.clone());
+    let (a, b) = tokio::join!(
+        first.post("/api/orders", submission.clone()),
+        second.post("/api/orders", submission.clone())
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED], "{:?} / {:?}", a.body, b.body);
+    assert_eq!(a.body["id"], b.body["id"]);
+    // A later retry too.
+    let again = buyer.post("/api/orders", submission.clone()).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["id"], a.body["id"]);
+    assert_eq!(count(app, "orders").await, 1);
+    // The same key with another request is refused.
+    let mut other = submission;
+    other["payment_method"] = json!("invoice");
+    let refused = buyer.post("/api/orders", other).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["error"]["code"], json!("idempotency_key_reused"));
+}
+both_databases!(idempotency, one_idempotency_key_one_order);
+
+async fn roles_and_companies_are_checked(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut rep = logged_in(app, "rep@toolmaker.test").await;
+    assert_eq!(
+        rep.get("/api/cart").await.status,
+        StatusCode::FORBIDDEN,
+        "seller staff do not order"
+    );
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    assert_eq!(
+        buyer.get("/api/catalog/document").await.status,
+        StatusCode::FORBIDDEN,
+        "contract prices are the seller's"
+    );
+    assert_eq!(
+        buyer.get(&format!("/api/companies/{}", shop.other_customer)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let policy = buyer
+        .send(
+            Method::PUT,
+            &format!("/api/companies/{}/policy", shop.customer),
+            Some(json!({ "name": "none" })),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::FORBIDDEN);
+    let bad_cart = buyer
+        .send(
+            Method::PUT,
+            "/api/cart",
+            Some(json!({ "lines": [{ "sku": "NOPE", "quantity": 1 }] })),
+        )
+        .await;
+    assert_eq!(bad_cart.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_cart.body["error"]["field"], json!("lines[0].sku"));
+    let zero = buyer
+        .send(
+            Method::PUT,
+            "/api/cart",
+            Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 0 }] })),
+        )
+        .await;
+    assert_eq!(zero.body["error"]["field"], json!("lines[0].quantity"));
+    // The company admin edits the policy; a policy naming an unknown user is refused with its path.
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let bad = dana.send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(json!({ "name": "X", "rules": [{ "id": "r", "name": "R", "min_total": { "amount": "1.00", "currency": "USD" }, "approver": { "user": "usr_nobody" } }] }))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["diagnostics"][0]["path"], json!("rules[0].approver"));
+    let good = dana.send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(json!({ "name": "Everyone approves", "rules": [{ "id": "r", "name": "R", "min_total": { "amount": "1.00", "currency": "USD" }, "approver": { "user": shop.a3 } }] }))).await;
+    assert_eq!(good.status, StatusCode::OK, "{:?}", good.body);
+    assert_eq!(good.body["version"], json!(2));
+    let _ = (
+        shop.ny,
+        shop.emea,
+        shop.emea_approver,
+        shop.admin,
+        shop.other_approver,
+        shop.buyer,
+        shop.a1,
+    );
+}
+both_databases!(access, roles_and_companies_are_checked);

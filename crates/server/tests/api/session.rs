@@ -1,0 +1,123 @@
+//! Login, logout, CSRF, API tokens, rate limiting.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use harness::{PASSWORD, world};
+use serde_json::json;
+
+async fn health_names_the_database(app: &TestApp) {
+    let answer = app.client().get("/api/health").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(["sqlite", "postgres"].contains(&answer.body["database"].as_str().unwrap()));
+}
+both_databases!(health, health_names_the_database);
+
+async fn login_sets_an_http_only_cookie_and_returns_a_csrf_token(app: &TestApp) {
+    let w = world(app).await;
+    let mut c = app.client();
+    assert_eq!(c.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+    let answer = c.login("Buyer@Acme.test", PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    let cookie = answer.set_cookie.unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(answer.body["user_id"], json!(w.buyer));
+    assert_eq!(answer.body["roles"], json!(["buyer"]));
+    assert_eq!(answer.body["seller"], json!(false));
+    assert_eq!(answer.body["csrf_token"].as_str().unwrap().len(), 32);
+    let me = c.get("/api/session").await;
+    assert_eq!(me.body["email"], json!("buyer@acme.test"));
+
+    // Logging out needs the CSRF token, then ends the session.
+    let mut without_csrf = c.clone();
+    without_csrf.csrf = None;
+    let refused = without_csrf.send(Method::DELETE, "/api/session", None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["error"]["code"], json!("csrf"));
+    assert_eq!(c.send(Method::DELETE, "/api/session", None).await.status, StatusCode::NO_CONTENT);
+    let mut old = app.client();
+    old.cookie = without_csrf.cookie.clone();
+    assert_eq!(old.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+}
+both_databases!(login, login_sets_an_http_only_cookie_and_returns_a_csrf_token);
+
+async fn wrong_passwords_are_refused_then_rate_limited(app: &TestApp) {
+    world(app).await;
+    let mut c = app.client();
+    for _ in 0..5 {
+        let answer = c.login("buyer@acme.test", "wrong").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.body["error"]["code"], json!("bad_credentials"));
+    }
+    let answer = c.login("buyer@acme.test", PASSWORD).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the window"
+    );
+    // An unknown account gets the same answer as a wrong password.
+    let answer = c.login("nobody@acme.test", PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.body["error"]["message"], json!("wrong email or password"));
+}
+both_databases!(rate_limit, wrong_passwords_are_refused_then_rate_limited);
+
+async fn bad_bodies_get_the_error_format_with_the_field(app: &TestApp) {
+    let mut c = app.client();
+    let answer = c.post("/api/session", json!({ "email": "a@b.c" })).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["error"]["code"], json!("invalid"));
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("missing field `password`"));
+    let answer = c.post("/api/session", json!({ "email": 5, "password": "x" })).await;
+    assert_eq!(answer.body["error"]["field"], json!("email"));
+    let answer = c.send(Method::POST, "/api/session", None).await;
+    assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+both_databases!(bad_bodies, bad_bodies_get_the_error_format_with_the_field);
+
+async fn api_tokens_act_as_their_user_without_csrf(app: &TestApp) {
+    let w = world(app).await;
+    let mut c = app.client();
+    c.login("rep@toolmaker.test", PASSWORD).await;
+    let created = c.post("/api/tokens", json!({ "name": "ERP export" })).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let token = created.body["token"].as_str().unwrap().to_owned();
+    let mut integration = app.client();
+    integration.bearer = Some(token);
+    let me = integration.get("/api/session").await;
+    assert_eq!(me.body["user_id"], json!(w.rep));
+    assert_eq!(me.body["seller"], json!(true));
+    assert!(me.body.get("csrf_token").is_none());
+    let mut forged = app.client();
+    forged.bearer = Some("cs_forged".into());
+    assert_eq!(forged.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+}
+both_databases!(tokens, api_tokens_act_as_their_user_without_csrf);
+
+async fn every_answer_has_a_request_id_and_is_counted(app: &TestApp) {
+    let mut c = app.client();
+    let answer = c.get("/api/health").await;
+    assert_eq!(answer.request_id.map(|id| id.len()), Some(36));
+    c.get("/api/session").await;
+    let metrics = c.get("/metrics").await;
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains(
+            r#"countersign_http_requests_total{method="GET",route="/api/health",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"countersign_http_requests_total{method="GET",route="/api/session",status="401"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"countersign_http_request_duration_seconds_count{method="GET",route="/api/health"} 1"#
+        ),
+        "{text}"
+    );
+    assert_eq!(c.get("/api/nothing-here").await.status, StatusCode::NOT_FOUND);
+}
+both_databases!(observability, every_answer_has_a_request_id_and_is_counted);

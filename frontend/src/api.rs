@@ -1,0 +1,107 @@
+//! Every request to the server, in one place (gloo-net). State-changing requests carry the
+//! session's CSRF token; errors come back in the API's one error format.
+
+use gloo_net::http::{Method, RequestBuilder};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::cell::RefCell;
+
+thread_local! {
+    /// The CSRF token of the current session (set at login and when the session is loaded).
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+pub fn set_csrf(token: Option<String>) {
+    CSRF.with(|c| *c.borrow_mut() = token);
+}
+
+/// An error as the API reports it, or a network failure.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Everything else the error carried (differences, diagnostics, ...).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip)]
+    pub status: u16,
+}
+
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            code: "network".into(),
+            message: format!("the server could not be reached: {e}"),
+            ..ApiError::default()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: ApiError,
+}
+
+async fn run<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<String>,
+) -> Result<T, ApiError> {
+    let request = match body {
+        Some(b) => builder.header("content-type", "application/json").body(b),
+        None => builder.build(),
+    }
+    .map_err(ApiError::network)?;
+    let response = request.send().await.map_err(ApiError::network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(ApiError::network)?;
+    if (200..300).contains(&status) {
+        let text = if text.is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|e| ApiError {
+            code: "unexpected".into(),
+            message: format!("the server's answer could not be read: {e}"),
+            status,
+            ..ApiError::default()
+        })
+    } else {
+        let mut error =
+            serde_json::from_str::<Envelope>(&text).map(|e| e.error).unwrap_or_else(|_| ApiError {
+                code: "http".into(),
+                message: format!("the server answered {status}"),
+                ..ApiError::default()
+            });
+        error.status = status;
+        Err(error)
+    }
+}
+
+fn builder(method: Method, path: &str) -> RequestBuilder {
+    let mut b = RequestBuilder::new(path).method(method.clone());
+    if method != Method::GET
+        && let Some(token) = CSRF.with(|c| c.borrow().clone())
+    {
+        b = b.header("x-csrf-token", &token);
+    }
+    b
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    run(builder(Method::GET, path), None).await
+}
+
+pub async fn send<T: DeserializeOwned, B: Serialize>(
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError {
+        code: "client".into(),
+        message: e.to_string(),
+        ..ApiError::default()
+    })?;
+    run(builder(method, path), Some(text)).await
+}
+
+pub async fn delete(path: &str) -> Result<(), ApiError> {
+    run::<serde_json::Value>(builder(Method::DELETE, path), None).await.map(|_| ())
+}

@@ -1,0 +1,160 @@
+//! The shapes the API answers with (the engine's own types where it sends them).
+
+use rules::{
+    CheckoutRequest,
+    approval::{ApprovalPolicy, Directory},
+    money::Money,
+    pricing::PricingData,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub company_id: String,
+    pub seller: bool,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub csrf_token: Option<String>,
+}
+
+impl Me {
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Catalog {
+    pub products: Vec<Product>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub sku: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CartLines {
+    pub lines: Vec<Line>,
+}
+
+/// What the browser needs to price and route the cart itself.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutContext {
+    pub pricing_version: i64,
+    pub policy_version: i64,
+    pub pricing: PricingData,
+    pub policy: ApprovalPolicy,
+    pub directory: Directory,
+    pub request: CheckoutRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderSummary {
+    pub id: String,
+    pub state: String,
+    pub total: Money,
+    pub created_at: i64,
+    pub buyer_name: String,
+    pub company_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Orders {
+    pub orders: Vec<OrderSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Candidate {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Step {
+    pub id: String,
+    pub round: i64,
+    pub index: i64,
+    pub status: String,
+    pub candidates: Vec<Candidate>,
+    pub decided_by_name: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub actor_name: Option<String>,
+    pub from: Option<String>,
+    pub to: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub state: String,
+    pub buyer_name: String,
+    pub total: Money,
+    pub created_at: i64,
+    pub priced: rules::pricing::PricedCart,
+    pub plan: rules::approval::ApprovalPlan,
+    pub steps: Vec<Step>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Pending {
+    pub step_id: String,
+    pub order_id: String,
+    pub revision: i64,
+    pub buyer_name: String,
+    pub total: Money,
+    pub created_at: i64,
+    pub why: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Queue {
+    pub pending: Vec<Pending>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub order_id: Option<String>,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Notifications {
+    pub unread: i64,
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PolicyDocument {
+    pub version: i64,
+    pub policy: ApprovalPolicy,
+}
+
+/// A timestamp for people, in the browser's time zone.
+pub fn when(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_locale_string("en-US", &wasm_bindgen::JsValue::UNDEFINED))
+}

@@ -1,0 +1,92 @@
+//! The approver's queue: pending orders with why they need this approver; approve or reject
+//! with a comment.
+
+use crate::{
+    Session, api,
+    model::{Pending, Queue, when},
+    refresh_unread,
+};
+use gloo_net::http::Method;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use serde_json::{Value, json};
+
+#[component]
+pub fn ApprovalsPage() -> impl IntoView {
+    let queue = RwSignal::new(None::<Result<Vec<Pending>, String>>);
+    let reload = move || {
+        spawn_local(async move {
+            queue.set(Some(
+                api::get::<Queue>("/api/approvals").await.map(|q| q.pending).map_err(|e| e.message),
+            ));
+        });
+    };
+    reload();
+    view! {
+        <h1>"Approvals"</h1>
+        {move || match queue.get() {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(p)) if p.is_empty() => view! { <p>"Nothing waits for your approval."</p> }.into_any(),
+            Some(Ok(p)) => view! {
+                <ul class="queue">{p.into_iter().map(|item| view! { <PendingItem item reload=Callback::new(move |_| reload())/> }).collect_view()}</ul>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let comment = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<api::ApiError>);
+    let comment_id = format!("comment-{}", item.step_id);
+    let decide = {
+        let (order, step, revision) = (item.order_id.clone(), item.step_id.clone(), item.revision);
+        move |decision: &'static str| {
+            let (order, step) = (order.clone(), step.clone());
+            spawn_local(async move {
+                let body = json!({ "step_id": step, "decision": decision, "comment": comment.get_untracked(), "revision": revision });
+                match api::send::<Value, _>(
+                    Method::POST,
+                    &format!("/api/orders/{order}/decisions"),
+                    &body,
+                )
+                .await
+                {
+                    Ok(_) => {
+                        error.set(None);
+                        refresh_unread(session);
+                        reload.run(());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    let approve = {
+        let decide = decide.clone();
+        move |_| decide("approve")
+    };
+    let reject = move |_| decide("reject");
+    let href = format!("/orders/{}", item.order_id);
+    let why = item.why.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
+    let (order_id, label, buyer, total, placed) = (
+        item.order_id.clone(),
+        item.order_id.clone(),
+        item.buyer_name.clone(),
+        item.total.to_string(),
+        when(item.created_at),
+    );
+    view! {
+        <li class="pending" data-order=order_id>
+            <p><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</p>
+            <ul class="why">{why}</ul>
+            <label for=comment_id.clone()>"Comment"</label>
+            <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+            <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+            <button type="button" class="approve" on:click=approve>"Approve"</button>
+            <button type="button" class="reject" on:click=reject>"Reject"</button>
+        </li>
+    }
+}

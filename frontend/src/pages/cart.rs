@@ -1,0 +1,254 @@
+//! The cart, priced and routed live in the browser by the `rules` crate: every change of a
+//! quantity updates the lines, tax, total and the approval route at once, with no request.
+//! Placing the order sends what was shown; the server recomputes and compares.
+
+use crate::{
+    CartState, api,
+    model::{CartLines, CheckoutContext, Line},
+};
+use gloo_net::http::Method;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::use_navigate;
+use rules::{
+    CheckoutVerdict,
+    approval::ApprovalContext,
+    ids::Sku,
+    pricing::{CartLine, PricingContext, Quantity},
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The engine, prepared from the server's data.
+#[derive(Debug)]
+struct Engine {
+    context: CheckoutContext,
+    pricing: PricingContext,
+    approval: ApprovalContext,
+}
+
+impl Engine {
+    fn new(context: CheckoutContext) -> Result<Engine, String> {
+        let pricing = PricingContext::new(context.pricing.clone())
+            .map_err(|p| format!("the price data has {} problems", p.len()))?;
+        let approval = ApprovalContext::new(context.policy.clone(), context.directory.clone())
+            .map_err(|p| format!("the approval policy has {} problems", p.len()))?;
+        Ok(Engine { context, pricing, approval })
+    }
+
+    fn name(&self, sku: &str) -> String {
+        self.context
+            .pricing
+            .catalog
+            .iter()
+            .find(|p| p.sku.as_str() == sku)
+            .map_or_else(|| sku.to_owned(), |p| p.name.to_string())
+    }
+
+    /// Prices and routes the lines: the same call the server makes on submission.
+    fn evaluate(&self, lines: &[Line]) -> Result<CheckoutVerdict, String> {
+        let mut request = self.context.request.clone();
+        request.cart.lines = lines
+            .iter()
+            .map(|l| {
+                Ok(CartLine {
+                    sku: Sku::parse(&l.sku).map_err(|e| e.to_string())?,
+                    quantity: Quantity::new(l.quantity).ok_or("a quantity must be at least 1")?,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        rules::evaluate_checkout(&self.pricing, &self.approval, &request)
+            .map(|v| v.explained(&self.approval))
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn new_key() -> String {
+    format!("{:x}-{:x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e16) as u64)
+}
+
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let cart = expect_context::<CartState>();
+    let engine = RwSignal::new(None::<Arc<Engine>>);
+    let load_error = RwSignal::new(None::<String>);
+    let payment = RwSignal::new(String::from("invoice"));
+    let problem = RwSignal::new(None::<api::ApiError>);
+    let busy = RwSignal::new(false);
+    // One key per attempt to order these lines: a retry after a network failure reuses it.
+    let key = RwSignal::new(new_key());
+    let navigate = use_navigate();
+
+    let load = move || {
+        let method = payment.get_untracked();
+        spawn_local(async move {
+            match api::get::<CheckoutContext>(&format!(
+                "/api/checkout/context?payment_method={method}"
+            ))
+            .await
+            {
+                Ok(context) => match Engine::new(context) {
+                    Ok(e) => {
+                        engine.set(Some(Arc::new(e)));
+                        load_error.set(None);
+                    }
+                    Err(e) => load_error.set(Some(e)),
+                },
+                Err(e) => load_error.set(Some(e.message)),
+            }
+        });
+    };
+    load();
+
+    let verdict = Memo::new(move |_| {
+        let lines = cart.lines.get();
+        engine.with(|e| e.as_ref().map(|e| e.evaluate(&lines)))
+    });
+
+    let set_quantity = move |sku: String, text: String| {
+        if let Ok(q) = text.trim().parse::<u32>()
+            && q >= 1
+        {
+            cart.lines.update(|lines| {
+                if let Some(line) = lines.iter_mut().find(|l| l.sku == sku) {
+                    line.quantity = q;
+                }
+            });
+            key.set(new_key());
+            cart.save();
+        }
+    };
+    let remove = move |sku: String| {
+        cart.lines.update(|lines| lines.retain(|l| l.sku != sku));
+        key.set(new_key());
+        cart.save();
+    };
+
+    let place = move |_| {
+        let Some(Ok(v)) = verdict.get_untracked() else { return };
+        let Some(e) = engine.get_untracked() else { return };
+        let navigate = navigate.clone();
+        busy.set(true);
+        problem.set(None);
+        spawn_local(async move {
+            let lines = cart.lines.get_untracked();
+            let saved = api::send::<Value, _>(Method::PUT, "/api/cart", &CartLines { lines }).await;
+            if let Err(err) = saved {
+                problem.set(Some(err));
+                busy.set(false);
+                return;
+            }
+            let claimed = json!({
+                "pricing_version": e.context.pricing_version,
+                "policy_version": e.context.policy_version,
+                "total": v.priced.total,
+                "lines": v.priced.lines.iter().map(|l| json!({ "sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price })).collect::<Vec<_>>(),
+                "approvers": v.plan.steps.iter().map(|s| s.candidates.iter().map(ToString::to_string).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            });
+            let body = json!({ "idempotency_key": key.get_untracked(), "payment_method": payment.get_untracked(), "claimed": claimed });
+            match api::send::<Value, _>(Method::POST, "/api/orders", &body).await {
+                Ok(order) => {
+                    cart.lines.set(Vec::new());
+                    key.set(new_key());
+                    if let Some(id) = order.get("id").and_then(|v| v.as_str()) {
+                        navigate(&format!("/orders/{id}"), Default::default());
+                    }
+                }
+                Err(err) => {
+                    if err.code == "stale_or_forged" {
+                        // Show the server's current data, then explain what changed.
+                        load();
+                        key.set(new_key());
+                    }
+                    problem.set(Some(err));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
+    let payment_changed = move |ev| {
+        payment.set(event_target_value(&ev));
+        load();
+    };
+
+    view! {
+        <h1>"Cart"</h1>
+        <p class="error" role="alert">{move || load_error.get()}</p>
+        <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from the catalog."</p> }>
+            <table class="cart">
+                <thead><tr>
+                    <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th>
+                    <th scope="col">"Amount"</th><th scope="col">"Why this price"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || cart.lines.get() key=|l| l.sku.clone() let:line>
+                        {
+                            let sku = line.sku.clone();
+                            let sku_for_input = sku.clone();
+                            let sku_for_remove = sku.clone();
+                            let priced = {
+                                let sku = sku.clone();
+                                move || verdict.with(|v| match v {
+                                    Some(Ok(v)) => v.priced.lines.iter().find(|l| l.sku.as_str() == sku).cloned(),
+                                    _ => None,
+                                })
+                            };
+                            let priced2 = priced.clone();
+                            let priced3 = priced.clone();
+                            let name = { let sku = sku.clone(); move || engine.with(|e| e.as_ref().map_or_else(|| sku.clone(), |e| e.name(&sku))) };
+                            let name2 = name.clone();
+                            let input_id = format!("qty-{sku}");
+                            view! {
+                                <tr data-sku=sku.clone()>
+                                    <td>{name}</td>
+                                    <td>
+                                        <label class="visually-hidden" for=input_id.clone()>{move || format!("Quantity of {}", name2())}</label>
+                                        <input id=input_id type="number" min="1" class="qty" value=line.quantity.to_string()
+                                            on:input=move |ev| set_quantity(sku_for_input.clone(), event_target_value(&ev))/>
+                                    </td>
+                                    <td class="money">{move || priced().map(|l| l.unit_price.to_string())}</td>
+                                    <td class="money">{move || priced2().map(|l| l.amount.to_string())}</td>
+                                    <td class="why">{move || priced3().map(|l| l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; "))}</td>
+                                    <td><button type="button" on:click=move |_| remove(sku_for_remove.clone())>"Remove"</button></td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+            {move || match verdict.get() {
+                None => view! { <p>"Pricing…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(v)) => view! {
+                    <section class="totals" aria-label="Totals">
+                        <ul>{v.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                        <p class="total">"Total: " <strong id="cart-total">{v.priced.total.to_string()}</strong></p>
+                    </section>
+                    <section class="route" aria-live="polite" aria-label="Approval route">
+                        <h2>"Approval"</h2>
+                        <ul id="approval-route">{v.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                    </section>
+                }.into_any(),
+            }}
+            <label for="payment">"Payment"</label>
+            <select id="payment" on:change=payment_changed prop:value=move || payment.get()>
+                <option value="invoice">"On account (invoice)"</option>
+                <option value="card">"Company card"</option>
+            </select>
+            <div class="problem" role="alert">
+                {move || problem.get().map(|p| {
+                    let differences: Vec<String> = p.details.get("differences").and_then(|d| d.as_array()).map(|d| d.iter().filter_map(|x| x.get("message").and_then(|v| v.as_str()).map(str::to_owned)).collect()).unwrap_or_default();
+                    view! {
+                        <p class="error">{p.message.clone()}</p>
+                        <ul>{differences.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+                        <Show when=move || p.code == "stale_or_forged"><p>"The page now shows the current prices and route; check them and place the order again."</p></Show>
+                    }
+                })}
+            </div>
+            <button type="button" id="place-order" on:click=place.clone()
+                disabled=move || busy.get() || !matches!(verdict.get(), Some(Ok(ref v)) if v.plan.verdict != rules::approval::Verdict::Blocked)>
+                "Place order"
+            </button>
+        </Show>
+    }
+}

@@ -1,0 +1,65 @@
+//! The buyer's catalog, with search.
+
+use crate::{
+    CartState, api,
+    model::{Catalog, Product},
+};
+use leptos::{prelude::*, task::spawn_local};
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let cart = expect_context::<CartState>();
+    let query = RwSignal::new(String::new());
+    let products = RwSignal::new(Vec::<Product>::new());
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let q = query.get();
+        spawn_local(async move {
+            let path = format!("/api/catalog?q={}", js_sys::encode_uri_component(&q));
+            match api::get::<Catalog>(&path).await {
+                Ok(c) => {
+                    products.set(c.products);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    });
+    view! {
+        <h1>"Catalog"</h1>
+        <label for="search">"Search products"</label>
+        <input id="search" type="search" placeholder="drill, gloves, SKU…"
+            prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+        <p class="error" role="alert">{move || error.get()}</p>
+        <table class="catalog">
+            <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Category"</th><th scope="col">"Add to cart"</th></tr></thead>
+            <tbody>
+                <For each=move || products.get() key=|p| p.sku.clone() let:product>
+                    <ProductRow product cart/>
+                </For>
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
+    let quantity = RwSignal::new(1u32);
+    let id = format!("qty-{}", product.sku);
+    let sku = product.sku.clone();
+    let added = RwSignal::new(false);
+    view! {
+        <tr>
+            <td>{product.name.clone()}</td>
+            <td><code>{product.sku.clone()}</code></td>
+            <td>{product.category.clone()}</td>
+            <td>
+                <label class="visually-hidden" for=id.clone()>{format!("Quantity of {}", product.name)}</label>
+                <input id=id type="number" min="1" class="qty" prop:value=move || quantity.get().to_string()
+                    on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1).max(1))/>
+                <button type="button" on:click=move |_| { cart.add(&sku, quantity.get_untracked()); added.set(true); }>"Add"</button>
+                <Show when=move || added.get()><span class="added" role="status">" added"</span></Show>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod approvals;
+pub mod cart;
+pub mod catalog;
+pub mod login;
+pub mod notifications;
+pub mod orders;
+pub mod policy;

@@ -1,0 +1,54 @@
+//! Notifications, newest first.
+
+use crate::{
+    Session, api,
+    model::{Notification, Notifications, when},
+    refresh_unread,
+};
+use gloo_net::http::Method;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use serde_json::{Value, json};
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let items = RwSignal::new(None::<Result<Vec<Notification>, String>>);
+    let reload = move || {
+        spawn_local(async move {
+            items.set(Some(
+                api::get::<Notifications>("/api/notifications")
+                    .await
+                    .map(|n| n.notifications)
+                    .map_err(|e| e.message),
+            ));
+            refresh_unread(session);
+        });
+    };
+    reload();
+    let read_all = move |_| {
+        spawn_local(async move {
+            let _ = api::send::<Value, _>(Method::POST, "/api/notifications/read-all", &json!({}))
+                .await;
+            reload();
+        });
+    };
+    view! {
+        <h1>"Notifications"</h1>
+        <button type="button" on:click=read_all>"Mark all as read"</button>
+        {move || match items.get() {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p>"No notifications."</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <ul class="notifications">{list.into_iter().map(|n| view! {
+                    <li class=if n.read { "read" } else { "unread" }>
+                        <strong>{n.title.clone()}</strong> " · " {when(n.created_at)}
+                        <p>{n.body.clone()}</p>
+                        {n.order_id.clone().map(|id| view! { <A href=format!("/orders/{id}")>"Open the order"</A> })}
+                    </li>
+                }).collect_view()}</ul>
+            }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,97 @@
+//! Orders: the list, and one order with its lines, approval steps and history.
+
+use crate::{
+    api,
+    model::{Order, Orders, when},
+};
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "awaiting_approval" => "awaiting approval",
+        "approved" => "approved",
+        "rejected" => "rejected",
+        _ => "other",
+    }
+}
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let orders = RwSignal::new(None::<Result<Orders, String>>);
+    spawn_local(async move {
+        orders.set(Some(api::get::<Orders>("/api/orders").await.map_err(|e| e.message)));
+    });
+    view! {
+        <h1>"Orders"</h1>
+        {move || match orders.get() {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(o)) if o.orders.is_empty() => view! { <p>"No orders yet."</p> }.into_any(),
+            Some(Ok(o)) => view! {
+                <table class="orders">
+                    <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Buyer"</th><th scope="col">"Total"</th><th scope="col">"State"</th></tr></thead>
+                    <tbody>
+                        {o.orders.into_iter().map(|o| view! {
+                            <tr>
+                                <td><A href=format!("/orders/{}", o.id)>{o.id.clone()}</A></td>
+                                <td>{when(o.created_at)}</td>
+                                <td>{o.buyer_name.clone()}" ("{o.company_name.clone()}")"</td>
+                                <td class="money">{o.total.to_string()}</td>
+                                <td><span class=format!("state {}", o.state)>{state_label(&o.state)}</span></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let order = RwSignal::new(None::<Result<Order, String>>);
+    Effect::new(move |_| {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        spawn_local(async move {
+            order.set(Some(
+                api::get::<Order>(&format!("/api/orders/{id}")).await.map_err(|e| e.message),
+            ));
+        });
+    });
+    view! {
+        {move || match order.get() {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(o)) => view! {
+                <h1>"Order " {o.id.clone()}</h1>
+                <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
+                   " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
+                <h2>"Lines"</h2>
+                <table class="cart">
+                    <thead><tr><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th><th scope="col">"Amount"</th><th scope="col">"Why"</th></tr></thead>
+                    <tbody>{o.priced.lines.iter().map(|l| view! {
+                        <tr><td>{l.sku.to_string()}</td><td>{l.quantity}</td><td class="money">{l.unit_price.to_string()}</td><td class="money">{l.amount.to_string()}</td>
+                            <td class="why">{l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+                <ul>{o.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                <h2>"Approval"</h2>
+                <ul>{o.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                <ol class="steps">{o.steps.iter().map(|s| {
+                    let who = s.candidates.iter().map(|c| c.name.clone().unwrap_or_else(|| c.id.clone())).collect::<Vec<_>>().join(", ");
+                    let decided = s.decided_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default();
+                    let comment = s.comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": “{c}”")).unwrap_or_default();
+                    view! { <li>{format!("Round {}, step {}: {who} — {}{decided}{comment}", s.round, s.index + 1, s.status)}</li> }
+                }).collect_view()}</ol>
+                <h2>"History"</h2>
+                <ol class="history">{o.history.iter().map(|h| {
+                    let from = h.from.clone().map(|f| format!("{} → ", state_label(&f))).unwrap_or_default();
+                    let comment = h.comment.clone().map(|c| format!(" ({c})")).unwrap_or_default();
+                    view! { <li>{format!("{}: {} — {from}{}{comment}", when(h.at), h.actor_name.clone().unwrap_or_else(|| "system".into()), state_label(&h.to))}</li> }
+                }).collect_view()}</ol>
+            }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,127 @@
+//! Properties that must hold for every input, checked on generated cases (proptest).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests may panic"
+)]
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use rules::{
+    CheckoutRequest,
+    approval::{
+        ApprovalContext, ApprovalPolicy, Because, Block, Directory, Mode, OrderFacts, RouteRequest,
+        Verdict,
+    },
+    condition::{Condition, text},
+    money::Money,
+    pricing::{PricingContext, PricingData, RoundingMode},
+};
+use serde_json::Value;
+use tests::strategies;
+
+fn from<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn sum(items: impl IntoIterator<Item = Money>, zero: Money) -> Money {
+    items.into_iter().fold(zero, |a, b| a.checked_add(b).unwrap())
+}
+
+proptest! {
+    // 256 cases each by default; set PROPTEST_CASES for more.
+    #![proptest_config(ProptestConfig::default())]
+
+    /// total = subtotal - discount + shipping + added tax; with per-line rounding the lines add
+    /// up to the subtotal, their discount shares to the discount and their taxes to the tax.
+    #[test]
+    fn the_total_is_the_sum_of_its_parts(data in strategies::pricing_data(), request in strategies::checkout_request("USD")) {
+        let ctx = PricingContext::new(from::<PricingData>(&data)).unwrap();
+        let request: CheckoutRequest = from(&request);
+        let Ok(cart) = ctx.price(&request.cart) else { return Ok(()) };
+        let zero = Money::zero(cart.currency);
+        let expected = cart.subtotal.checked_sub(cart.discount_amount()).unwrap()
+            .checked_add(cart.shipping).unwrap()
+            .checked_add(cart.tax_added()).unwrap();
+        prop_assert_eq!(cart.total, expected);
+        prop_assert_eq!(cart.tax_total, sum(cart.taxes.iter().map(|t| t.amount), zero));
+        for m in [cart.total, cart.subtotal, cart.tax_total, cart.shipping] {
+            prop_assert_eq!(m.amount().scale(), cart.currency.minor_units(), "{:?} is rounded to minor units", m);
+        }
+        if cart.rounding.mode == RoundingMode::PerLine {
+            prop_assert_eq!(cart.subtotal, sum(cart.lines.iter().map(|l| l.amount), zero));
+            prop_assert_eq!(cart.discount_amount(), sum(cart.lines.iter().map(|l| l.discount), zero));
+            let line_tax = sum(cart.lines.iter().map(|l| l.tax.amount).chain(cart.shipping_tax.iter().map(|t| t.amount)), zero);
+            prop_assert_eq!(cart.tax_total, line_tax);
+        }
+        prop_assert!(!cart.total.is_negative());
+    }
+
+    /// In escalation mode, a larger total never removes a step: whatever a step stood for is
+    /// still asked for (possibly merged into a higher step), unless the order is now blocked.
+    #[test]
+    fn escalation_never_loses_a_step_as_the_total_grows(
+        policy in strategies::policy("USD"),
+        request in strategies::checkout_request("USD"),
+        low in 0i64..1_200_000,
+        raise in 0i64..1_200_000,
+    ) {
+        let mut policy: ApprovalPolicy = from(&policy);
+        policy.mode = Mode::Escalation;
+        let directory: Directory = from(&strategies::directory());
+        let ctx = ApprovalContext::new(policy, directory).unwrap();
+        let request: CheckoutRequest = from(&request);
+        let usd = |cents: i64| Money::new(rust_decimal::Decimal::new(cents, 2), rules::money::Currency::from_code("USD").unwrap());
+        let route = |cents: i64| {
+            let mut facts = OrderFacts {
+                total: usd(cents), subtotal: usd(cents), discount: usd(0), shipping: usd(0), tax: usd(0),
+                sku_count: u32::try_from(request.cart.lines.len()).unwrap(), quantity: 10,
+                categories: vec![rules::ids::CategoryId::parse("tools").unwrap()],
+                business_unit: request.business_unit.clone(), payment_method: request.payment_method.clone(),
+                customer: None, customer_group: None,
+            };
+            facts.customer = Some(request.cart.customer.id.clone());
+            ctx.route(&RouteRequest { buyer: request.buyer.clone(), order: facts, spent: request.spent.clone(), funds: request.funds.clone() }).unwrap()
+        };
+        let before = route(low);
+        let after = route(low + raise);
+        if after.verdict == Verdict::Blocked {
+            return Ok(());
+        }
+        for step in &before.steps {
+            let covered = after.steps.iter().any(|s| step.because.iter().all(|b| s.because.contains(b) || matches!(b, Because::Rule(_)) && s.because.iter().any(|c| same_rule(b, c))));
+            prop_assert!(covered, "step {:?} of the plan for {} is gone from the plan for {}: {:?}", step, before.total, after.total, after.steps);
+        }
+        let was_blocked = before.blocks.iter().any(|b| matches!(b, Block::NoEligibleApprover { .. }));
+        prop_assert!(after.steps.len() >= before.steps.len() || was_blocked, "fewer steps for a larger total");
+    }
+
+    /// Printing a condition and parsing the text gives the same condition.
+    #[test]
+    fn parse_print_round_trips(condition in strategies::condition()) {
+        let condition: Condition = from(&condition);
+        let printed = text::print(&condition);
+        let parsed = text::parse(&printed);
+        prop_assert_eq!(parsed, Ok(condition.clone().canonical()), "printed as {}", printed);
+    }
+
+    /// The parser answers every input with a condition or an error, never a panic.
+    #[test]
+    fn the_parser_never_panics(input in "\\PC{0,80}") {
+        let _ = text::parse(&input);
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_near_misses(input in "(order\\.total|not|and|or|\\(|\\)|>=|=|in|\\[|\\]|\"[a-z]*\"|7d|50000 USD|-1\\.5| |,){0,20}") {
+        if let Ok(c) = text::parse(&input) {
+            prop_assert_eq!(text::parse(&text::print(&c)), Ok(c));
+        }
+    }
+}
+
+/// The same rule (its checks may differ when the total differs).
+fn same_rule(a: &Because, b: &Because) -> bool {
+    matches!((a, b), (Because::Rule(x), Because::Rule(y)) if x.rule == y.rule)
+}
