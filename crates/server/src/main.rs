@@ -1,5 +1,5 @@
-//! `countersign`: Countersign's command line. It parses arguments and hands over to [`cli`];
-//! it will grow into the server binary.
+//! `countersign`: the server (`serve`) and the command line (`eval`, `check-workflow`, `demo`).
+//! It parses arguments, then hands over to [`cli`] or starts the server from the library.
 
 mod cli;
 

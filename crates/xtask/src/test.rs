@@ -105,7 +105,10 @@ pub fn all() -> Result {
         cmd("cargo", &["build", "-p", "server", "--bins"]),
     )?;
     let bin = root().join("target/debug");
-    let mut e2e = cmd("cargo", &["test", "-p", "tests", "--features", "e2e", "--test", "e2e", "--", "--nocapture"]);
+    let mut e2e = cmd(
+        "cargo",
+        &["test", "-p", "tests", "--features", "e2e", "--test", "e2e", "--", "--nocapture"],
+    );
     e2e.env("COUNTERSIGN_BIN", bin.join("countersign"))
         .env("SMTP_SINK_BIN", bin.join("smtp-sink"))
         .env("COUNTERSIGN_DIST", root().join("dist"));
