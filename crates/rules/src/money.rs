@@ -335,6 +335,20 @@ impl Money {
         Ok(Money { amount, currency: self.currency })
     }
 
+    /// The amount counted in minor units (`3,450.00 USD` is 345000), when it is a whole number
+    /// of them and fits in an `i64`; for storing sums a database can add exactly.
+    pub fn to_minor_units(&self) -> Option<i64> {
+        let unit = 10_i64.checked_pow(self.currency.minor_units())?;
+        let scaled = self.amount.checked_mul(Decimal::from(unit))?;
+        if scaled.fract().is_zero() { i64::try_from(scaled.trunc()).ok() } else { None }
+    }
+
+    /// An amount given in minor units: `from_minor_units(345000, USD)` is `3,450.00 USD`.
+    pub fn from_minor_units(units: i64, currency: Currency) -> Option<Money> {
+        let amount = Decimal::try_new(units, currency.minor_units()).ok()?;
+        Some(Money { amount, currency })
+    }
+
     /// The amount formatted for people: `3,450.00 USD`.
     pub fn display(&self) -> String {
         self.to_string()
@@ -449,6 +463,18 @@ mod tests {
         assert_eq!(jpy.round(Rounding::HalfEven).unwrap().amount().to_string(), "1234");
         let bhd = Money::parse("1.23456", "BHD").unwrap();
         assert_eq!(bhd.round(Rounding::HalfUp).unwrap().amount().to_string(), "1.235");
+    }
+
+    #[test]
+    fn counts_in_minor_units() {
+        assert_eq!(usd("3450").to_minor_units(), Some(345_000));
+        assert_eq!(usd("-0.01").to_minor_units(), Some(-1));
+        assert_eq!(usd("1.005").to_minor_units(), None, "not a whole number of cents");
+        assert_eq!(Money::parse("50000", "JPY").unwrap().to_minor_units(), Some(50_000));
+        assert_eq!(Money::parse("1.235", "BHD").unwrap().to_minor_units(), Some(1_235));
+        assert_eq!(usd("100000000000000000").to_minor_units(), None, "does not fit in an i64");
+        let back = Money::from_minor_units(345_000, usd("0").currency()).unwrap();
+        assert_eq!(back.to_string(), "3,450.00 USD");
     }
 
     #[test]

@@ -100,6 +100,8 @@ CREATE TABLE orders (
     state TEXT NOT NULL,
     currency TEXT NOT NULL,
     total TEXT NOT NULL,
+    -- The total in the currency's minor units, so spending limits are summed in the database.
+    total_minor BIGINT NOT NULL,
     payment_method TEXT,
     pricing_version BIGINT NOT NULL,
     policy_version BIGINT NOT NULL,
@@ -115,7 +117,8 @@ CREATE TABLE orders (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX orders_company ON orders (company_id, created_at);
-CREATE INDEX orders_buyer ON orders (buyer_id, created_at);
+-- Covers the buyer's order list and the sum of what they spent in a period.
+CREATE INDEX orders_buyer ON orders (buyer_id, created_at, currency, state, total_minor);
 
 CREATE TABLE idempotency_keys (
     user_id TEXT NOT NULL REFERENCES users (id),

@@ -4,8 +4,9 @@
 //! parameters by first appearance).
 
 use sqlx::{
-    AnyPool, Executor,
-    any::{AnyPoolOptions, install_default_drivers},
+    Any, AnyPool, Executor, Transaction,
+    any::{AnyArguments, AnyPoolOptions, install_default_drivers},
+    query::Query,
 };
 use std::time::Duration;
 
@@ -73,14 +74,15 @@ impl Db {
             if dialect != Dialect::Sqlite {
                 return options;
             }
-            options.after_connect(|conn, _| {
+            // A SQLite connection is a file handle in this process: it cannot break the way a
+            // network connection can, so it is not pinged (a trip to its thread) at every
+            // acquire.
+            options.test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a
                     // commit survives a crash of the process; a power loss may lose the last
                     // commits but never corrupts the file.
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    // Pages shared through the OS cache rather than copied per connection.
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     Ok(())
                 })
             })
@@ -101,6 +103,161 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+}
+
+/// A value bound to a statement. The schema has TEXT and BIGINT columns only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Param {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(Some(v.to_owned()))
+    }
+}
+impl From<&String> for Param {
+    fn from(v: &String) -> Param {
+        Param::Text(Some(v.clone()))
+    }
+}
+impl From<String> for Param {
+    fn from(v: String) -> Param {
+        Param::Text(Some(v))
+    }
+}
+impl From<Option<&str>> for Param {
+    fn from(v: Option<&str>) -> Param {
+        Param::Text(v.map(str::to_owned))
+    }
+}
+impl From<Option<String>> for Param {
+    fn from(v: Option<String>) -> Param {
+        Param::Text(v)
+    }
+}
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Param {
+    fn from(v: Option<i64>) -> Param {
+        Param::Int(v)
+    }
+}
+
+/// The parameters of one statement: `params![id, name, 3]`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => { vec![$($crate::db::Param::from($value)),*] };
+}
+
+/// Binds parameters in order.
+pub fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments>,
+    params: Vec<Param>,
+) -> Query<'q, Any, AnyArguments> {
+    for param in params {
+        query = match param {
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+/// Statements written together inside a transaction, with no answer needed from any of them
+/// but success: the rows of an order, its steps, history, notifications and mail.
+///
+/// On SQLite they go to the connection as one multi-statement query, placeholders renumbered:
+/// one trip to the connection's worker thread instead of one per statement, which is most of
+/// the cost of a write there. On PostgreSQL (which takes one statement per prepared query) they
+/// run one after another. Either way they run inside the caller's transaction, so a failure
+/// leaves nothing behind once it rolls back.
+#[derive(Debug, Default)]
+pub struct Batch {
+    statements: Vec<(String, Vec<Param>)>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Adds a statement whose placeholders are `$1` to `$n` for its `n` parameters. Only for
+    /// SQL written in the code, never for input.
+    pub fn push(&mut self, sql: impl Into<String>, params: Vec<Param>) {
+        self.statements.push((sql.into(), params));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Runs the statements in order inside `tx`.
+    pub async fn run(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        dialect: Dialect,
+    ) -> Result<(), sqlx::Error> {
+        match dialect {
+            Dialect::Sqlite => {
+                if self.statements.is_empty() {
+                    return Ok(());
+                }
+                let (sql, params) = self.joined();
+                bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params).execute(&mut **tx).await?;
+            }
+            Dialect::Postgres => {
+                for (sql, params) in self.statements {
+                    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One text of all statements, each statement's `$k` renumbered after the parameters of
+    /// those before it, and all parameters in order.
+    fn joined(self) -> (String, Vec<Param>) {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        for (text, own) in self.statements {
+            renumber(&text, params.len(), &mut sql);
+            sql.push_str(";\n");
+            params.extend(own);
+        }
+        (sql, params)
+    }
+}
+
+/// Copies `sql` into `out` with every placeholder `$k` outside quotes written `$(k + offset)`.
+fn renumber(sql: &str, offset: usize, out: &mut String) {
+    let mut chars = sql.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match c {
+            '\'' => quoted = !quoted,
+            '$' if !quoted => {
+                let mut number = 0usize;
+                let mut digits = false;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    number = number.saturating_mul(10).saturating_add(d as usize);
+                    digits = true;
+                    chars.next();
+                }
+                if digits {
+                    out.push_str(&number.saturating_add(offset).to_string());
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -126,6 +283,29 @@ pub fn insert_rows(table: &str, columns: &[&str], rows: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_renumbers_placeholders_after_the_statements_before() {
+        let mut batch = Batch::new();
+        batch.push("INSERT INTO a (x, y) VALUES ($1, $2)", params!["one", 2]);
+        batch.push("UPDATE b SET s = 'cost $1' WHERE id = $1 AND n = $2", params![None::<&str>, 5]);
+        let (sql, params) = batch.joined();
+        assert_eq!(
+            sql,
+            "INSERT INTO a (x, y) VALUES ($1, $2);\nUPDATE b SET s = 'cost $1' WHERE id = $3 AND n = $4;\n"
+        );
+        assert_eq!(
+            params,
+            vec![
+                Param::Text(Some("one".into())),
+                Param::Int(Some(2)),
+                Param::Text(None),
+                Param::Int(Some(5))
+            ]
+        );
+    }
+
     #[test]
     fn insert_rows_numbers_the_placeholders_in_order() {
         assert_eq!(

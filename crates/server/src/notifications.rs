@@ -9,7 +9,7 @@
 use crate::{
     AppState,
     auth::Caller,
-    db::insert_rows,
+    db::{Batch, insert_rows},
     error::{ApiError, Json},
     util::{new_id, now},
 };
@@ -22,7 +22,7 @@ use lettre::{
 };
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::time::Duration;
 
 /// Something to tell a user: in the app, and by mail.
@@ -35,19 +35,17 @@ pub struct Notice<'a> {
     pub order_id: Option<&'a str>,
 }
 
-/// Writes a notification and its mail, within the caller's transaction.
-pub async fn notify(tx: &mut Transaction<'_, Any>, notice: Notice<'_>) -> Result<(), ApiError> {
-    notify_all(tx, &[notice]).await
+/// Adds a notification and its mail to the caller's batch (written in its transaction).
+pub fn notify(batch: &mut Batch, notice: Notice<'_>) {
+    notify_all(batch, &[notice]);
 }
 
-/// Writes notifications and their mail, within the caller's transaction: the notifications in
-/// one statement, each mail addressed from the users table in one more.
-pub async fn notify_all(
-    tx: &mut Transaction<'_, Any>,
-    notices: &[Notice<'_>],
-) -> Result<(), ApiError> {
+/// Adds notifications and their mail to the caller's batch: the notifications in one
+/// statement, each mail addressed from the users table in one more. (A notification's user
+/// must exist, by its foreign key, so each mail finds its address.)
+pub fn notify_all(batch: &mut Batch, notices: &[Notice<'_>]) {
     if notices.is_empty() {
-        return Ok(());
+        return;
     }
     let at = now().millis();
     let sql = insert_rows(
@@ -55,33 +53,25 @@ pub async fn notify_all(
         &["id", "user_id", "kind", "title", "body", "order_id", "created_at"],
         notices.len(),
     );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut params = Vec::with_capacity(notices.len().saturating_mul(7));
     for n in notices {
-        insert = insert
-            .bind(new_id("ntf"))
-            .bind(n.user_id)
-            .bind(n.kind)
-            .bind(n.title.clone())
-            .bind(n.body.clone())
-            .bind(n.order_id)
-            .bind(at);
+        params.extend(crate::params![
+            new_id("ntf"),
+            n.user_id,
+            n.kind,
+            &n.title,
+            &n.body,
+            n.order_id,
+            at
+        ]);
     }
-    insert.execute(&mut **tx).await?;
+    batch.push(sql, params);
     for n in notices {
-        let queued = sqlx::query("INSERT INTO outbox (id, recipient, subject, body, created_at, next_attempt_at) SELECT $1, email, $2, $3, $4, $5 FROM users WHERE id = $6")
-            .bind(new_id("mail"))
-            .bind(&n.title)
-            .bind(&n.body)
-            .bind(at)
-            .bind(at)
-            .bind(n.user_id)
-            .execute(&mut **tx)
-            .await?;
-        if queued.rows_affected() != 1 {
-            return Err(ApiError::internal(format!("no user {} to mail", n.user_id)));
-        }
+        batch.push(
+            "INSERT INTO outbox (id, recipient, subject, body, created_at, next_attempt_at) SELECT $1, email, $2, $3, $4, $5 FROM users WHERE id = $6",
+            crate::params![new_id("mail"), &n.title, &n.body, at, at, n.user_id],
+        );
     }
-    Ok(())
 }
 
 #[derive(Debug, Serialize)]

@@ -165,13 +165,14 @@ pub async fn decide(
         .fetch_one(&mut *tx)
         .await?
         .try_get("total")?;
+    let mut batch = Batch::new();
     match next {
         Some(step) => {
             let next_id: String = step.try_get("id")?;
-            sqlx::query("UPDATE approval_steps SET status = 'pending' WHERE id = $1")
-                .bind(&next_id)
-                .execute(&mut *tx)
-                .await?;
+            batch.push(
+                "UPDATE approval_steps SET status = 'pending' WHERE id = $1",
+                params![next_id],
+            );
             let next_candidates: Vec<String> =
                 serde_json::from_str(&step.try_get::<String, _>("candidates")?)
                     .map_err(ApiError::internal)?;
@@ -186,11 +187,14 @@ pub async fn decide(
                 .await?
                 .try_get::<String, _>("currency")?;
             let money = Money::parse(&total, &currency).map_err(ApiError::internal)?;
-            tell_approvers(&mut tx, &next_candidates, &id, &buyer_name, money).await?;
+            tell_approvers(&mut batch, &next_candidates, &id, &buyer_name, money);
         }
         None => {
             if !approve {
-                sqlx::query("UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND round = $2 AND status = 'waiting'").bind(&id).bind(round).execute(&mut *tx).await?;
+                batch.push(
+                    "UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND round = $2 AND status = 'waiting'",
+                    params![&id, round],
+                );
             }
             let (kind, title, text) = if approve {
                 (
@@ -206,14 +210,14 @@ pub async fn decide(
                 )
             };
             notify(
-                &mut tx,
+                &mut batch,
                 Notice { user_id: &buyer, kind, title, body: text, order_id: Some(&id) },
-            )
-            .await?;
+            );
         }
     }
     let note = if comment.is_empty() { None } else { Some(comment) };
-    history(&mut tx, &id, Some(&caller.user_id), Some(&current_state), new_state, note).await?;
+    history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, note);
+    batch.run(&mut tx, state.db.dialect).await?;
     tx.commit().await?;
     state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });
     Ok(Json(order_json(&state, &id).await?))

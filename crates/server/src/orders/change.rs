@@ -71,11 +71,12 @@ pub async fn change(
     let at = now().millis();
     let mut tx = state.db.write.begin().await?;
     let updated = sqlx::query(
-        "UPDATE orders SET state = $1, total = $2, payment_method = $3, pricing_version = $4, policy_version = $5, cart = $6, priced = $7, facts = $8, plan = $9, revision = revision + 1, round = $10, updated_at = $11
-         WHERE id = $12 AND revision = $13",
+        "UPDATE orders SET state = $1, total = $2, total_minor = $3, payment_method = $4, pricing_version = $5, policy_version = $6, cart = $7, priced = $8, facts = $9, plan = $10, revision = revision + 1, round = $11, updated_at = $12
+         WHERE id = $13 AND revision = $14",
     )
     .bind(new_state)
     .bind(verdict.priced.total.amount().to_string())
+    .bind(minor_units(verdict.priced.total)?)
     .bind(p.request.payment_method.as_ref().map(|m| m.to_string()))
     .bind(p.pricing_version)
     .bind(p.policy_version)
@@ -95,19 +96,28 @@ pub async fn change(
             .with_field("revision"));
     }
     let comment = d.explanation.join("; ");
+    let mut batch = Batch::new();
     if !stays_approved {
-        sqlx::query("UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')").bind(&id).execute(&mut *tx).await?;
-        let first = start_round(&mut tx, &id, new_round, &verdict.plan).await?;
-        tell_approvers(&mut tx, first_candidates(&first), &id, &caller.name, verdict.priced.total)
-            .await?;
+        batch.push(
+            "UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')",
+            params![&id],
+        );
+        let first = start_round(&mut batch, &id, new_round, &verdict.plan)?;
+        tell_approvers(
+            &mut batch,
+            first_candidates(&first),
+            &id,
+            &caller.name,
+            verdict.priced.total,
+        );
     }
     let note = if stays_approved {
         format!("changed; no new approval needed: {comment}")
     } else {
         format!("changed: {comment}")
     };
-    history(&mut tx, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note))
-        .await?;
+    history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note));
+    batch.run(&mut tx, state.db.dialect).await?;
     tx.commit().await?;
     Ok(Json(order_json(&state, &id).await?))
 }

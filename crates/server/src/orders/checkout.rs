@@ -276,55 +276,44 @@ async fn place(
     let plan = to_json(&verdict.plan)?;
     let total = verdict.priced.total;
     let payment_method = p.request.payment_method.as_ref().map(ToString::to_string);
-    let mut tx = state.db.write.begin().await?;
-    sqlx::query(
-        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(&order_id)
-    .bind(&p.company.id)
-    .bind(&caller.user_id)
-    .bind(caller.unit_id.as_deref())
-    .bind(state_name)
-    .bind(total.currency().code())
-    .bind(total.amount().to_string())
-    .bind(payment_method.clone())
-    .bind(p.pricing_version)
-    .bind(p.policy_version)
-    .bind(to_json(&lines)?)
-    .bind(priced.clone())
-    .bind(to_json(&verdict.facts)?)
-    .bind(plan.clone())
-    .bind(1i64)
-    .bind(1i64)
-    .bind(at)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
+    let mut batch = Batch::new();
+    batch.push(
+        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        params![
+            &order_id,
+            &p.company.id,
+            &caller.user_id,
+            caller.unit_id.as_deref(),
+            state_name,
+            total.currency().code(),
+            total.amount().to_string(),
+            minor_units(total)?,
+            payment_method.clone(),
+            p.pricing_version,
+            p.policy_version,
+            to_json(&lines)?,
+            &priced,
+            to_json(&verdict.facts)?,
+            &plan,
+            1,
+            1,
+            at,
+            at
+        ],
+    );
     // A concurrent submission with the same key fails here (the second waits for the first to
-    // commit, then hits the unique key).
-    let claimed_key = sqlx::query("INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&caller.user_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(&order_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await;
-    if let Err(e) = claimed_key {
-        tx.rollback().await?;
-        return match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Ok(None),
-            _ => Err(e.into()),
-        };
-    }
-    let steps = start_round(&mut tx, &order_id, 1, &verdict.plan).await?;
+    // commit, then hits the unique key), and its transaction leaves nothing.
+    batch.push(
+        "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        params![&caller.user_id, key, request_hash, &order_id, at],
+    );
+    let steps = start_round(&mut batch, &order_id, 1, &verdict.plan)?;
     let submitted =
-        history(&mut tx, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"))
-            .await?;
+        history(&mut batch, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"));
     if state_name == APPROVED {
         notify(
-            &mut tx,
+            &mut batch,
             Notice {
                 user_id: &caller.user_id,
                 kind: "order_approved",
@@ -332,15 +321,20 @@ async fn place(
                 body: format!("Your order {order_id} for {total} needs no approval and is placed."),
                 order_id: Some(&order_id),
             },
-        )
-        .await?;
+        );
     } else {
-        tell_approvers(&mut tx, first_candidates(&steps), &order_id, &caller.name, total).await?;
+        tell_approvers(&mut batch, first_candidates(&steps), &order_id, &caller.name, total);
     }
-    sqlx::query("DELETE FROM carts WHERE user_id = $1")
-        .bind(&caller.user_id)
-        .execute(&mut *tx)
-        .await?;
+    batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
+    let mut tx = state.db.write.begin().await?;
+    if let Err(e) = batch.run(&mut tx, state.db.dialect).await {
+        tx.rollback().await?;
+        return match &e {
+            // Ids are fresh, so the only unique key this can break is the idempotency key.
+            sqlx::Error::Database(db) if db.is_unique_violation() => Ok(None),
+            _ => Err(e.into()),
+        };
+    }
     tx.commit().await?;
     let directory = p.approval.directory();
     let name_of =

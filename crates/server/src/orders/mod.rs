@@ -26,12 +26,13 @@ pub use checkout::{Claimed, ClaimedLine, ContextQuery, Submission, context, prev
 use view::visible_order;
 pub use view::{ListQuery, get, list, order_json};
 
+use crate::params;
 use crate::{
     AppState,
     auth::Caller,
     catalog,
     companies::{self, Company},
-    db::insert_rows,
+    db::{Batch, insert_rows},
     error::{ApiError, Json},
     notifications::{Notice, notify, notify_all},
     util::{new_id, now, sha256_hex},
@@ -52,7 +53,7 @@ use rules::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::sync::Arc;
 
 /// Order states (the default order workflow of the workflows issue will reproduce them).
@@ -81,27 +82,34 @@ fn id_of<T>(parse: fn(&str) -> Result<T, rules::ids::IdError>, value: &str) -> R
     parse(value).map_err(ApiError::internal)
 }
 
-/// What the buyer already spent in the period that contains today, in this currency.
+/// What the buyer already spent in the period that contains today, in this currency: the
+/// database adds the totals in minor units (exact integers).
 async fn spent_since(
     state: &AppState,
     buyer: &str,
     currency: Currency,
     since: i64,
 ) -> Result<Money, ApiError> {
-    let rows = sqlx::query("SELECT total FROM orders WHERE buyer_id = $1 AND currency = $2 AND created_at >= $3 AND state <> $4")
-        .bind(buyer)
-        .bind(currency.code())
-        .bind(since)
-        .bind(REJECTED)
-        .fetch_all(&state.db.read)
-        .await?;
-    let mut sum = Money::zero(currency);
-    for r in rows {
-        let amount =
-            parse_decimal(&r.try_get::<String, _>("total")?).map_err(ApiError::internal)?;
-        sum = sum.checked_add(Money::new(amount, currency)).map_err(ApiError::internal)?;
-    }
-    Ok(sum)
+    let spent: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS spent FROM orders
+         WHERE buyer_id = $1 AND created_at >= $2 AND currency = $3 AND state <> $4",
+    )
+    .bind(buyer)
+    .bind(since)
+    .bind(currency.code())
+    .bind(REJECTED)
+    .fetch_one(&state.db.read)
+    .await?
+    .try_get("spent")?;
+    Money::from_minor_units(spent, currency)
+        .ok_or_else(|| ApiError::internal("the amount spent is out of range"))
+}
+
+/// An order's total in minor units, as stored for [`spent_since`].
+fn minor_units(total: Money) -> Result<i64, ApiError> {
+    total
+        .to_minor_units()
+        .ok_or_else(|| ApiError::internal("a total that is not a whole number of minor units"))
 }
 
 /// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.
@@ -204,8 +212,8 @@ struct NewStep {
 }
 
 /// Inserts the steps of a new round of approval, in one statement; the first is pending.
-async fn start_round(
-    tx: &mut Transaction<'_, Any>,
+fn start_round(
+    batch: &mut Batch,
     order_id: &str,
     round: i64,
     plan: &ApprovalPlan,
@@ -228,18 +236,19 @@ async fn start_round(
         &["id", "order_id", "round", "step_index", "status", "candidates", "reasons"],
         steps.len(),
     );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut params = Vec::with_capacity(steps.len().saturating_mul(7));
     for step in &steps {
-        insert = insert
-            .bind(step.id.clone())
-            .bind(order_id)
-            .bind(round)
-            .bind(step.index)
-            .bind(step.status)
-            .bind(to_json(&step.candidates)?)
-            .bind(step.because.clone());
+        params.extend(crate::params![
+            &step.id,
+            order_id,
+            round,
+            step.index,
+            step.status,
+            to_json(&step.candidates)?,
+            &step.because
+        ]);
     }
-    insert.execute(&mut **tx).await?;
+    batch.push(sql, params);
     Ok(steps)
 }
 
@@ -248,37 +257,31 @@ fn first_candidates(steps: &[NewStep]) -> &[String] {
     steps.first().map(|s| s.candidates.as_slice()).unwrap_or_default()
 }
 
-/// Writes one state change of an order.
-async fn history(
-    tx: &mut Transaction<'_, Any>,
+/// Adds one state change of an order to the batch; answers its time.
+fn history(
+    batch: &mut Batch,
     order_id: &str,
     actor: Option<&str>,
     from: Option<&str>,
     to: &str,
     comment: Option<&str>,
-) -> Result<i64, ApiError> {
+) -> i64 {
     let at = now().millis();
-    sqlx::query("INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(new_id("hst"))
-        .bind(order_id)
-        .bind(at)
-        .bind(actor)
-        .bind(from)
-        .bind(to)
-        .bind(comment)
-        .execute(&mut **tx)
-        .await?;
-    Ok(at)
+    batch.push(
+        "INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        crate::params![new_id("hst"), order_id, at, actor, from, to, comment],
+    );
+    at
 }
 
 /// Tells a step's candidates that an order waits for them.
-async fn tell_approvers(
-    tx: &mut Transaction<'_, Any>,
+fn tell_approvers(
+    batch: &mut Batch,
     candidates: &[String],
     order_id: &str,
     buyer: &str,
     total: Money,
-) -> Result<(), ApiError> {
+) {
     let notices: Vec<Notice<'_>> = candidates
         .iter()
         .map(|user| Notice {
@@ -291,7 +294,7 @@ async fn tell_approvers(
             order_id: Some(order_id),
         })
         .collect();
-    notify_all(tx, &notices).await
+    notify_all(batch, &notices);
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {

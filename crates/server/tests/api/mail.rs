@@ -55,8 +55,9 @@ async fn mail_is_delivered_once_and_retried_on_failure(app: &TestApp) {
         .unwrap()
         .try_get("id")
         .unwrap();
+    let mut batch = server::db::Batch::new();
     server::notifications::notify(
-        &mut tx,
+        &mut batch,
         server::notifications::Notice {
             user_id: &buyer,
             kind: "test",
@@ -64,9 +65,8 @@ async fn mail_is_delivered_once_and_retried_on_failure(app: &TestApp) {
             body: "Approved.\n.\nA line with a dot.".into(),
             order_id: None,
         },
-    )
-    .await
-    .unwrap();
+    );
+    batch.run(&mut tx, app.state.db.dialect).await.unwrap();
     tx.commit().await.unwrap();
 
     // Nobody listening: the attempt fails and is scheduled again.
