@@ -49,11 +49,29 @@ fn parse<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, CliError> {
     })
 }
 
+/// Reads YAML (a workflow exported as YAML): the same shapes as the JSON files.
+fn parse_yaml<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, CliError> {
+    let value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| CliError::Json {
+        file: name.to_owned(),
+        path: ".".into(),
+        message: format!("not valid YAML: {e}"),
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| CliError::Json {
+        file: name.to_owned(),
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Reads a JSON file, or YAML when the name ends in `.yaml` or `.yml`.
 fn read<T: DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let name = path.display().to_string();
     let text =
         fs::read_to_string(path).map_err(|error| CliError::Read { file: name.clone(), error })?;
-    parse(&name, &text)
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if yaml { parse_yaml(&name, &text) } else { parse(&name, &text) }
 }
 
 /// A company file: its approval policy and its directory.

@@ -17,12 +17,13 @@ pub mod notifications;
 pub mod orders;
 pub mod seed;
 pub mod util;
+pub mod workflows;
 
 use axum::{
     Router,
     http::HeaderName,
     middleware,
-    routing::{MethodRouter, get, post},
+    routing::{MethodRouter, get, post, put},
 };
 use std::{
     collections::HashMap,
@@ -122,6 +123,13 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/notifications/read-all", post(notifications::mark_all_read)),
         ("/notifications/{id}/read", post(notifications::mark_read)),
         ("/mail", get(notifications::mail)),
+        ("/workflows", get(workflows::list).post(workflows::create)),
+        ("/workflows/check", post(workflows::check)),
+        ("/workflows/resolve", get(workflows::resolve)),
+        ("/workflows/{id}", get(workflows::get)),
+        ("/workflows/{id}/draft", put(workflows::save_draft)),
+        ("/workflows/{id}/versions/{version}", get(workflows::version)),
+        ("/workflows/{id}/versions/{version}/publish", post(workflows::publish)),
     ]
 }
 

@@ -99,6 +99,24 @@ fn check_workflow_fails_on_errors_and_lists_them() {
 }
 
 #[test]
+fn check_workflow_reads_yaml() {
+    let file = temp_file(
+        "broken.yaml",
+        "id: w\nversion: 1\nname: W\nentity: order\nstates:\n  - { id: a, label: A, start: true }\n  - { id: b, label: B }\ntransitions: []\n",
+    );
+    let (code, out, _) = countersign(&["check-workflow", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error: states[1]: state \"b\" cannot be reached"), "{out}");
+    let wrong = temp_file(
+        "wrong.yml",
+        "id: w\nversion: 1\nname: W\nentity: invoice\nstates: []\ntransitions: []\n",
+    );
+    let (code, _, err) = countersign(&["check-workflow", wrong.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at entity: unknown variant `invoice`"), "{err}");
+}
+
+#[test]
 fn check_workflow_reports_unreadable_input() {
     let file = temp_file("not-json.json", "{ this is not json");
     let (code, _, err) = countersign(&["check-workflow", file.to_str().unwrap()]);

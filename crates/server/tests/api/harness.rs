@@ -156,6 +156,17 @@ pub struct Answer {
 
 impl Client {
     pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let body = body.map(|b| ("application/json", b.to_string()));
+        self.send_raw(method, path, body).await
+    }
+
+    /// Sends a body of any media type (for example YAML).
+    pub async fn send_raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> Answer {
         let mut req = Request::builder().method(method.clone()).uri(path);
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie);
@@ -167,9 +178,7 @@ impl Client {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let req = match body {
-            Some(b) => {
-                req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string()))
-            }
+            Some((media, text)) => req.header(header::CONTENT_TYPE, media).body(Body::from(text)),
             None => req.body(Body::empty()),
         }
         .expect("a request");

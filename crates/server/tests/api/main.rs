@@ -15,5 +15,6 @@ mod openapi;
 mod orders;
 mod session;
 mod shop;
+mod workflows;
 
 use harness::TestApp;
