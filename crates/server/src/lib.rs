@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod instances;
 pub mod metrics;
 pub mod notifications;
 pub mod orders;
@@ -55,6 +56,8 @@ pub struct Inner {
     pub pricing_cache: RwLock<Option<(i64, Arc<rules::pricing::PricingContext>)>>,
     /// Each company's approval context, by policy version and directory version.
     pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
+    /// Published workflow versions, compiled (they never change once published).
+    pub workflow_cache: RwLock<HashMap<(String, u32), Arc<rules::workflow::Workflow>>>,
     pub metrics: metrics::Metrics,
 }
 
@@ -73,6 +76,7 @@ impl AppState {
             passwords,
             pricing_cache: RwLock::new(None),
             approval_cache: RwLock::new(HashMap::new()),
+            workflow_cache: RwLock::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
         }))
     }
@@ -130,6 +134,10 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/workflows/{id}/draft", put(workflows::save_draft)),
         ("/workflows/{id}/versions/{version}", get(workflows::version)),
         ("/workflows/{id}/versions/{version}/publish", post(workflows::publish)),
+        ("/workflow-instances", post(instances::start)),
+        ("/workflow-instances/{id}", get(instances::get)),
+        ("/workflow-instances/{id}/events", post(instances::event)),
+        ("/workflow-instances/{id}/transitions/{transition}", post(instances::fire)),
     ]
 }
 

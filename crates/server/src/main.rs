@@ -111,6 +111,11 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
                 "no SMTP server configured: mail stays in the outbox, readable in the app"
             ),
         }
+        // Workflow timers: those that fell due while no server ran fire now, the rest on time.
+        tokio::spawn(server::instances::run_timers(
+            state.clone(),
+            std::time::Duration::from_millis(250),
+        ));
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .map_err(|e| cli::CliError::Engine(format!("cannot listen on {bind}: {e}")))?;

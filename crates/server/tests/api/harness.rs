@@ -118,6 +118,13 @@ impl TestApp {
         Some(TestApp { state, router, cleanup, _dir: dir })
     }
 
+    /// Another server on the same database: its own pools and caches, as a second process has.
+    pub async fn second_server(&self) -> AppState {
+        let url = self.state.config.database_url.clone();
+        let db = Db::open(&url, 8).await.expect("open the database again");
+        AppState::new(db, config(url), Passwords::new(true).expect("passwords"))
+    }
+
     /// Drops the PostgreSQL test database.
     pub async fn finish(self) {
         self.state.db.close().await;

@@ -10,6 +10,7 @@
 
 mod demo;
 mod harness;
+mod instances;
 mod mail;
 mod openapi;
 mod orders;

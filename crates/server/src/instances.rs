@@ -1,0 +1,679 @@
+//! Workflow instances: entities running on a published workflow version, their transitions
+//! (fired by people, by events, by timers) and the durable timers with their scheduler.
+//!
+//! `rules` decides everything: which transitions an actor may fire and why not, what firing
+//! does, whether a timer's guard still holds when it comes due. This module stores instances,
+//! performs the actions `rules` returns, and keeps the timers of each instance's current state
+//! in `workflow_timers`.
+//!
+//! A timer fires once: the scheduler leases due rows with a conditional update (two servers on
+//! one database never lease the same row at once), then fires each in a transaction that also
+//! checks the instance's revision and deletes the timer. A timer that fell due while no server
+//! ran fires at the first tick after start.
+
+use crate::{
+    AppState,
+    auth::Caller,
+    db::Batch,
+    error::{ApiError, Json},
+    notifications::{Notice, notify_all},
+    params,
+    util::{new_id, now},
+    workflows,
+};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
+use rules::{
+    condition::{FieldPath, Value},
+    ids::{CustomerId, GroupId, TransitionId},
+    time::Timestamp,
+    workflow::{
+        Action, Actor, Entity, Fired, Instance, Recipient, RuntimeError, TimerStatus,
+        TransitionOption, Workflow, WorkflowDefinition, select,
+    },
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+/// How long a lease on a due timer lasts: a server that dies holding one lets another take it
+/// after this.
+const LEASE_MS: i64 = 30_000;
+
+/// The compiled workflow of a published version (cached: published versions never change).
+pub async fn workflow(state: &AppState, id: &str, version: u32) -> Result<Arc<Workflow>, ApiError> {
+    let key = (id.to_owned(), version);
+    if let Some(w) = state.workflow_cache.read().map_err(ApiError::internal)?.get(&key) {
+        return Ok(w.clone());
+    }
+    let document: String = sqlx::query(
+        "SELECT document FROM workflow_versions WHERE workflow_id = $1 AND version = $2 AND status = $3",
+    )
+    .bind(id)
+    .bind(i64::from(version))
+    .bind(workflows::PUBLISHED)
+    .fetch_optional(&state.db.read)
+    .await?
+    .ok_or_else(|| ApiError::internal(format!("no published workflow {id} version {version}")))?
+    .try_get("document")?;
+    let def: WorkflowDefinition = serde_json::from_str(&document).map_err(ApiError::internal)?;
+    let compiled = Arc::new(Workflow::new(def).map_err(|d| ApiError::internal(format!("{d:?}")))?);
+    state.workflow_cache.write().map_err(ApiError::internal)?.insert(key, compiled.clone());
+    Ok(compiled)
+}
+
+/// An instance as stored.
+struct Stored {
+    id: String,
+    company_id: String,
+    entity_id: String,
+    started_by: Option<String>,
+    revision: i64,
+    instance: Instance,
+}
+
+async fn load<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<Option<Stored>, ApiError> {
+    let Some(row) = sqlx::query(
+        "SELECT id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision
+         FROM workflow_instances WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(executor)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let instance = Instance {
+        workflow: rules::ids::WorkflowId::parse(&row.try_get::<String, _>("workflow_id")?)
+            .map_err(ApiError::internal)?,
+        version: u32::try_from(row.try_get::<i64, _>("version")?).map_err(ApiError::internal)?,
+        state: rules::ids::StateId::parse(&row.try_get::<String, _>("state")?)
+            .map_err(ApiError::internal)?,
+        entered_at: Timestamp::from_millis(row.try_get("entered_at")?),
+        fields: serde_json::from_str(&row.try_get::<String, _>("fields")?)
+            .map_err(ApiError::internal)?,
+    };
+    Ok(Some(Stored {
+        id: row.try_get("id")?,
+        company_id: row.try_get("company_id")?,
+        entity_id: row.try_get("entity_id")?,
+        started_by: row.try_get("started_by")?,
+        revision: row.try_get("revision")?,
+        instance,
+    }))
+}
+
+/// Adds the timers of the instance's current state to the batch.
+fn arm_timers(
+    batch: &mut Batch,
+    workflow: &Workflow,
+    id: &str,
+    revision: i64,
+    instance: &Instance,
+) {
+    let Ok(timers) = workflow.timers(instance, instance.entered_at) else { return };
+    for timer in timers {
+        batch.push(
+            "INSERT INTO workflow_timers (instance_id, transition_id, revision, due_at, leased_until) VALUES ($1, $2, $3, $4, 0)",
+            params![id, timer.transition.to_string(), revision, timer.due_at.millis()],
+        );
+    }
+}
+
+fn refused(e: &RuntimeError) -> ApiError {
+    match e {
+        RuntimeError::Refused(r) => ApiError::conflict("transition_refused", r.to_string())
+            .with_details(serde_json::json!({ "refusal": r })),
+        RuntimeError::BadFields(d) => ApiError::invalid("fields", e.to_string())
+            .with_details(serde_json::json!({ "diagnostics": d })),
+        _ => ApiError::internal(e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartInput {
+    pub entity: Entity,
+    /// The entity's id (an order's, a quote's).
+    pub entity_id: String,
+    /// The customer company; a customer's own users leave it out.
+    #[serde(default)]
+    pub customer: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<FieldPath, Value>,
+}
+
+/// An instance as the API shows it: where it is, what the caller may do next and why not,
+/// its timers, and its history.
+#[derive(Debug, Serialize)]
+pub struct InstanceView {
+    pub id: String,
+    pub company_id: String,
+    pub entity_id: String,
+    pub revision: i64,
+    pub instance: Instance,
+    pub available: Vec<TransitionOption>,
+    pub timers: Vec<TimerStatus>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub cause: String,
+    pub transition: String,
+    pub from: String,
+    pub to: String,
+    pub note: Option<String>,
+}
+
+fn actor(caller: &Caller) -> Result<Actor, ApiError> {
+    Ok(Actor {
+        id: Some(rules::ids::UserId::parse(&caller.user_id).map_err(ApiError::internal)?),
+        roles: caller.roles.iter().map(|r| Arc::from(r.as_str())).collect(),
+    })
+}
+
+/// The company whose entity this is, as the caller may name it.
+fn customer_of(caller: &Caller, named: Option<&str>) -> Result<String, ApiError> {
+    match (named, caller.seller) {
+        (Some(c), true) => Ok(c.to_owned()),
+        (Some(c), false) if c == caller.company_id => Ok(c.to_owned()),
+        (None, false) => Ok(caller.company_id.clone()),
+        (Some(_), false) => Err(ApiError::not_found("company")),
+        (None, true) => Err(ApiError::invalid("customer", "name the customer company")),
+    }
+}
+
+/// `POST /api/workflow-instances`: starts an entity on the workflow that applies to its
+/// customer (the most specific published scope).
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<StartInput>,
+) -> Result<(StatusCode, Json<InstanceView>), ApiError> {
+    let customer = customer_of(&caller, input.customer.as_deref())?;
+    if input.entity_id.trim().is_empty() || input.entity_id.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "entity_id",
+            "an entity id of 1 to 100 characters is required",
+        ));
+    }
+    let company = crate::companies::load(&state, &customer)
+        .await?
+        .filter(|c| !c.seller)
+        .ok_or_else(|| ApiError::not_found("company"))?;
+    let customer_id = CustomerId::parse(&company.id).map_err(ApiError::internal)?;
+    let group = match company.customer_group.as_deref() {
+        Some(g) => Some(GroupId::parse(g).map_err(ApiError::internal)?),
+        None => None,
+    };
+    let published = workflows::current_published(&state, input.entity).await?;
+    let def = select(&published, input.entity, &customer_id, group.as_ref()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_workflow",
+            format!("no published {} workflow applies to this customer", input.entity.name()),
+        )
+    })?;
+    let workflow = workflow(&state, def.id.as_str(), def.version).await?;
+    let at = now();
+    let instance = workflow.begin(input.fields, at).map_err(|e| refused(&e))?;
+    let id = new_id("wfi");
+    let mut batch = Batch::new();
+    batch.push(
+        "INSERT INTO workflow_instances (id, company_id, entity, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        params![
+            &id,
+            &company.id,
+            input.entity.name(),
+            input.entity_id.trim(),
+            instance.workflow.to_string(),
+            i64::from(instance.version),
+            instance.state.to_string(),
+            at.millis(),
+            serde_json::to_string(&instance.fields).map_err(ApiError::internal)?,
+            &caller.user_id,
+            1,
+            at.millis(),
+            at.millis()
+        ],
+    );
+    arm_timers(&mut batch, &workflow, &id, 1, &instance);
+    let mut tx = state.db.write.begin().await?;
+    if let Err(e) = batch.run(&mut tx, state.db.dialect).await {
+        tx.rollback().await?;
+        return match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Err(ApiError::conflict("instance_exists", "this entity runs on a workflow already")
+                    .with_field("entity_id"))
+            }
+            _ => Err(e.into()),
+        };
+    }
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &caller, &id).await?)))
+}
+
+/// The instance as the caller may see it: seller staff see every instance, a customer's users
+/// their company's.
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Stored, ApiError> {
+    load(&state.db.read, id)
+        .await?
+        .filter(|s| caller.seller || s.company_id == caller.company_id)
+        .ok_or_else(|| ApiError::not_found("workflow instance"))
+}
+
+async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<InstanceView, ApiError> {
+    let stored = visible(state, caller, id).await?;
+    let workflow =
+        workflow(state, stored.instance.workflow.as_str(), stored.instance.version).await?;
+    let at = now();
+    let available =
+        workflow.available(&stored.instance, &actor(caller)?, at).map_err(|e| refused(&e))?;
+    let timers = workflow.timers(&stored.instance, at).map_err(|e| refused(&e))?;
+    let rows = sqlx::query(
+        "SELECT at, actor_id, cause, transition_id, from_state, to_state, note FROM workflow_history WHERE instance_id = $1 ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(&state.db.read)
+    .await?;
+    let history = rows
+        .iter()
+        .map(|r| -> Result<HistoryEntry, ApiError> {
+            Ok(HistoryEntry {
+                at: r.try_get("at")?,
+                actor_id: r.try_get("actor_id")?,
+                cause: r.try_get("cause")?,
+                transition: r.try_get("transition_id")?,
+                from: r.try_get("from_state")?,
+                to: r.try_get("to_state")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(InstanceView {
+        id: stored.id,
+        company_id: stored.company_id,
+        entity_id: stored.entity_id,
+        revision: stored.revision,
+        instance: stored.instance,
+        available,
+        timers,
+        history,
+    })
+}
+
+/// `GET /api/workflow-instances/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<InstanceView>, ApiError> {
+    Ok(Json(view(&state, &caller, &id).await?))
+}
+
+/// The users a notify action reaches.
+async fn recipients(
+    state: &AppState,
+    stored: &Stored,
+    to: &[Recipient],
+) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for r in to {
+        let (seller_side, role) = match r {
+            Recipient::Buyer => {
+                out.extend(stored.started_by.clone());
+                continue;
+            }
+            Recipient::Approvers => (false, "approver"),
+            Recipient::CompanyAdmins => (false, "company_admin"),
+            Recipient::SalesRep => (true, "sales_rep"),
+            Recipient::SellerAdmins => (true, "seller_admin"),
+            Recipient::BackOffice => (true, "back_office"),
+        };
+        let sql = if seller_side {
+            "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id JOIN companies c ON c.id = u.company_id
+             WHERE c.kind = 'seller' AND r.role = $1 AND $2 <> '' ORDER BY u.id"
+        } else {
+            "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE r.role = $1 AND u.company_id = $2 ORDER BY u.id"
+        };
+        let rows =
+            sqlx::query(sql).bind(role).bind(&stored.company_id).fetch_all(&state.db.read).await?;
+        for row in rows {
+            out.push(row.try_get("id")?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Writes a fired transition: the instance (if its revision is still `stored.revision`), its
+/// new timers, its history, and its notifications. `false` if the instance changed meanwhile.
+async fn commit_fired(
+    state: &AppState,
+    workflow: &Workflow,
+    stored: &Stored,
+    fired: &Fired,
+    cause: &str,
+    actor_id: Option<&str>,
+) -> Result<bool, ApiError> {
+    let def = workflow.definition();
+    let mut batch = Batch::new();
+    batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&stored.id]);
+    let revision = stored.revision.saturating_add(1);
+    arm_timers(&mut batch, workflow, &stored.id, revision, &fired.instance);
+    let label = def
+        .transitions
+        .iter()
+        .find(|t| t.id == fired.transition)
+        .map(|t| t.label.to_string())
+        .unwrap_or_default();
+    batch.push(
+        "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![
+            new_id("wfh"),
+            &stored.id,
+            fired.at.millis(),
+            actor_id,
+            cause,
+            fired.transition.to_string(),
+            fired.from.to_string(),
+            fired.to.to_string(),
+            None::<String>
+        ],
+    );
+    let mut notices = Vec::new();
+    for action in &fired.actions {
+        if let Action::Notify { to, template } = action {
+            for user in recipients(state, stored, to).await? {
+                notices.push((user, template.to_string()));
+            }
+        }
+    }
+    let title = format!("{}: {label} ({})", def.name, stored.entity_id);
+    let notices: Vec<Notice<'_>> = notices
+        .iter()
+        .map(|(user, text)| Notice {
+            user_id: user,
+            kind: "workflow",
+            title: title.clone(),
+            body: format!(
+                "{text}\n\n{} {}: {} → {}.",
+                def.entity.name(),
+                stored.entity_id,
+                fired.from,
+                fired.to
+            ),
+            order_id: None,
+        })
+        .collect();
+    notify_all(&mut batch, &notices);
+    let mut tx = state.db.write.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
+    )
+    .bind(fired.to.to_string())
+    .bind(fired.at.millis())
+    .bind(serde_json::to_string(&fired.instance.fields).map_err(ApiError::internal)?)
+    .bind(revision)
+    .bind(fired.at.millis())
+    .bind(&stored.id)
+    .bind(stored.revision)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    batch.run(&mut tx, state.db.dialect).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireInput {
+    /// The revision the caller looked at.
+    pub revision: i64,
+}
+
+/// `POST /api/workflow-instances/{id}/transitions/{transition}`: fires a manual transition, if
+/// `rules` lets the caller (role, guard, state); else 409 with the refusal.
+pub async fn fire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, transition)): Path<(String, String)>,
+    Json(input): Json<FireInput>,
+) -> Result<Json<InstanceView>, ApiError> {
+    let stored = visible(&state, &caller, &id).await?;
+    if stored.revision != input.revision {
+        return Err(ApiError::conflict(
+            "instance_changed",
+            "the instance changed since you looked at it; reload it",
+        )
+        .with_field("revision"));
+    }
+    let transition = TransitionId::parse(&transition)
+        .map_err(|e| ApiError::invalid("transition", e.to_string()))?;
+    let workflow =
+        workflow(&state, stored.instance.workflow.as_str(), stored.instance.version).await?;
+    let fired = workflow
+        .fire(&stored.instance, &transition, &actor(&caller)?, now())
+        .map_err(|e| refused(&e))?;
+    if !commit_fired(&state, &workflow, &stored, &fired, "manual", Some(&caller.user_id)).await? {
+        return Err(ApiError::conflict(
+            "instance_changed",
+            "the instance changed meanwhile; reload it",
+        ));
+    }
+    Ok(Json(view(&state, &caller, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// The event's name (`order.updated`).
+    pub event: String,
+    /// Fields that changed with the event.
+    #[serde(default)]
+    pub fields: BTreeMap<FieldPath, Value>,
+}
+
+/// `POST /api/workflow-instances/{id}/events`: the entity changed. The new fields are stored,
+/// the first event transition whose guard holds fires, and the timers of the state are armed
+/// again, so one whose time has passed fires at the next tick if its guard holds now.
+pub async fn event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<EventInput>,
+) -> Result<Json<InstanceView>, ApiError> {
+    let stored = visible(&state, &caller, &id).await?;
+    let workflow =
+        workflow(&state, stored.instance.workflow.as_str(), stored.instance.version).await?;
+    let mut changed = stored.instance.clone();
+    changed.fields.extend(input.fields);
+    let at = now();
+    // Checks the fields against the workflow's schema.
+    workflow.facts(&changed, at).map_err(|e| refused(&e))?;
+    let updated = Stored { instance: changed.clone(), ..stored };
+    match workflow.on_event(&changed, &input.event, at).map_err(|e| refused(&e))? {
+        Some(fired) => {
+            // The stored revision is the one loaded; the fields go with the transition.
+            if !commit_fired(&state, &workflow, &updated, &fired, "event", Some(&caller.user_id))
+                .await?
+            {
+                return Err(ApiError::conflict(
+                    "instance_changed",
+                    "the instance changed meanwhile; try again",
+                ));
+            }
+        }
+        None => {
+            let revision = updated.revision.saturating_add(1);
+            let mut batch = Batch::new();
+            batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&updated.id]);
+            arm_timers(&mut batch, &workflow, &updated.id, revision, &changed);
+            let mut tx = state.db.write.begin().await?;
+            let done = sqlx::query(
+                "UPDATE workflow_instances SET fields = $1, revision = $2, updated_at = $3 WHERE id = $4 AND revision = $5",
+            )
+            .bind(serde_json::to_string(&changed.fields).map_err(ApiError::internal)?)
+            .bind(revision)
+            .bind(at.millis())
+            .bind(&updated.id)
+            .bind(updated.revision)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Err(ApiError::conflict(
+                    "instance_changed",
+                    "the instance changed meanwhile; try again",
+                ));
+            }
+            batch.run(&mut tx, state.db.dialect).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(Json(view(&state, &caller, &id).await?))
+}
+
+/// What one scheduler tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    pub fired: usize,
+    /// Due, but the guard did not hold (or the instance had moved on).
+    pub skipped: usize,
+}
+
+/// Fires the timers due at `at`, up to `batch` of them. Safe to run on several servers at once.
+pub async fn fire_due_timers(
+    state: &AppState,
+    at: Timestamp,
+    batch: i64,
+) -> Result<Tick, ApiError> {
+    let now_ms = at.millis();
+    let candidates = sqlx::query(
+        "SELECT instance_id, transition_id, revision FROM workflow_timers WHERE due_at <= $1 AND leased_until <= $2 ORDER BY due_at LIMIT $3",
+    )
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(batch)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut tick = Tick::default();
+    for row in candidates {
+        let instance_id: String = row.try_get("instance_id")?;
+        let transition: String = row.try_get("transition_id")?;
+        let revision: i64 = row.try_get("revision")?;
+        let leased = sqlx::query(
+            "UPDATE workflow_timers SET leased_until = $1 WHERE instance_id = $2 AND transition_id = $3 AND revision = $4 AND leased_until <= $5",
+        )
+        .bind(now_ms.saturating_add(LEASE_MS))
+        .bind(&instance_id)
+        .bind(&transition)
+        .bind(revision)
+        .bind(now_ms)
+        .execute(&state.db.write)
+        .await?;
+        if leased.rows_affected() != 1 {
+            // Another server took it (or fired it, and the row is its successor's).
+            continue;
+        }
+        if fire_one(state, &instance_id, &transition, revision, at).await? {
+            tick.fired = tick.fired.saturating_add(1);
+        } else {
+            tick.skipped = tick.skipped.saturating_add(1);
+        }
+    }
+    Ok(tick)
+}
+
+/// Fires one leased timer; `false` if it did not fire (its guard failed, or it was stale).
+async fn fire_one(
+    state: &AppState,
+    instance_id: &str,
+    transition: &str,
+    revision: i64,
+    at: Timestamp,
+) -> Result<bool, ApiError> {
+    let drop_timer = || async {
+        sqlx::query("DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3")
+            .bind(instance_id)
+            .bind(transition)
+            .bind(revision)
+            .execute(&state.db.write)
+            .await
+    };
+    let Some(stored) = load(&state.db.read, instance_id).await? else {
+        drop_timer().await?;
+        return Ok(false);
+    };
+    if stored.revision != revision {
+        // Armed by an earlier revision: the instance moved on.
+        drop_timer().await?;
+        return Ok(false);
+    }
+    let workflow =
+        workflow(state, stored.instance.workflow.as_str(), stored.instance.version).await?;
+    let transition_id = TransitionId::parse(transition).map_err(ApiError::internal)?;
+    match workflow.fire_timer(&stored.instance, &transition_id, at) {
+        Ok(fired) => commit_fired(state, &workflow, &stored, &fired, "timer", None).await,
+        Err(RuntimeError::Refused(refusal)) => {
+            let mut batch = Batch::new();
+            batch.push(
+                "DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3",
+                params![instance_id, transition, revision],
+            );
+            batch.push(
+                "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                params![
+                    new_id("wfh"),
+                    instance_id,
+                    at.millis(),
+                    None::<String>,
+                    "skipped",
+                    transition,
+                    stored.instance.state.to_string(),
+                    stored.instance.state.to_string(),
+                    refusal.to_string()
+                ],
+            );
+            let mut tx = state.db.write.begin().await?;
+            batch.run(&mut tx, state.db.dialect).await?;
+            tx.commit().await?;
+            Ok(false)
+        }
+        Err(e) => Err(ApiError::internal(e.to_string())),
+    }
+}
+
+/// The scheduler: fires due timers every `period`, from the moment it starts (so timers that
+/// fell due while no server ran fire at once). Runs until the process ends.
+pub async fn run_timers(state: AppState, period: Duration) {
+    loop {
+        loop {
+            match fire_due_timers(&state, now(), 500).await {
+                // A full batch: there may be more due right now.
+                Ok(tick) if tick.fired.saturating_add(tick.skipped) >= 500 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!("timers: {}", e.message);
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(period).await;
+    }
+}
