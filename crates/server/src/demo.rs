@@ -1,12 +1,16 @@
 //! The demo: the seller (a tool maker), the company of seed 001 (approvers at 2,000 / 3,000 /
 //! 5,000 USD, a business-unit tree, buyers, a company admin) and a German customer paying VAT,
-//! about 50 products with price lists and volume tiers, US sales tax and EU VAT.
+//! about 50 products with price lists and volume tiers, US sales tax and EU VAT, and the seed
+//! order workflow with two draft orders on it.
 
 use crate::{
     AppState, catalog, companies,
     error::ApiError,
+    instances,
     seed::{self, NewCompany, NewUser},
+    workflows,
 };
+use rules::time::Timestamp;
 use serde_json::json;
 use sqlx::Row;
 
@@ -250,5 +254,46 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     }))
     .map_err(ApiError::internal)?;
     companies::save_policy(s, acme, &policy, None).await?;
+    demo_workflow(s, acme).await?;
     Ok(true)
+}
+
+/// The seed workflow (an order of 50,000 USD or more still unsubmitted after 7 days alerts its
+/// sales rep), published, and two of Acme's draft orders on it. So that the alert can be seen
+/// without waiting a week, the big one is loaded as if drafted 7 days ago less two minutes: its
+/// timer fires about two minutes after the demo data is first loaded (DEMO-BIG-ORDER). The
+/// small one's timer falls due at the same time, and is skipped: its total is below the guard.
+async fn demo_workflow(s: &AppState, acme: &str) -> Result<(), ApiError> {
+    let def = serde_json::from_str(include_str!("../demo/order-workflow.json"))
+        .map_err(ApiError::internal)?;
+    workflows::publish_directly(s, def, None).await?;
+    let pat: String = sqlx::query("SELECT id FROM users WHERE email = 'pat@acme.example'")
+        .fetch_one(&s.db.read)
+        .await?
+        .try_get("id")?;
+    let customer = rules::ids::CustomerId::parse(acme).map_err(ApiError::internal)?;
+    let group = rules::ids::GroupId::parse("wholesale").map_err(ApiError::internal)?;
+    let week_less_two_minutes = 7 * 86_400_000 - 2 * 60_000;
+    let drafted = Timestamp::from_millis(crate::util::now().millis() - week_less_two_minutes);
+    for (entity_id, total) in [("DEMO-BIG-ORDER", "62400.00"), ("DEMO-SMALL-ORDER", "1840.00")] {
+        let fields = serde_json::from_value(json!({
+            "order.total": { "money": { "amount": total, "currency": "USD" } }
+        }))
+        .map_err(ApiError::internal)?;
+        instances::begin(
+            s,
+            acme,
+            instances::Started {
+                entity: rules::workflow::Entity::Order,
+                entity_id,
+                customer: &customer,
+                group: Some(&group),
+                fields,
+                by: Some(&pat),
+                at: drafted,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -214,17 +214,49 @@ pub async fn start(
         Some(g) => Some(GroupId::parse(g).map_err(ApiError::internal)?),
         None => None,
     };
-    let published = workflows::current_published(&state, input.entity).await?;
-    let def = select(&published, input.entity, &customer_id, group.as_ref()).ok_or_else(|| {
+    let id = begin(
+        &state,
+        &company.id,
+        Started {
+            entity: input.entity,
+            entity_id: input.entity_id.trim(),
+            customer: &customer_id,
+            group: group.as_ref(),
+            fields: input.fields,
+            by: Some(&caller.user_id),
+            at: now(),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &caller, &id).await?)))
+}
+
+/// An entity to start on its workflow.
+#[derive(Debug)]
+pub struct Started<'a> {
+    pub entity: Entity,
+    pub entity_id: &'a str,
+    pub customer: &'a CustomerId,
+    pub group: Option<&'a GroupId>,
+    pub fields: BTreeMap<FieldPath, Value>,
+    pub by: Option<&'a str>,
+    /// When it entered the start state.
+    pub at: Timestamp,
+}
+
+/// Starts an entity of `company_id` on the workflow that applies to it, arming the start
+/// state's timers; answers the instance id.
+pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result<String, ApiError> {
+    let published = workflows::current_published(state, s.entity).await?;
+    let def = select(&published, s.entity, s.customer, s.group).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "no_workflow",
-            format!("no published {} workflow applies to this customer", input.entity.name()),
+            format!("no published {} workflow applies to this customer", s.entity.name()),
         )
     })?;
-    let workflow = workflow(&state, def.id.as_str(), def.version).await?;
-    let at = now();
-    let instance = workflow.begin(input.fields, at).map_err(|e| refused(&e))?;
+    let workflow = workflow(state, def.id.as_str(), def.version).await?;
+    let instance = workflow.begin(s.fields, s.at).map_err(|e| refused(&e))?;
     let id = new_id("wfi");
     let mut batch = Batch::new();
     batch.push(
@@ -232,18 +264,18 @@ pub async fn start(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         params![
             &id,
-            &company.id,
-            input.entity.name(),
-            input.entity_id.trim(),
+            company_id,
+            s.entity.name(),
+            s.entity_id,
             instance.workflow.to_string(),
             i64::from(instance.version),
             instance.state.to_string(),
-            at.millis(),
+            s.at.millis(),
             serde_json::to_string(&instance.fields).map_err(ApiError::internal)?,
-            &caller.user_id,
+            s.by,
             1,
-            at.millis(),
-            at.millis()
+            now().millis(),
+            now().millis()
         ],
     );
     arm_timers(&mut batch, &workflow, &id, 1, &instance);
@@ -259,7 +291,7 @@ pub async fn start(
         };
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &caller, &id).await?)))
+    Ok(id)
 }
 
 /// The instance as the caller may see it: seller staff see every instance, a customer's users

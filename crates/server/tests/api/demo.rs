@@ -46,5 +46,21 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
         .collect();
     assert_eq!(taxes, ["de-vat", "de-vat-reduced"]);
     assert_eq!(vat["verdict"]["priced"]["currency"], json!("EUR"));
+
+    // The seed workflow's alert is due about two minutes after loading: not now, in three.
+    let now = server::util::now();
+    let tick = server::instances::fire_due_timers(&app.state, now, 100).await.unwrap();
+    assert_eq!(tick, server::instances::Tick::default());
+    let later = rules::time::Timestamp::from_millis(now.millis() + 3 * 60_000);
+    let tick = server::instances::fire_due_timers(&app.state, later, 100).await.unwrap();
+    assert_eq!(tick, server::instances::Tick { fired: 1, skipped: 1 });
+    let mut rita = app.client();
+    rita.login("rita@toolmaker.example", server::demo::PASSWORD).await;
+    let notes = rita.get("/api/notifications").await.body;
+    assert_eq!(notes["notifications"][0]["kind"], json!("workflow"), "{notes}");
+    assert!(
+        notes["notifications"][0]["title"].as_str().unwrap().contains("DEMO-BIG-ORDER"),
+        "{notes}"
+    );
 }
 both_databases!(demo_data, the_demo_loads_once_and_checks_out);
