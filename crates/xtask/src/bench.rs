@@ -51,7 +51,9 @@ pub fn all() -> Result {
 }
 
 /// Order submissions against the release server: the closed-loop throughput and the latency at
-/// 1,000 checkouts a second, on SQLite and on PostgreSQL. Figures in `target/load-*.json`.
+/// 1,000 checkouts a second; and the timer scheduler with 100,000 timers pending: how late due
+/// timers fire, and its throughput. On SQLite and on PostgreSQL. Figures in
+/// `target/load-*.json` and `target/timers-*.json`.
 fn load() -> Result {
     step(
         "build the server and the load generator (release)",
@@ -68,6 +70,11 @@ fn load() -> Result {
         println!("SKIPPED: the load on PostgreSQL (nothing answers at 127.0.0.1:5432)");
     }
     for database in databases {
+        let out = format!("target/timers-{database}.json");
+        step(
+            &format!("the timer scheduler with 100,000 timers pending on {database}"),
+            cmd("target/release/timers", &["--database", database, "--out", &out]),
+        )?;
         let out = format!("target/load-{database}.json");
         step(
             &format!("order submissions under load on {database}"),

@@ -172,6 +172,24 @@ fn load_smoke() -> Result {
     }
     for database in databases {
         step(
+            &format!("the timer scheduler, briefly, on {database}"),
+            cmd(
+                "target/debug/timers",
+                &[
+                    "--database",
+                    database,
+                    "--pending",
+                    "2000",
+                    "--rate",
+                    "20",
+                    "--seconds",
+                    "1",
+                    "--burst",
+                    "100",
+                ],
+            ),
+        )?;
+        step(
             &format!("the load generator, briefly, on {database}"),
             cmd(
                 "target/debug/loadgen",
