@@ -66,3 +66,25 @@ CREATE TABLE workflow_history (
     note TEXT
 );
 CREATE INDEX workflow_history_instance ON workflow_history (instance_id, at);
+
+-- Where a workflow's `call` action goes: a URL, and the secret webhooks are signed with.
+CREATE TABLE integrations (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- Webhooks to send, written with the transition that calls them; retried until delivered.
+CREATE TABLE webhook_outbox (
+    id TEXT PRIMARY KEY,
+    integration TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    leased_until BIGINT NOT NULL DEFAULT 0,
+    delivered_at BIGINT,
+    last_error TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (delivered_at, next_attempt_at);

@@ -426,10 +426,36 @@ async fn commit_fired(
     );
     let mut notices = Vec::new();
     for action in &fired.actions {
-        if let Action::Notify { to, template } = action {
-            for user in recipients(state, stored, to).await? {
-                notices.push((user, template.to_string()));
+        match action {
+            Action::Notify { to, template } => {
+                for user in recipients(state, stored, to).await? {
+                    notices.push((user, template.to_string()));
+                }
             }
+            Action::Call { integration } => {
+                let hook = new_id("whk");
+                let body = serde_json::json!({
+                    "id": &hook,
+                    "event": "workflow.transition",
+                    "integration": integration,
+                    "instance": { "id": &stored.id, "company_id": &stored.company_id, "entity": def.entity.name(), "entity_id": &stored.entity_id,
+                                  "workflow": def.id, "version": def.version, "fields": &fired.instance.fields },
+                    "transition": fired.transition, "from": fired.from, "to": fired.to, "at": fired.at,
+                });
+                batch.push(
+                    "INSERT INTO webhook_outbox (id, integration, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5)",
+                    params![
+                        hook,
+                        integration.to_string(),
+                        body.to_string(),
+                        fired.at.millis(),
+                        fired.at.millis()
+                    ],
+                );
+            }
+            // Approval by the approval policy and setting fields: `rules` applied the fields
+            // already; approvals stay with the checkout's flow until orders run on workflows.
+            Action::RequireApproval {} | Action::Set { .. } => {}
         }
     }
     let title = format!("{}: {label} ({})", def.name, stored.entity_id);

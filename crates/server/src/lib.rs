@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod orders;
 pub mod seed;
 pub mod util;
+pub mod webhooks;
 pub mod workflows;
 
 use axum::{
@@ -134,6 +135,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/workflows/{id}/draft", put(workflows::save_draft)),
         ("/workflows/{id}/versions/{version}", get(workflows::version)),
         ("/workflows/{id}/versions/{version}/publish", post(workflows::publish)),
+        ("/integrations", get(webhooks::list)),
+        ("/integrations/{name}", put(webhooks::put)),
         ("/workflow-instances", post(instances::start)),
         ("/workflow-instances/{id}", get(instances::get)),
         ("/workflow-instances/{id}/events", post(instances::event)),

@@ -116,6 +116,11 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
             state.clone(),
             std::time::Duration::from_millis(250),
         ));
+        // Webhooks of workflow `call` actions, retried until delivered.
+        tokio::spawn(server::webhooks::run_sender(
+            state.clone(),
+            std::time::Duration::from_secs(1),
+        ));
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .map_err(|e| cli::CliError::Engine(format!("cannot listen on {bind}: {e}")))?;

@@ -16,6 +16,7 @@ mod openapi;
 mod orders;
 mod session;
 mod shop;
+mod webhooks;
 mod workflows;
 
 use harness::TestApp;

@@ -1,0 +1,260 @@
+//! Integrations: a workflow's `call` action goes out as a webhook, signed, through an outbox.
+//!
+//! The call is written to `webhook_outbox` in the transaction of the transition that made it,
+//! so a transition never happens without its call, nor a call without its transition. A sender
+//! leases due rows (so two servers never send the same one at once), POSTs each to its
+//! integration's URL, and marks it delivered on a 2xx answer; otherwise it tries again later,
+//! waiting twice as long each time (from 2 seconds up to an hour).
+//!
+//! Each request carries `Countersign-Webhook-Id` (the same on every retry, so a receiver can
+//! ignore repeats), `Countersign-Timestamp` (Unix seconds) and `Countersign-Signature:
+//! sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` under the integration's secret.
+
+use crate::{
+    AppState,
+    auth::Caller,
+    error::{ApiError, Json},
+    util::now,
+};
+use axum::{
+    extract::{Path, State},
+    http::{Method, Request, header},
+};
+use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::time::Duration;
+
+/// A lease on a due webhook: a sender that dies holding one lets another take it after this.
+const LEASE_MS: i64 = 60_000;
+/// How long a receiver has to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait between two attempts.
+const MAX_BACKOFF_MS: i64 = 3_600_000;
+
+/// The signature of a webhook body: `sha256=` and the hex HMAC-SHA256 of `timestamp.body`.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> Result<String, ApiError> {
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(ApiError::internal)?;
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    Ok(format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// The wait after `attempts` failed attempts: 2 s, 4 s, 8 s, ... up to an hour.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(1, 21)).unwrap_or(21);
+    2_000_i64.saturating_mul(1_i64 << exponent.saturating_sub(1)).min(MAX_BACKOFF_MS)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationInput {
+    /// Where the webhooks go: `http://` or `https://`.
+    pub url: String,
+    /// The shared secret the signatures are made with: at least 16 characters.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Integration {
+    pub name: String,
+    pub url: String,
+    /// Webhooks waiting to be delivered (after failures, or not yet tried).
+    pub pending: i64,
+    pub last_error: Option<String>,
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if !caller.seller {
+        return Err(ApiError::forbidden("integrations belong to the seller"));
+    }
+    caller.require_any(&["seller_admin"])
+}
+
+/// `PUT /api/integrations/{name}`: where a workflow's `call` action with this name goes, and
+/// the secret its webhooks are signed with (seller admins).
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(input): Json<IntegrationInput>,
+) -> Result<Json<Integration>, ApiError> {
+    require_admin(&caller)?;
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name", "an integration name has 1 to 100 characters"));
+    }
+    let url = input.url.trim();
+    let authority = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    if authority.is_none_or(|rest| rest.is_empty()) || url.parse::<axum::http::Uri>().is_err() {
+        return Err(ApiError::invalid("url", "an http:// or https:// URL is required"));
+    }
+    if input.secret.chars().count() < 16 {
+        return Err(ApiError::invalid("secret", "a secret has at least 16 characters"));
+    }
+    sqlx::query(
+        "INSERT INTO integrations (name, url, secret, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET url = $2, secret = $3, updated_at = $4",
+    )
+    .bind(&name)
+    .bind(url)
+    .bind(&input.secret)
+    .bind(now().millis())
+    .execute(&state.db.write)
+    .await?;
+    let all = list_all(&state).await?;
+    all.into_iter()
+        .find(|i| i.name == name)
+        .map(Json)
+        .ok_or_else(|| ApiError::internal("just saved"))
+}
+
+async fn list_all(state: &AppState) -> Result<Vec<Integration>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT i.name, i.url,
+                (SELECT COUNT(*) FROM webhook_outbox w WHERE w.integration = i.name AND w.delivered_at IS NULL) AS pending,
+                (SELECT w.last_error FROM webhook_outbox w WHERE w.integration = i.name AND w.last_error IS NOT NULL ORDER BY w.created_at DESC LIMIT 1) AS last_error
+         FROM integrations i ORDER BY i.name",
+    )
+    .fetch_all(&state.db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Integration {
+                name: r.try_get("name")?,
+                url: r.try_get("url")?,
+                pending: r.try_get("pending")?,
+                last_error: r.try_get("last_error")?,
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/integrations`: the integrations, never their secrets (seller admins).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Integration>>, ApiError> {
+    require_admin(&caller)?;
+    Ok(Json(list_all(&state).await?))
+}
+
+/// What one sending round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+/// Sends the webhooks due at `at`, up to `batch` of them. Safe to run on several servers.
+pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, ApiError> {
+    let candidates = sqlx::query(
+        "SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND leased_until <= $2 ORDER BY created_at LIMIT $3",
+    )
+    .bind(at)
+    .bind(at)
+    .bind(batch)
+    .fetch_all(&state.db.read)
+    .await?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let mut sent = Sent::default();
+    for row in candidates {
+        let id: String = row.try_get("id")?;
+        let leased = sqlx::query(
+            "UPDATE webhook_outbox SET leased_until = $1 WHERE id = $2 AND delivered_at IS NULL AND leased_until <= $3",
+        )
+        .bind(at.saturating_add(LEASE_MS))
+        .bind(&id)
+        .bind(at)
+        .execute(&state.db.write)
+        .await?;
+        if leased.rows_affected() != 1 {
+            continue;
+        }
+        let hook = sqlx::query(
+            "SELECT w.body, w.attempts, w.integration, i.url, i.secret FROM webhook_outbox w
+             LEFT JOIN integrations i ON i.name = w.integration WHERE w.id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&state.db.read)
+        .await?;
+        let body: String = hook.try_get("body")?;
+        let attempts: i64 = hook.try_get::<i64, _>("attempts")?.saturating_add(1);
+        let integration: String = hook.try_get("integration")?;
+        let outcome = match (
+            hook.try_get::<Option<String>, _>("url")?,
+            hook.try_get::<Option<String>, _>("secret")?,
+        ) {
+            (Some(url), Some(secret)) => post(&client, &url, &secret, &id, &body).await,
+            _ => Err(format!("no integration named {integration:?} is configured")),
+        };
+        let done = now().millis();
+        match outcome {
+            Ok(()) => {
+                sqlx::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = $2, last_error = NULL WHERE id = $3")
+                    .bind(done)
+                    .bind(attempts)
+                    .bind(&id)
+                    .execute(&state.db.write)
+                    .await?;
+                sent.delivered = sent.delivered.saturating_add(1);
+            }
+            Err(error) => {
+                tracing::warn!(webhook = %id, %integration, attempts, "webhook not delivered: {error}");
+                sqlx::query("UPDATE webhook_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, leased_until = 0 WHERE id = $4")
+                    .bind(attempts)
+                    .bind(&error)
+                    .bind(done.saturating_add(backoff_ms(attempts)))
+                    .bind(&id)
+                    .execute(&state.db.write)
+                    .await?;
+                sent.failed = sent.failed.saturating_add(1);
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// POSTs one webhook; `Err` with what went wrong unless the receiver answered 2xx in time.
+async fn post(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>,
+    url: &str,
+    secret: &str,
+    id: &str,
+    body: &str,
+) -> Result<(), String> {
+    let timestamp = now().millis() / 1_000;
+    let signature = signature(secret, timestamp, body).map_err(|e| e.message)?;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, "Countersign-Webhooks/1")
+        .header("countersign-webhook-id", id)
+        .header("countersign-timestamp", timestamp.to_string())
+        .header("countersign-signature", signature)
+        .body(Full::new(bytes::Bytes::from(body.to_owned())))
+        .map_err(|e| format!("cannot make the request: {e}"))?;
+    let response = tokio::time::timeout(TIMEOUT, client.request(request))
+        .await
+        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let status = response.status();
+    // Read the answer so the connection can be reused.
+    let _ = response.into_body().collect().await;
+    if status.is_success() { Ok(()) } else { Err(format!("{url} answered {status}")) }
+}
+
+/// The sender: delivers due webhooks every `period`, until the process ends.
+pub async fn run_sender(state: AppState, period: Duration) {
+    loop {
+        if let Err(e) = deliver_due(&state, now().millis(), 100).await {
+            tracing::warn!("webhooks: {}", e.message);
+        }
+        tokio::time::sleep(period).await;
+    }
+}

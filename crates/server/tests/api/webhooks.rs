@@ -1,0 +1,164 @@
+//! A workflow's `call` action goes out as a signed webhook to a real HTTP receiver on loopback;
+//! a receiver that fails is tried again later, and the same webhook id comes back.
+
+use super::{
+    both_databases,
+    harness::{self, Client, PASSWORD, TestApp},
+    shop::shop,
+};
+use axum::{
+    Router,
+    body::Bytes,
+    http::{HeaderMap, StatusCode},
+    routing::post,
+};
+use serde_json::{Value, json};
+use server::webhooks::{Sent, backoff_ms, deliver_due, signature};
+use sqlx::Row;
+use std::sync::{Arc, Mutex};
+
+const SEED_WORKFLOW: &str = include_str!("../../demo/order-workflow.json");
+const SECRET: &str = "a shared secret of the ERP";
+
+async fn logged_in(app: &TestApp, email: &str) -> Client {
+    let mut c = app.client();
+    let answer = c.login(email, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{email}: {:?}", answer.body);
+    c
+}
+
+/// What the receiver saw: each request's headers and body, and whether it was accepted.
+#[derive(Default)]
+struct Received {
+    requests: Vec<(HeaderMap, String, bool)>,
+    /// Answer 503 to this many requests first.
+    fail_first: usize,
+}
+
+async fn receiver(seen: Arc<Mutex<Received>>) -> String {
+    let app = Router::new().route(
+        "/erp/hooks",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = seen.lock().unwrap();
+                let accept = seen.requests.len() >= seen.fail_first;
+                seen.requests.push((headers, String::from_utf8_lossy(&body).into_owned(), accept));
+                if accept { StatusCode::NO_CONTENT } else { StatusCode::SERVICE_UNAVAILABLE }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/erp/hooks")
+}
+
+async fn approvals_call_the_erp(app: &TestApp) {
+    let _shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    let def: Value = serde_json::from_str(SEED_WORKFLOW).unwrap();
+    assert_eq!(admin.post("/api/workflows", def).await.status, StatusCode::CREATED);
+    let published = admin.post("/api/workflows/b2b-order/versions/1/publish", json!({})).await;
+    assert_eq!(published.status, StatusCode::OK);
+
+    let seen = Arc::new(Mutex::new(Received { fail_first: 1, ..Received::default() }));
+    let url = receiver(seen.clone()).await;
+    // Bad configurations are refused, naming the field.
+    let bad = admin
+        .send(
+            axum::http::Method::PUT,
+            "/api/integrations/erp.order-export",
+            Some(json!({ "url": "ftp://erp", "secret": SECRET })),
+        )
+        .await;
+    assert_eq!(bad.body["error"]["field"], json!("url"));
+    let short = admin
+        .send(
+            axum::http::Method::PUT,
+            "/api/integrations/erp.order-export",
+            Some(json!({ "url": url, "secret": "short" })),
+        )
+        .await;
+    assert_eq!(short.body["error"]["field"], json!("secret"));
+    let configured = admin
+        .send(
+            axum::http::Method::PUT,
+            "/api/integrations/erp.order-export",
+            Some(json!({ "url": url, "secret": SECRET })),
+        )
+        .await;
+    assert_eq!(configured.status, StatusCode::OK, "{:?}", configured.body);
+    assert!(configured.body.get("secret").is_none(), "the secret is never shown");
+
+    // An order is submitted and approved: the approval calls the ERP.
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let started = pat
+        .post(
+            "/api/workflow-instances",
+            json!({ "entity": "order", "entity_id": "ord-77", "fields": { "order.total": { "money": { "amount": "2500.00", "currency": "USD" } } } }),
+        )
+        .await;
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let submit = format!("/api/workflow-instances/{id}/transitions/submit");
+    assert_eq!(pat.post(&submit, json!({ "revision": 1 })).await.status, StatusCode::OK);
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approve = format!("/api/workflow-instances/{id}/transitions/approve");
+    let approved = blake.post(&approve, json!({ "revision": 2 })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+
+    // The first attempt fails (503): tried again after the backoff, not before.
+    let at = server::util::now().millis();
+    assert_eq!(deliver_due(&app.state, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
+    assert_eq!(deliver_due(&app.state, at + 1, 10).await.unwrap(), Sent::default());
+    let row = sqlx::query("SELECT attempts, last_error FROM webhook_outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<i64, _>("attempts").unwrap(), 1);
+    assert!(row.try_get::<String, _>("last_error").unwrap().contains("503"));
+    let later = server::util::now().millis() + backoff_ms(1) + 1;
+    assert_eq!(deliver_due(&app.state, later, 10).await.unwrap(), Sent { delivered: 1, failed: 0 });
+    assert_eq!(deliver_due(&app.state, later + 3_600_000, 10).await.unwrap(), Sent::default());
+
+    // Both requests carry the same webhook id and a signature that verifies with the secret.
+    let requests = std::mem::take(&mut seen.lock().unwrap().requests);
+    assert_eq!(requests.len(), 2);
+    let ids: Vec<&str> =
+        requests.iter().map(|(h, _, _)| h["countersign-webhook-id"].to_str().unwrap()).collect();
+    assert_eq!(ids[0], ids[1]);
+    for (headers, body, _) in &requests {
+        let timestamp: i64 = headers["countersign-timestamp"].to_str().unwrap().parse().unwrap();
+        let expected = signature(SECRET, timestamp, body).unwrap();
+        assert_eq!(headers["countersign-signature"].to_str().unwrap(), expected);
+        assert_ne!(signature("another secret....", timestamp, body).unwrap(), expected);
+        let hook: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(hook["transition"], json!("approve"));
+        assert_eq!(hook["instance"]["entity_id"], json!("ord-77"));
+        assert_eq!(hook["to"], json!("approved"));
+    }
+    // Independently of our code: HMAC-SHA256 of "timestamp.body" in hex.
+    use hmac::Mac;
+    let (headers, body, _) = &requests[1];
+    let timestamp = headers["countersign-timestamp"].to_str().unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(headers["countersign-signature"].to_str().unwrap(), format!("sha256={hex}"));
+
+    // Only the seller's admins see and change integrations.
+    let mut rita = logged_in(app, "rep@toolmaker.test").await;
+    assert_eq!(rita.get("/api/integrations").await.status, StatusCode::FORBIDDEN);
+    let listed = admin.get("/api/integrations").await;
+    assert_eq!(listed.body[0]["pending"], json!(0));
+    let _ = harness::PASSWORD;
+}
+both_databases!(webhooks_signed_and_retried, approvals_call_the_erp);
+
+#[test]
+fn backoff_doubles_up_to_an_hour() {
+    assert_eq!(backoff_ms(1), 2_000);
+    assert_eq!(backoff_ms(2), 4_000);
+    assert_eq!(backoff_ms(5), 32_000);
+    assert_eq!(backoff_ms(40), 3_600_000);
+}
