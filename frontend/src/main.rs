@@ -96,6 +96,7 @@ fn Nav() -> impl IntoView {
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
+            <Show when=move || has("seller_admin") || has("sales_rep")><A href="/workflows">"Workflows"</A></Show>
             <A href="/notifications">"Notifications " <span class="badge" aria-label="unread">{move || session.unread.get()}</span></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
@@ -156,6 +157,8 @@ fn App() -> impl IntoView {
                             <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
                             <Route path=path!("/policy") view=pages::policy::PolicyPage/>
                             <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                            <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage/>
+                            <Route path=path!("/workflows/:id") view=pages::workflows::WorkflowPage/>
                         </Routes>
                     </main>
                 </Show>

@@ -371,6 +371,75 @@ async fn large_cart_timings(s: &Site, c: &Client) -> Vec<f64> {
     timings
 }
 
+/// The seller's admin opens the seed workflow, breaks it (an unreachable state) and sees the
+/// lint say so; then a 200-state, 1,000-transition workflow is checked in the browser, and the
+/// page's own timing of parse + validate is collected.
+async fn workflow_lint_timings(s: &Site, c: &Client) -> Vec<f64> {
+    login(c, &s.base, "sol@toolmaker.example").await;
+    c.find(Locator::LinkText("Workflows")).await.unwrap().click().await.unwrap();
+    let link = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText("B2B order with follow-up"))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+    assert!(clean.contains("checked in the browser"), "{clean}");
+    let edit = r#"
+        const [change] = arguments;
+        const area = document.querySelector('#definition');
+        const def = JSON.parse(area.value);
+        change(def);
+        area.value = JSON.stringify(def, null, 1);
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+    "#;
+    let unreachable = edit.replace(
+        "const [change] = arguments;",
+        "const change = d => d.states.push({ id: 'limbo', label: 'Limbo' });",
+    );
+    c.execute(&unreachable, vec![]).await.unwrap();
+    wait_text(c, "#lint-summary", |t| !t.starts_with("0 errors")).await;
+    let problems = wait_text(c, "#lint", |t| t.contains("limbo")).await;
+    assert!(problems.contains("cannot be reached"), "{problems}");
+
+    let generate = r#"
+        const [odd] = arguments;
+        const states = Array.from({ length: 200 }, (_, i) => Object.assign({ id: 's' + i, label: 'State ' + i },
+            i === 0 ? { start: true } : {}, i === 199 ? { terminal: true } : {}));
+        if (odd) states.push({ id: 'orphan', label: 'Orphan' });
+        const money = a => ({ money: { amount: String(a), currency: 'USD' } });
+        const transitions = [];
+        for (let i = 0; i < 199; i++) transitions.push({ id: 't' + i, from: 's' + i, to: 's' + (i + 1), label: 'Next ' + i,
+            roles: ['buyer'], guard: { field: 'order.total', op: '>=', value: money(i * 10) } });
+        let x = 7;
+        for (let k = 199; transitions.length < 1000; k++) {
+            x = (x * 1103515245 + 12345) % 2147483648;
+            const a = x % 199, b = (a + 1 + x % 37) % 200;
+            transitions.push({ id: 't' + k, from: 's' + a, to: 's' + b, label: 'Jump ' + k, roles: ['approver'],
+                guard: { all: [{ field: 'order.total', op: '<', value: money(k) }, { field: 'order.sku_count', op: '>=', value: { number: String(k % 9) } }] } });
+        }
+        const def = { id: 'b2b-order', version: 1, name: 'Large', entity: 'order', states, transitions };
+        const area = document.querySelector('#definition');
+        area.value = JSON.stringify(def);
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+    "#;
+    let mut timings = Vec::new();
+    for i in 0..10 {
+        let odd = i % 2 == 1;
+        c.execute(generate, vec![json!(odd)]).await.unwrap();
+        let text = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors") != odd).await;
+        let ms: f64 = text
+            .split("checked in the browser in ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no timing in {text:?}"));
+        timings.push(ms);
+    }
+    timings
+}
+
 fn summary(mut t: Vec<f64>) -> Value {
     t.sort_by(f64::total_cmp);
     let pick = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize];
@@ -387,13 +456,15 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
         async move {
             let small = flow(&site, &c).await;
             let large = large_cart_timings(&site, &c).await;
-            (small, large)
+            let lint = workflow_lint_timings(&site, &c).await;
+            (small, large, lint)
         }
     })
     .await;
     let _ = c.close().await;
-    let (small, large) = result.expect("the end-to-end checks");
-    let figures = json!({ "keystroke_to_preview_small_cart": summary(small), "keystroke_to_preview_200_lines": summary(large) });
+    let (small, large, lint) = result.expect("the end-to-end checks");
+    let figures = json!({ "keystroke_to_preview_small_cart": summary(small), "keystroke_to_preview_200_lines": summary(large),
+                          "workflow_parse_and_lint_200_states_1000_transitions": summary(lint) });
     println!("end-to-end figures: {figures}");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-figures.json");
     let _ = std::fs::write(out, serde_json::to_string_pretty(&figures).unwrap());

@@ -7,3 +7,4 @@ pub mod login;
 pub mod notifications;
 pub mod orders;
 pub mod policy;
+pub mod workflows;
