@@ -153,10 +153,16 @@ pub fn app(state: AppState) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(ServeFile::new(dir.join("index.html")).precompressed_br().precompressed_gzip());
+    // The workflow editor is an app of its own under /editor/, with its own index.html.
+    let editor_dir = dir.join("editor");
+    let editor = ServeDir::new(&editor_dir).precompressed_br().precompressed_gzip().fallback(
+        ServeFile::new(editor_dir.join("index.html")).precompressed_br().precompressed_gzip(),
+    );
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api", api)
         .route("/metrics", get(metrics::expose))
+        .nest_service("/editor", editor)
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(

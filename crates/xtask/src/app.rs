@@ -19,17 +19,55 @@ pub struct Sizes {
     pub gzip: u64,
 }
 
-/// Builds the app into `dist/` and precompresses it; answers the initial load's sizes.
+/// Builds the app into `dist/` and the workflow editor into `dist/editor/` (a bundle of its
+/// own, loaded only on its pages), precompresses both, and answers the app's initial load.
 pub fn build() -> Result<Sizes> {
     tools::build_tools()?;
     step(
         "build the app (trunk, release, offline)",
         cmd("trunk", &["build", "--release", "--offline"]),
     )?;
+    // After the app: Trunk replaces its whole dist directory.
+    step(
+        "build the workflow editor (trunk, release, offline)",
+        cmd(
+            "trunk",
+            &[
+                "build",
+                "--release",
+                "--offline=true",
+                "editor.html",
+                "--dist",
+                "dist/editor",
+                "--public-url",
+                "/editor/",
+            ],
+        ),
+    )?;
     let dist = root().join("dist");
+    let editor = precompress(&dist.join("editor"))?;
+    println!(
+        "    the workflow editor (wasm + js + css, loaded on its pages): {} raw, {} brotli, {} gzip",
+        kib(editor.raw),
+        kib(editor.brotli),
+        kib(editor.gzip)
+    );
+    let sizes = precompress(&dist)?;
+    println!(
+        "    initial load (wasm + js + css): {} raw, {} brotli, {} gzip",
+        kib(sizes.raw),
+        kib(sizes.brotli),
+        kib(sizes.gzip)
+    );
+    Ok(sizes)
+}
+
+/// Writes a `.br` and a `.gz` beside every file of `dir` (not its subdirectories); answers the
+/// sizes of its wasm, js and css.
+fn precompress(dir: &Path) -> Result<Sizes> {
     let mut sizes = Sizes::default();
-    println!("\n    file                                      raw       brotli    gzip");
-    for file in files(&dist)? {
+    println!("\n    {:<40} {:>9} {:>9} {:>9}", dir.display(), "raw", "brotli", "gzip");
+    for file in files(dir)? {
         let data = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let br = brotli(&data)?;
         let gz = gzip(&data)?;
@@ -44,12 +82,6 @@ pub fn build() -> Result<Sizes> {
             sizes.gzip += len(&gz);
         }
     }
-    println!(
-        "    initial load (wasm + js + css): {} raw, {} brotli, {} gzip",
-        kib(sizes.raw),
-        kib(sizes.brotli),
-        kib(sizes.gzip)
-    );
     Ok(sizes)
 }
 

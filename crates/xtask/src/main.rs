@@ -37,7 +37,8 @@ fn main() -> ExitCode {
         Some("fuzz") => bench::fuzz(rest),
         Some("setup") => tools::build_tools().and_then(|()| tools::browser()),
         Some("package") => package::build().map(|_| ()),
-        _ => Err("usage: cargo xtask <run [-- SERVER FLAGS] | test | bench | fuzz [--seconds N] | setup | package>".into()),
+        Some("app") => app::build().map(|_| ()),
+        _ => Err("usage: cargo xtask <run [-- SERVER FLAGS] | test | bench | fuzz [--seconds N] | setup | package | app>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

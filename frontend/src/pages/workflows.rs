@@ -58,7 +58,7 @@ pub fn WorkflowsPage() -> impl IntoView {
                     <thead><tr><th scope="col">"Workflow"</th><th scope="col">"Entity"</th><th scope="col">"Published"</th><th scope="col">"Draft"</th><th scope="col">"Versions"</th></tr></thead>
                     <tbody>{all.into_iter().map(|w| view! {
                         <tr>
-                            <td><A href=format!("/workflows/{}", w.id)>{w.name.clone()}</A> " (" <code>{w.id.clone()}</code> ")"</td>
+                            <td><A href=format!("/editor/workflows/{}", w.id)>{w.name.clone()}</A> " (" <code>{w.id.clone()}</code> ")"</td>
                             <td>{w.entity.clone()}</td>
                             <td>{version_label(w.published_version)}</td>
                             <td>{version_label(w.draft_version)}</td>

@@ -1,0 +1,216 @@
+//! Countersign's app: a Leptos single-page app (client-side rendering), built by Trunk and
+//! served by the server.
+//!
+//! The cart page prices the cart and routes it for approval in the browser, with the same
+//! `rules` crate the server uses, on the data the server sends (`GET /api/checkout/context`):
+//! every keystroke updates prices, tax, total and who must approve and why, with no request.
+//! The server recomputes everything on submission. Pages are one module each under `pages/`;
+//! every request goes through `api`.
+//!
+//! Two apps share these modules: the buyer's and approver's app (`App`, the `frontend` binary,
+//! `index.html`), and the workflow editor (`EditorApp`, the `editor` binary, `editor.html`,
+//! served under `/editor/`), kept apart so the editor's code never weighs on the first load.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+
+use leptos::{mount::mount_to_body, prelude::*, task::spawn_local};
+use leptos_router::{
+    components::{A, Route, Router, Routes},
+    path,
+};
+use model::{Line, Me};
+
+/// Who is logged in, shared by every page.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub me: RwSignal<Option<Me>>,
+    pub loaded: RwSignal<bool>,
+    /// Unread notifications, for the badge.
+    pub unread: RwSignal<i64>,
+}
+
+/// The buyer's cart, shared by the catalog and the cart page; saved to the server a moment
+/// after the last change (so typing a quantity costs no request: the preview is computed here).
+#[derive(Clone, Copy, Debug)]
+pub struct CartState {
+    pub lines: RwSignal<Vec<Line>>,
+    changes: StoredValue<u64>,
+}
+
+impl CartState {
+    pub fn add(&self, sku: &str, quantity: u32) {
+        self.lines.update(|lines| match lines.iter_mut().find(|l| l.sku == sku) {
+            Some(line) => line.quantity = line.quantity.saturating_add(quantity),
+            None => lines.push(Line { sku: sku.to_owned(), quantity }),
+        });
+        self.save();
+    }
+
+    pub fn save(&self) {
+        let change = self.changes.get_value().wrapping_add(1);
+        self.changes.set_value(change);
+        let state = *self;
+        set_timeout(
+            move || {
+                if state.changes.get_value() != change {
+                    return;
+                }
+                let lines = state.lines.get_untracked();
+                spawn_local(async move {
+                    let _ = api::send::<serde_json::Value, _>(
+                        gloo_net::http::Method::PUT,
+                        "/api/cart",
+                        &model::CartLines { lines },
+                    )
+                    .await;
+                });
+            },
+            std::time::Duration::from_millis(1000),
+        );
+    }
+}
+
+pub fn refresh_unread(session: Session) {
+    spawn_local(async move {
+        if let Ok(n) = api::get::<model::Notifications>("/api/notifications").await {
+            session.unread.set(n.unread);
+        }
+    });
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let has =
+        move |role: &'static str| session.me.with(|m| m.as_ref().is_some_and(|m| m.has(role)));
+    let buyer = move || has("buyer");
+    let logout = move |_| {
+        spawn_local(async move {
+            let _ = api::delete("/api/session").await;
+            api::set_csrf(None);
+            session.me.set(None);
+        });
+    };
+    view! {
+        <nav aria-label="Main">
+            <span class="brand">"Countersign"</span>
+            <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart"</A></Show>
+            <A href="/orders">"Orders"</A>
+            <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
+            <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
+            <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
+            <A href="/notifications">"Notifications " <span class="badge" aria-label="unread">{move || session.unread.get()}</span></A>
+            <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
+            <button type="button" on:click=logout>"Log out"</button>
+        </nav>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let session = expect_context::<Session>();
+    move || {
+        if session.me.with(|m| m.as_ref().is_some_and(|m| m.has("buyer"))) {
+            view! { <pages::catalog::CatalogPage/> }.into_any()
+        } else {
+            view! { <pages::orders::OrdersPage/> }.into_any()
+        }
+    }
+}
+
+/// The buyer's, approver's and admin's app.
+#[component]
+pub fn App() -> impl IntoView {
+    let session =
+        Session { me: RwSignal::new(None), loaded: RwSignal::new(false), unread: RwSignal::new(0) };
+    let cart = CartState { lines: RwSignal::new(Vec::new()), changes: StoredValue::new(0) };
+    provide_context(session);
+    provide_context(cart);
+    spawn_local(async move {
+        if let Ok(me) = api::get::<Me>("/api/session").await {
+            api::set_csrf(me.csrf_token.clone());
+            session.me.set(Some(me));
+        }
+        session.loaded.set(true);
+    });
+    // Whenever someone logs in: their cart and their unread count.
+    Effect::new(move |_| {
+        if session.me.with(|m| m.as_ref().is_some_and(|m| m.has("buyer"))) {
+            spawn_local(async move {
+                if let Ok(c) = api::get::<model::CartLines>("/api/cart").await {
+                    cart.lines.set(c.lines);
+                }
+            });
+        }
+        if session.me.with(Option::is_some) {
+            refresh_unread(session);
+        }
+    });
+    view! {
+        <Router>
+            <Show when=move || session.loaded.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Show when=move || session.me.with(Option::is_some) fallback=|| view! { <pages::login::LoginPage/> }>
+                    <Nav/>
+                    <main>
+                        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+                            <Route path=path!("/") view=Home/>
+                            <Route path=path!("/cart") view=pages::cart::CartPage/>
+                            <Route path=path!("/orders") view=pages::orders::OrdersPage/>
+                            <Route path=path!("/orders/:id") view=pages::orders::OrderPage/>
+                            <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
+                            <Route path=path!("/policy") view=pages::policy::PolicyPage/>
+                            <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                        </Routes>
+                    </main>
+                </Show>
+            </Show>
+        </Router>
+    }
+}
+
+/// The workflow editor: a separate bundle, loaded only when its pages open.
+#[component]
+pub fn EditorApp() -> impl IntoView {
+    let me = RwSignal::new(None::<Option<Me>>);
+    spawn_local(async move {
+        let answer = api::get::<Me>("/api/session").await.ok();
+        if let Some(m) = &answer {
+            api::set_csrf(m.csrf_token.clone());
+        }
+        me.set(Some(answer));
+    });
+    view! {
+        <Router>
+            <nav aria-label="Main">
+                <span class="brand">"Countersign"</span>
+                <a href="/" rel="external">"Back to the app"</a>
+                <A href="/editor/workflows">"Workflows"</A>
+                <span class="who">{move || me.with(|m| m.clone().flatten().map(|m| m.name).unwrap_or_default())}</span>
+            </nav>
+            <main>
+                {move || match me.get() {
+                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    Some(None) => view! { <p>"Log in first: " <a href="/" rel="external">"to the login page"</a></p> }.into_any(),
+                    Some(Some(_)) => view! {
+                        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+                            <Route path=path!("/editor/workflows") view=pages::workflows::WorkflowsPage/>
+                            <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>
+                        </Routes>
+                    }.into_any(),
+                }}
+            </main>
+        </Router>
+    }
+}
+
+/// Starts the main app.
+pub fn start() {
+    mount_to_body(App);
+}
+
+/// Starts the workflow editor.
+pub fn start_editor() {
+    mount_to_body(EditorApp);
+}
