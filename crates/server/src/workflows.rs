@@ -96,6 +96,8 @@ pub struct VersionSummary {
     pub status: String,
     pub created_at: i64,
     pub published_at: Option<i64>,
+    /// Entities running on this version.
+    pub instances: i64,
 }
 
 /// A workflow, as listed: its latest version's name, entity and scope, and its versions.
@@ -140,8 +142,9 @@ pub async fn list(
 ) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     require(&caller, &READERS)?;
     let rows = sqlx::query(
-        "SELECT workflow_id, version, status, document, created_at, published_at FROM workflow_versions
-         ORDER BY workflow_id, version",
+        "SELECT w.workflow_id, w.version, w.status, w.document, w.created_at, w.published_at,
+                (SELECT COUNT(*) FROM workflow_instances i WHERE i.workflow_id = w.workflow_id AND i.version = w.version) AS instances
+         FROM workflow_versions w ORDER BY w.workflow_id, w.version",
     )
     .fetch_all(&state.db.read)
     .await?;
@@ -153,6 +156,7 @@ pub async fn list(
             status: row.try_get("status")?,
             created_at: row.try_get("created_at")?,
             published_at: row.try_get("published_at")?,
+            instances: row.try_get("instances")?,
         };
         let def = parse(&row.try_get::<String, _>("document")?)?;
         let summary = match out.last_mut() {

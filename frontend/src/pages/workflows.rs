@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 struct VersionSummary {
     version: i64,
     status: String,
+    /// Entities running on this version.
+    instances: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,7 +224,7 @@ pub fn WorkflowPage() -> impl IntoView {
         <h1>{move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!("Workflow {}", s.name)))}</h1>
         <p>{move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!(
             "{} · versions: {}", s.entity,
-            s.versions.iter().map(|v| format!("v{} {}", v.version, v.status)).collect::<Vec<_>>().join(", "))))}</p>
+            s.versions.iter().map(|v| format!("v{} {} ({} running)", v.version, v.status, v.instances)).collect::<Vec<_>>().join(", "))))}</p>
         {move || outcome.get().map(|o| match o {
             Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
             Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),

@@ -275,6 +275,9 @@ async fn manual_transitions_follow_roles_and_versions(app: &TestApp) {
     // A new order starts on version 2; one entity runs on one instance only.
     let newer = start(&mut pat, "ord-2", usd("10.00")).await;
     assert_eq!(newer["instance"]["version"], json!(2));
+    let versions = admin.get("/api/workflows/b2b-order").await.body["versions"].clone();
+    assert_eq!(versions[0]["instances"], json!(1), "{versions}");
+    assert_eq!(versions[1]["instances"], json!(1), "{versions}");
     let twice = pat
         .post(
             "/api/workflow-instances",
