@@ -180,17 +180,6 @@ fn actor(caller: &Caller) -> Result<Actor, ApiError> {
     })
 }
 
-/// The company whose entity this is, as the caller may name it.
-fn customer_of(caller: &Caller, named: Option<&str>) -> Result<String, ApiError> {
-    match (named, caller.seller) {
-        (Some(c), true) => Ok(c.to_owned()),
-        (Some(c), false) if c == caller.company_id => Ok(c.to_owned()),
-        (None, false) => Ok(caller.company_id.clone()),
-        (Some(_), false) => Err(ApiError::not_found("company")),
-        (None, true) => Err(ApiError::invalid("customer", "name the customer company")),
-    }
-}
-
 /// `POST /api/workflow-instances`: starts an entity on the workflow that applies to its
 /// customer (the most specific published scope).
 pub async fn start(
@@ -198,30 +187,21 @@ pub async fn start(
     caller: Caller,
     Json(input): Json<StartInput>,
 ) -> Result<(StatusCode, Json<InstanceView>), ApiError> {
-    let customer = customer_of(&caller, input.customer.as_deref())?;
     if input.entity_id.trim().is_empty() || input.entity_id.chars().count() > 100 {
         return Err(ApiError::invalid(
             "entity_id",
             "an entity id of 1 to 100 characters is required",
         ));
     }
-    let company = crate::companies::load(&state, &customer)
-        .await?
-        .filter(|c| !c.seller)
-        .ok_or_else(|| ApiError::not_found("company"))?;
-    let customer_id = CustomerId::parse(&company.id).map_err(ApiError::internal)?;
-    let group = match company.customer_group.as_deref() {
-        Some(g) => Some(GroupId::parse(g).map_err(ApiError::internal)?),
-        None => None,
-    };
+    let customer = workflows::customer_for(&state, &caller, input.customer.as_deref()).await?;
     let id = begin(
         &state,
-        &company.id,
+        &customer.company_id,
         Started {
             entity: input.entity,
             entity_id: input.entity_id.trim(),
-            customer: &customer_id,
-            group: group.as_ref(),
+            customer: &customer.id,
+            group: customer.group.as_ref(),
             fields: input.fields,
             by: Some(&caller.user_id),
             at: now(),

@@ -467,6 +467,41 @@ pub async fn check(
     Ok(Json(json!({ "valid": !has_errors(&diagnostics), "diagnostics": diagnostics })))
 }
 
+/// A customer company, as workflows see it: its id and its group.
+#[derive(Debug)]
+pub struct Customer {
+    pub company_id: String,
+    pub id: CustomerId,
+    pub group: Option<GroupId>,
+}
+
+/// The customer company a caller may act for: seller staff name one; a customer's users get
+/// their own (naming another is answered as if it did not exist).
+pub async fn customer_for(
+    state: &AppState,
+    caller: &Caller,
+    named: Option<&str>,
+) -> Result<Customer, ApiError> {
+    let company_id = match (named, caller.seller) {
+        (Some(c), true) => c.to_owned(),
+        (Some(c), false) if c == caller.company_id => c.to_owned(),
+        (None, false) => caller.company_id.clone(),
+        (Some(_), false) => return Err(ApiError::not_found("company")),
+        (None, true) => return Err(ApiError::invalid("customer", "name the customer company")),
+    };
+    let company = companies::load(state, &company_id)
+        .await?
+        .filter(|c| !c.seller)
+        .ok_or_else(|| ApiError::not_found("company"))?;
+    let id =
+        CustomerId::parse(&company.id).map_err(|e| ApiError::invalid("customer", e.to_string()))?;
+    let group = match company.customer_group.as_deref() {
+        Some(g) => Some(GroupId::parse(g).map_err(ApiError::internal)?),
+        None => None,
+    };
+    Ok(Customer { company_id: company.id, id, group })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ResolveQuery {
     /// `order`, `quote` or `checkout`.
@@ -502,25 +537,9 @@ pub async fn resolve(
     caller: Caller,
     Query(query): Query<ResolveQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let customer_id = match (&query.customer, caller.seller) {
-        (Some(c), true) => c.clone(),
-        (Some(c), false) if *c == caller.company_id => c.clone(),
-        (None, false) => caller.company_id.clone(),
-        (Some(_), false) => return Err(ApiError::not_found("company")),
-        (None, true) => return Err(ApiError::invalid("customer", "name the customer company")),
-    };
-    let company = companies::load(&state, &customer_id)
-        .await?
-        .filter(|c| !c.seller)
-        .ok_or_else(|| ApiError::not_found("company"))?;
-    let customer =
-        CustomerId::parse(&company.id).map_err(|e| ApiError::invalid("customer", e.to_string()))?;
-    let group = match company.customer_group.as_deref() {
-        Some(g) => Some(GroupId::parse(g).map_err(ApiError::internal)?),
-        None => None,
-    };
+    let customer = customer_for(&state, &caller, query.customer.as_deref()).await?;
     let published = current_published(&state, query.entity).await?;
-    let chosen = select(&published, query.entity, &customer, group.as_ref());
+    let chosen = select(&published, query.entity, &customer.id, customer.group.as_ref());
     Ok(Json(json!({
         "workflow": chosen.map(|d| json!({ "id": d.id, "version": d.version, "name": d.name, "scope": d.scope })),
     })))
