@@ -59,7 +59,6 @@ const MODEL_BUYER: &str = "pat@acme.example";
 /// The cart: volume tiers, sales tax, a total of 3,471.70 USD that needs Approver 2; after the
 /// monthly budget is spent, the buyer's manager too.
 const CART: [(&str, u32); 2] = [("DRL-M", 20), ("BIT-M", 10)];
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const PG_DATABASE: &str = "countersign_load";
 
 #[derive(Debug)]
@@ -397,20 +396,6 @@ impl Drop for Server {
     }
 }
 
-async fn fresh_postgres() -> Result<String> {
-    use sqlx::{Connection, Executor};
-    let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL)
-        .await
-        .map_err(|e| format!("PostgreSQL at {PG_ADMIN_URL}: {e}"))?;
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"),
-        format!("CREATE DATABASE {PG_DATABASE}"),
-    ] {
-        admin.execute(sqlx::AssertSqlSafe(sql)).await.map_err(|e| e.to_string())?;
-    }
-    Ok(format!("postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"))
-}
-
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
@@ -418,7 +403,7 @@ fn free_port() -> Result<u16> {
 
 async fn start_server(args: &Args, work: &std::path::Path) -> Result<(Server, SocketAddr)> {
     let database_url = if args.postgres {
-        fresh_postgres().await?
+        loadgen::fresh_postgres(PG_DATABASE).await?
     } else {
         format!("sqlite://{}?mode=rwc", work.join("load.db").display())
     };

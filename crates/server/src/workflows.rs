@@ -198,31 +198,12 @@ pub async fn create(
     require(&caller, &EDITORS)?;
     def.version = 1;
     let diagnostics = validate(&def);
-    let at = now().millis();
-    let inserted = sqlx::query(
-        "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(def.id.to_string())
-    .bind(1i64)
-    .bind(DRAFT)
-    .bind(def.name.to_string())
-    .bind(def.entity.name())
-    .bind(to_json(&def)?)
-    .bind(&caller.user_id)
-    .bind(at)
-    .execute(&state.db.write)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(
-                "workflow_exists",
-                format!("a workflow {} exists already; save a draft of it instead", def.id),
-            )
-            .with_field("id"));
-        }
-        Err(e) => return Err(e.into()),
+    if !insert_draft(&state, &def, &caller.user_id).await? {
+        return Err(ApiError::conflict(
+            "workflow_exists",
+            format!("a workflow {} exists already; save a draft of it instead", def.id),
+        )
+        .with_field("id"));
     }
     Ok((
         StatusCode::CREATED,
@@ -268,6 +249,33 @@ pub async fn publish_directly(
     .execute(&state.db.write)
     .await?;
     Ok(version)
+}
+
+/// Inserts `def` as a draft at its own version; `false` if that version exists already.
+async fn insert_draft(
+    state: &AppState,
+    def: &WorkflowDefinition,
+    by: &str,
+) -> Result<bool, ApiError> {
+    let inserted = sqlx::query(
+        "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(def.id.to_string())
+    .bind(i64::from(def.version))
+    .bind(DRAFT)
+    .bind(def.name.to_string())
+    .bind(def.entity.name())
+    .bind(to_json(def)?)
+    .bind(by)
+    .bind(now().millis())
+    .execute(&state.db.write)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The latest version of a workflow: its number and status.
@@ -325,30 +333,13 @@ pub async fn save_draft(
     } else {
         let next = version.saturating_add(1);
         def.version = u32::try_from(next).map_err(ApiError::internal)?;
-        let inserted = sqlx::query(
-            "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(next)
-        .bind(DRAFT)
-        .bind(def.name.to_string())
-        .bind(def.entity.name())
-        .bind(to_json(&def)?)
-        .bind(&caller.user_id)
-        .bind(at)
-        .execute(&state.db.write)
-        .await;
-        match inserted {
-            Ok(_) => next,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(ApiError::conflict(
-                    "draft_started",
-                    "someone started the next version meanwhile; reload it",
-                ));
-            }
-            Err(e) => return Err(e.into()),
+        if !insert_draft(&state, &def, &caller.user_id).await? {
+            return Err(ApiError::conflict(
+                "draft_started",
+                "someone started the next version meanwhile; reload it",
+            ));
         }
+        next
     };
     let diagnostics = validate(&def);
     Ok(Json(Saved { id, version: saved_version, status: DRAFT, diagnostics }))

@@ -19,7 +19,6 @@ use std::{
 
 type Result<T, E = String> = std::result::Result<T, E>;
 
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const PG_DATABASE: &str = "countersign_timers";
 const DAY_MS: i64 = 86_400_000;
 /// Rows per INSERT when storing the instances.
@@ -64,20 +63,6 @@ fn parse_args() -> Result<Args> {
         }
     }
     Ok(args)
-}
-
-async fn fresh_postgres() -> Result<String> {
-    use sqlx::{Connection, Executor};
-    let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL)
-        .await
-        .map_err(|e| format!("PostgreSQL at {PG_ADMIN_URL}: {e}"))?;
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"),
-        format!("CREATE DATABASE {PG_DATABASE}"),
-    ] {
-        admin.execute(sqlx::AssertSqlSafe(sql)).await.map_err(|e| e.to_string())?;
-    }
-    Ok(format!("postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"))
 }
 
 fn config(database_url: String) -> Result<Config> {
@@ -176,7 +161,7 @@ async fn run(args: &Args) -> Result<serde_json::Value> {
     let work = std::env::temp_dir().join(format!("countersign-timers-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let url = if args.postgres {
-        fresh_postgres().await?
+        loadgen::fresh_postgres(PG_DATABASE).await?
     } else {
         format!("sqlite://{}?mode=rwc", work.join("timers.db").display())
     };
