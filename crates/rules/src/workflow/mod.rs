@@ -6,7 +6,9 @@
 //! perform) or refuses with the reason, and says which timers are due. An instance stays on
 //! the version it started on: a workflow refuses instances of another version.
 
+pub mod layout;
 mod model;
+pub mod simulate;
 mod validate;
 
 pub use model::*;

@@ -68,6 +68,18 @@ pub struct State {
     pub start: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub terminal: bool,
+    /// Where the editor draws the state (diagram units). Presentation only: the runtime, the
+    /// validation and version diffs ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+}
+
+/// A point in the editor's diagram, in whole diagram units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: i32,
+    pub y: i32,
 }
 
 /// What fires a transition.
