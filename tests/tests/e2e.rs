@@ -386,6 +386,7 @@ async fn workflow_lint_timings(s: &Site, c: &Client) -> Vec<f64> {
     link.click().await.unwrap();
     let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
     assert!(clean.contains("checked in the browser"), "{clean}");
+    click_tab(c, "JSON").await;
     let edit = r#"
         const [change] = arguments;
         const area = document.querySelector('#definition');
@@ -440,6 +441,218 @@ async fn workflow_lint_timings(s: &Site, c: &Client) -> Vec<f64> {
     timings
 }
 
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+async fn click_tab(c: &Client, name: &str) {
+    let tab = format!("//button[@role='tab' and text()='{name}']");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&tab))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Replaces an input's text, as typing would.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field =
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Drags with the real mouse (WebDriver actions) from one element to another.
+async fn drag(c: &Client, from: &str, to: &str) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let (a, b) =
+        (c.find(Locator::Css(from)).await.unwrap(), c.find(Locator::Css(to)).await.unwrap());
+    let step = |element, x| PointerAction::MoveToElement {
+        element,
+        duration: Some(Duration::from_millis(120)),
+        x,
+        y: 0.0,
+    };
+    let mouse = MouseActions::new("mouse".into())
+        .then(step(a, 0.0))
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(step(b.clone(), -20.0))
+        .then(step(b, 0.0))
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(mouse).await.unwrap();
+}
+
+/// The seller's admin draws a workflow in the editor: creates it, adds a state (the lint marks
+/// it unreachable on the diagram), connects states by dragging, sets roles and a guard with
+/// the rule builder, undoes a deletion, simulates two sample orders, and publishes.
+async fn draw_workflow(s: &Site, c: &Client) {
+    login(c, &s.base, "sol@toolmaker.example").await;
+    c.goto(&format!("{}/editor/workflows", s.base)).await.unwrap();
+    type_into(c, "#new-id", "drawn-in-browser").await;
+    type_into(c, "#new-name", "Drawn in the browser").await;
+    click(c, ".new-workflow button[type=submit]").await;
+    wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+
+    // A new state cannot be reached: the diagram says so on the state itself.
+    click(c, "#add-state").await;
+    let marked =
+        wait_text(c, "g.node.error[data-state='state_1'] .lint-msg", |t| !t.is_empty()).await;
+    assert!(marked.contains("cannot be reached"), "{marked}");
+    type_into(c, "#state-label", "Review").await;
+    wait_text(c, "g.node[data-state='state_1'] .label", |t| t == "Review").await;
+
+    // Connect open → review → done by dragging from the dots; drop the direct way.
+    drag(c, "g.node[data-state='open'] .handle", "g.node[data-state='state_1'] rect").await;
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("To Review")).await;
+    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The guard, with the rule builder: a condition on the total, then its value.
+    click(c, ".guard button").await;
+    type_into(c, ".guard .cmp input.value", "50000 USD").await;
+    let guard = c
+        .find(Locator::Css("#guard-text"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(guard, "order.total >= 50000 USD");
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("[if]")).await;
+
+    drag(c, "g.node[data-state='state_1'] .handle", "g.node[data-state='done'] rect").await;
+    wait_text(c, "g.edge[data-transition='t_2'] .edge-label", |t| t.contains("To Done")).await;
+    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(c, "g.edge[data-transition='finish'] .edge-label").await;
+    wait_text(c, ".side h2", |t| t.contains("finish")).await;
+    c.find(Locator::Css("svg.diagram")).await.unwrap().send_keys("\u{E017}").await.unwrap(); // Delete
+    let gone = || async { c.find(Locator::Css("g.edge[data-transition='finish']")).await.is_err() };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone().await {
+        assert!(Instant::now() < deadline, "the transition was not deleted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Ctrl+Z brings it back, Ctrl+Shift+Z removes it again.
+    c.find(Locator::Css("svg.diagram"))
+        .await
+        .unwrap()
+        .send_keys("\u{E009}z\u{E000}")
+        .await
+        .unwrap();
+    wait_text(c, "g.edge[data-transition='finish'] .edge-label", |t| t.contains("Finish")).await;
+    c.find(Locator::Css("svg.diagram"))
+        .await
+        .unwrap()
+        .send_keys("\u{E009}\u{E008}z\u{E000}")
+        .await
+        .unwrap();
+    while !gone().await {
+        assert!(Instant::now() < deadline, "redo did not delete the transition again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+    assert!(clean.contains("0 warnings"), "{clean}");
+
+    // Simulate: the big order goes through review; the small one stops at the guard.
+    click_tab(c, "Simulate").await;
+    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(c, "#play").await;
+    let end = wait_text(c, "#simulation-end", |t| !t.is_empty()).await;
+    assert!(end.contains("terminal"), "{end}");
+    let steps = wait_text(c, "#simulation", |t| !t.is_empty()).await;
+    assert!(
+        steps.contains("1. open") && steps.contains("2. state_1") && steps.contains("3. done"),
+        "{steps}"
+    );
+    assert!(c.find(Locator::Css("g.node.on-path[data-state='state_1']")).await.is_ok());
+    c.find(Locator::Css("#sample-choice"))
+        .await
+        .unwrap()
+        .select_by_value("Small order, 1,200.00 USD")
+        .await
+        .unwrap();
+    click(c, "#play").await;
+    let end = wait_text(c, "#simulation-end", |t| t.contains("stops")).await;
+    assert!(end.contains("nothing can fire"), "{end}");
+    let steps = c.find(Locator::Css("#simulation")).await.unwrap().text().await.unwrap();
+    assert!(steps.contains("order.total is 1,200.00 USD") || steps.contains("1,200"), "{steps}");
+
+    // A picture of the editor for people reviewing a change (not compared with anything).
+    let shot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-editor.png");
+    let _ = std::fs::write(shot, c.screenshot().await.unwrap());
+    click(c, "#publish").await;
+    let published = wait_text(c, "#outcome", |t| !t.is_empty()).await;
+    assert!(published.contains("Version 1 is published"), "{published}");
+}
+
+/// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in
+/// `requestAnimationFrame`, and collects per frame the page's work (the handler, then the
+/// style and layout it causes) and the time between frames.
+async fn drag_frame_times(c: &Client) -> (Vec<f64>, Vec<f64>) {
+    click(c, "#fit").await;
+    wait_text(c, "#lint-summary", |_| true).await;
+    let script = r#"
+        const done = arguments[0];
+        const svg = document.querySelector('svg.diagram');
+        const node = document.querySelector("g.node[data-state='s100']");
+        const r = node.getBoundingClientRect();
+        const x0 = r.left + r.width / 2, y0 = r.top + r.height / 2;
+        const ev = (type, target, x, y) => target.dispatchEvent(new PointerEvent(type,
+            { bubbles: true, cancelable: true, pointerId: 1, isPrimary: true, button: 0, clientX: x, clientY: y }));
+        ev('pointerdown', node.querySelector('rect'), x0, y0);
+        const work = [], frames = [];
+        let last = null, i = 0;
+        const frame = (t) => {
+            if (last !== null) frames.push(t - last);
+            last = t;
+            const t0 = performance.now();
+            ev('pointermove', svg, x0 + i * 2, y0 + Math.sin(i / 9) * 40);
+            node.getBoundingClientRect(); // style and layout, as the frame would
+            work.push(performance.now() - t0);
+            if (++i < 120) { requestAnimationFrame(frame); }
+            else { ev('pointerup', svg, x0 + i * 2, y0); done({ work, frames }); }
+        };
+        requestAnimationFrame(frame);
+    "#;
+    let out = c.execute_async(script, vec![]).await.unwrap();
+    let list = |k: &str| {
+        out[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    let moved = c
+        .find(Locator::Css("g.node[data-state='s100']"))
+        .await
+        .unwrap()
+        .attr("transform")
+        .await
+        .unwrap();
+    assert!(moved.is_some(), "the dragged state has a position");
+    (list("work"), list("frames"))
+}
+
 fn summary(mut t: Vec<f64>) -> Value {
     t.sort_by(f64::total_cmp);
     let pick = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize];
@@ -457,14 +670,18 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             let small = flow(&site, &c).await;
             let large = large_cart_timings(&site, &c).await;
             let lint = workflow_lint_timings(&site, &c).await;
-            (small, large, lint)
+            let drag = drag_frame_times(&c).await;
+            draw_workflow(&site, &c).await;
+            (small, large, lint, drag)
         }
     })
     .await;
     let _ = c.close().await;
-    let (small, large, lint) = result.expect("the end-to-end checks");
+    let (small, large, lint, (drag_work, drag_frames)) = result.expect("the end-to-end checks");
     let figures = json!({ "keystroke_to_preview_small_cart": summary(small), "keystroke_to_preview_200_lines": summary(large),
-                          "workflow_parse_and_lint_200_states_1000_transitions": summary(lint) });
+                          "workflow_validate_200_states_1000_transitions": summary(lint),
+                          "drag_200_state_diagram_work_per_frame": summary(drag_work),
+                          "drag_200_state_diagram_frame_interval": summary(drag_frames) });
     println!("end-to-end figures: {figures}");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-figures.json");
     let _ = std::fs::write(out, serde_json::to_string_pretty(&figures).unwrap());

@@ -469,7 +469,7 @@ pub fn Diagram(
                 true
             }
             "n" => {
-                editor.add_state(None);
+                add_in_view(editor, svg_ref);
                 true
             }
             _ => false,
@@ -503,6 +503,31 @@ pub fn Diagram(
             </g>
         </svg>
     }
+}
+
+/// Adds a state in the middle of what the diagram shows, below any state already there.
+pub fn add_in_view(editor: Editor, svg_ref: NodeRef<svg::Svg>) {
+    let at = svg_ref.get_untracked().map(|svg| {
+        let r = svg.get_bounding_client_rect();
+        let v = editor.view.get_untracked();
+        let mut at = Pt {
+            x: (r.width() / 2.0 - v.x) / v.zoom - W / 2.0,
+            y: (r.height() / 3.0 - v.y) / v.zoom - H / 2.0,
+        };
+        let taken = |p: Pt| {
+            [(0.0, 0.0), (W, 0.0), (0.0, H), (W, H)]
+                .into_iter()
+                .any(|(dx, dy)| editor.state_at(Pt { x: p.x + dx, y: p.y + dy }).is_some())
+        };
+        for _ in 0..20 {
+            if !taken(at) {
+                break;
+            }
+            at.y += H + 24.0;
+        }
+        at
+    });
+    editor.add_state(at);
 }
 
 /// Fits the drawing to the diagram's size on screen.

@@ -359,7 +359,7 @@ fn EditorView(
                 Err(e) => view! { <p class="error" role="alert" id="outcome">{e.message}</p> }.into_any(),
             })}
             <div class="toolbar" role="toolbar" aria-label="Editor">
-                <button type="button" id="add-state" on:click=move |_| { editor.add_state(None); }>"Add state"</button>
+                <button type="button" id="add-state" on:click=move |_| diagram::add_in_view(editor, svg_ref)>"Add state"</button>
                 <button type="button" on:click=move |_| editor.delete_selection()
                     disabled=move || editor.selection.with(|s| *s == Selection::None)>"Delete"</button>
                 <button type="button" id="undo" on:click=move |_| editor.undo() disabled=move || editor.depth.get().0 == 0

@@ -179,7 +179,7 @@ pub fn SimulatePanel(editor: Editor, path: RwSignal<Path>) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! { <ol id="simulation" class="simulation">{items}</ol> {refused} <p id="simulation-end">{end}</p> }.into_any()
+        view! { <ul id="simulation" class="simulation plain">{items}</ul> {refused} <p id="simulation-end">{end}</p> }.into_any()
     };
     view! {
         <h2>"Simulate"</h2>
