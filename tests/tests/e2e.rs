@@ -601,6 +601,25 @@ async fn draw_workflow(s: &Site, c: &Client) {
     let steps = c.find(Locator::Css("#simulation")).await.unwrap().text().await.unwrap();
     assert!(steps.contains("order.total is 1,200.00 USD") || steps.contains("1,200"), "{steps}");
 
+    // Export: the file offered for download is a standalone SVG of the drawing.
+    let capture = r#"
+        window.__exported = null;
+        const original = URL.createObjectURL;
+        URL.createObjectURL = blob => { blob.text().then(t => { window.__exported = t; }); return original.call(URL, blob); };
+    "#;
+    c.execute(capture, vec![]).await.unwrap();
+    click(c, "#export-svg").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let svg = loop {
+        if let Value::String(svg) = c.execute("return window.__exported;", vec![]).await.unwrap() {
+            break svg;
+        }
+        assert!(Instant::now() < deadline, "no SVG was exported");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+    assert!(svg.contains(">Review<") && svg.contains("To Review [if]") && svg.contains("<style>"), "{svg}");
+
     // A picture of the editor for people reviewing a change (not compared with anything).
     let shot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-editor.png");
     let _ = std::fs::write(shot, c.screenshot().await.unwrap());
