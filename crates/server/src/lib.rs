@@ -59,6 +59,8 @@ pub struct Inner {
     pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
     /// Published workflow versions, compiled (they never change once published).
     pub workflow_cache: RwLock<HashMap<(String, u32), Arc<rules::workflow::Workflow>>>,
+    /// The built-in order workflow is stored (see `orders::workflow::ensure_default`).
+    pub default_workflow_stored: std::sync::atomic::AtomicBool,
     pub metrics: metrics::Metrics,
 }
 
@@ -78,6 +80,7 @@ impl AppState {
             pricing_cache: RwLock::new(None),
             approval_cache: RwLock::new(HashMap::new()),
             workflow_cache: RwLock::new(HashMap::new()),
+            default_workflow_stored: std::sync::atomic::AtomicBool::new(false),
             metrics: metrics::Metrics::default(),
         }))
     }
@@ -123,6 +126,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/orders", get(orders::list).post(orders::submit)),
         ("/orders/{id}", get(orders::get).put(orders::change)),
         ("/orders/{id}/decisions", post(orders::decide)),
+        ("/orders/{id}/transitions/{transition}", post(orders::fire)),
         ("/approvals", get(orders::queue)),
         ("/notifications", get(notifications::list)),
         ("/notifications/read-all", post(notifications::mark_all_read)),

@@ -13,6 +13,7 @@ mod harness;
 mod instances;
 mod mail;
 mod openapi;
+mod order_workflows;
 mod orders;
 mod session;
 mod shop;
