@@ -75,20 +75,11 @@ pub(crate) struct Stored {
     pub(crate) instance: Instance,
 }
 
-pub(crate) async fn load<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: &str,
-) -> Result<Option<Stored>, ApiError> {
-    let Some(row) = sqlx::query(
-        "SELECT id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision
-         FROM workflow_instances WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(executor)
-    .await?
-    else {
-        return Ok(None);
-    };
+/// The columns [`from_row`] reads.
+pub(crate) const COLUMNS: &str = "id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision";
+
+/// An instance from a row of [`COLUMNS`].
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, ApiError> {
     let instance = Instance {
         workflow: rules::ids::WorkflowId::parse(&row.try_get::<String, _>("workflow_id")?)
             .map_err(ApiError::internal)?,
@@ -99,14 +90,28 @@ pub(crate) async fn load<'e>(
         fields: serde_json::from_str(&row.try_get::<String, _>("fields")?)
             .map_err(ApiError::internal)?,
     };
-    Ok(Some(Stored {
+    Ok(Stored {
         id: row.try_get("id")?,
         company_id: row.try_get("company_id")?,
         entity_id: row.try_get("entity_id")?,
         started_by: row.try_get("started_by")?,
         revision: row.try_get("revision")?,
         instance,
-    }))
+    })
+}
+
+pub(crate) async fn load<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<Option<Stored>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM workflow_instances WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Adds the timers of the instance's current state to the batch.

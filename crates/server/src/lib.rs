@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod instances;
 pub mod metrics;
+pub mod migrations;
 pub mod notifications;
 pub mod orders;
 pub mod seed;
@@ -137,6 +138,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/workflows/resolve", get(workflows::resolve)),
         ("/workflows/{id}", get(workflows::get)),
         ("/workflows/{id}/draft", put(workflows::save_draft)),
+        ("/workflows/{id}/migrations", post(migrations::migrate)),
+        ("/workflows/{id}/migrations/preview", post(migrations::preview)),
         ("/workflows/{id}/versions/{version}", get(workflows::version)),
         ("/workflows/{id}/versions/{version}/publish", post(workflows::publish)),
         ("/integrations", get(webhooks::list)),

@@ -37,9 +37,9 @@ pub const PUBLISHED: &str = "published";
 /// Who may read workflows: the seller's staff.
 const READERS: [&str; 3] = ["seller_admin", "sales_rep", "back_office"];
 /// Who may change them.
-const EDITORS: [&str; 1] = ["seller_admin"];
+pub(crate) const EDITORS: [&str; 1] = ["seller_admin"];
 
-fn require(caller: &Caller, roles: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn require(caller: &Caller, roles: &[&str]) -> Result<(), ApiError> {
     if !caller.seller {
         return Err(ApiError::forbidden("workflows belong to the seller"));
     }

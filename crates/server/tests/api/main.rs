@@ -12,6 +12,7 @@ mod demo;
 mod harness;
 mod instances;
 mod mail;
+mod migrations;
 mod openapi;
 mod order_workflows;
 mod orders;
