@@ -281,12 +281,21 @@ pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result
 }
 
 /// The instance as the caller may see it: seller staff see every instance, a customer's users
-/// their company's.
+/// their company's; an order's instance like its order (a buyer without another role sees only
+/// their own).
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Stored, ApiError> {
-    load(&state.db.read, id)
+    let stored = load(&state.db.read, id)
         .await?
         .filter(|s| caller.seller || s.company_id == caller.company_id)
-        .ok_or_else(|| ApiError::not_found("workflow instance"))
+        .ok_or_else(|| ApiError::not_found("workflow instance"))?;
+    let buyer_only = !caller.seller && !caller.roles.iter().any(|r| r != "buyer");
+    if buyer_only
+        && stored.started_by.as_deref() != Some(caller.user_id.as_str())
+        && order_of(state, id).await?.is_some()
+    {
+        return Err(ApiError::not_found("workflow instance"));
+    }
+    Ok(stored)
 }
 
 async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<InstanceView, ApiError> {

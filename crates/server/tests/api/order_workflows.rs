@@ -116,6 +116,25 @@ async fn orders_run_on_the_default_workflow(app: &TestApp) {
         .await;
     assert_eq!(forged.status, StatusCode::CONFLICT, "{:?}", forged.body);
     assert_eq!(forged.body["error"]["code"], json!("order_instance"));
+    // Another buyer of the company sees neither the order nor its instance.
+    server::seed::user(
+        &app.state,
+        server::seed::NewUser {
+            company_id: &shop.customer,
+            email: "bob@acme.test",
+            name: "Bob Buyer",
+            password: PASSWORD,
+            roles: &["buyer"],
+            unit_id: None,
+            manager_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut bob = logged_in(app, "bob@acme.test").await;
+    let hidden = bob.get(&format!("/api/workflow-instances/{instance_id}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(bob.get(&format!("/api/orders/{id}")).await.status, StatusCode::NOT_FOUND);
 
     // The approval drives the instance; the order's state follows it.
     let mut blake = logged_in(app, "blake@acme.test").await;
@@ -170,7 +189,6 @@ async fn orders_run_on_the_default_workflow(app: &TestApp) {
     assert_eq!(edit.status, StatusCode::CONFLICT);
     assert_eq!(edit.body["error"]["code"], json!("builtin_workflow"));
     assert_eq!(admin.post("/api/workflows", own).await.body["error"]["field"], json!("id"));
-    let _ = shop;
 }
 both_databases!(default_order_workflow, orders_run_on_the_default_workflow);
 
