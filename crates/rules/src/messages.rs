@@ -19,7 +19,10 @@ use crate::{
     money::{Money, MoneyError},
     pricing::{BadCountry, ListLevel, PriceSource, PricedCart, PricedLine, PricingError},
     time::TimeError,
-    workflow::{Refusal, RuntimeError, TimerStatus},
+    workflow::{
+        MoveBlocked, Refusal, RuntimeError, TimerStatus, WorkflowDiff,
+        diff::{DefinitionField, StateField, TransitionField},
+    },
 };
 use std::fmt::{self, Display, Formatter};
 
@@ -735,4 +738,99 @@ pub fn explain_timer(t: &TimerStatus) -> String {
         ),
         (false, _) => format!("\"{}\" falls due at {}", t.transition, t.due_at),
     }
+}
+
+impl Display for MoveBlocked {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            MoveBlocked::NotOnVersion { workflow, version } => {
+                write!(f, "it does not run on workflow \"{workflow}\" version {version}")
+            }
+            MoveBlocked::NoCounterpart { state } => write!(
+                f,
+                "its state \"{state}\" is not in the new version; map it to one of the new version's states"
+            ),
+            MoveBlocked::MappedToUnknownState { state, to } => write!(
+                f,
+                "its state \"{state}\" is mapped to \"{to}\", which is not a state of the new version"
+            ),
+            MoveBlocked::FieldsDoNotFit { problems } => {
+                let messages: Vec<String> =
+                    problems.iter().map(|p| format!("{}: {}", p.path, p.problem)).collect();
+                write!(f, "its fields do not fit the new version: {}", messages.join("; "))
+            }
+        }
+    }
+}
+
+/// Why an instance cannot move to another version, in a sentence.
+pub fn explain_move_blocked(b: &MoveBlocked) -> String {
+    b.to_string()
+}
+
+fn names<T: Display>(items: &[T]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    quoted.join(", ")
+}
+
+/// The differences between two versions of a workflow, one sentence per kind of change.
+pub fn explain_diff(d: &WorkflowDiff) -> Vec<String> {
+    let mut out = Vec::new();
+    if !d.definition.is_empty() {
+        let parts: Vec<&str> = d
+            .definition
+            .iter()
+            .map(|f| match f {
+                DefinitionField::Name => "name",
+                DefinitionField::Entity => "entity",
+                DefinitionField::Scope => "scope",
+                DefinitionField::Fields => "custom fields",
+            })
+            .collect();
+        out.push(format!("changed: {}", parts.join(", ")));
+    }
+    if !d.states_added.is_empty() {
+        out.push(format!("states added: {}", names(&d.states_added)));
+    }
+    if !d.states_removed.is_empty() {
+        out.push(format!("states removed: {}", names(&d.states_removed)));
+    }
+    for c in &d.states_changed {
+        let parts: Vec<&str> = c
+            .changed
+            .iter()
+            .map(|f| match f {
+                StateField::Label => "label",
+                StateField::Start => "start",
+                StateField::Terminal => "terminal",
+            })
+            .collect();
+        out.push(format!("state \"{}\" changed: {}", c.state, parts.join(", ")));
+    }
+    if !d.transitions_added.is_empty() {
+        out.push(format!("transitions added: {}", names(&d.transitions_added)));
+    }
+    if !d.transitions_removed.is_empty() {
+        out.push(format!("transitions removed: {}", names(&d.transitions_removed)));
+    }
+    for c in &d.transitions_changed {
+        let parts: Vec<&str> = c
+            .changed
+            .iter()
+            .map(|f| match f {
+                TransitionField::From => "from",
+                TransitionField::To => "to",
+                TransitionField::Label => "label",
+                TransitionField::Roles => "roles",
+                TransitionField::Trigger => "trigger",
+                TransitionField::Guard => "guard",
+                TransitionField::Actions => "actions",
+            })
+            .collect();
+        out.push(format!("transition \"{}\" changed: {}", c.transition, parts.join(", ")));
+    }
+    if out.is_empty() {
+        out.push("no differences".to_owned());
+    }
+    out
 }

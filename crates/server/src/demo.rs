@@ -1,7 +1,8 @@
 //! The demo: the seller (a tool maker), the company of seed 001 (approvers at 2,000 / 3,000 /
 //! 5,000 USD, a business-unit tree, buyers, a company admin) and a German customer paying VAT,
-//! about 50 products with price lists and volume tiers, US sales tax and EU VAT, and the seed
-//! order workflow with two draft orders on it.
+//! about 50 products with price lists and volume tiers, US sales tax and EU VAT, the seed
+//! order workflow with two draft orders on it, and Acme's own order workflow (orders shipped by
+//! the back office after approval).
 
 use crate::{
     AppState, catalog, companies,
@@ -255,6 +256,11 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     .map_err(ApiError::internal)?;
     companies::save_policy(s, acme, &policy, None).await?;
     demo_workflow(s, acme).await?;
+    // Acme's orders run on a workflow of the seller's own: the built-in one, and after approval
+    // the back office (Sol) ships them. Berlin Werk's run on the built-in workflow.
+    let acme_orders = serde_json::from_str(include_str!("../demo/acme-order-workflow.json"))
+        .map_err(ApiError::internal)?;
+    workflows::publish_directly(s, acme_orders, None).await?;
     Ok(true)
 }
 

@@ -148,15 +148,43 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                     format!("the body is not valid JSON: {message}"),
                 )
             } else {
-                ApiError::invalid(if path == "." { String::new() } else { path }, message)
+                ApiError::invalid(field_at(&path, &message), message)
             }
         })?;
         Ok(Json(value))
     }
 }
 
+/// The field a deserialization error is about: its path, and for a missing field (which serde
+/// reports at the path of the object that lacks it) the field's own name under that path.
+pub fn field_at(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    match (missing, parent) {
+        (Some(name), "") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, parent) => parent.to_owned(),
+    }
+}
+
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         AxumJson(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_at;
+
+    #[test]
+    fn a_missing_field_is_named_under_its_object() {
+        assert_eq!(field_at(".", "missing field `to_version`"), "to_version");
+        assert_eq!(field_at("claimed", "missing field `total`"), "claimed.total");
+        assert_eq!(field_at("claimed.total", "invalid type: integer"), "claimed.total");
+        assert_eq!(field_at(".", "invalid type: integer"), "");
     }
 }

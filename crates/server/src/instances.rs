@@ -65,29 +65,21 @@ pub async fn workflow(state: &AppState, id: &str, version: u32) -> Result<Arc<Wo
 }
 
 /// An instance as stored.
-struct Stored {
-    id: String,
-    company_id: String,
-    entity_id: String,
-    started_by: Option<String>,
-    revision: i64,
-    instance: Instance,
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub(crate) id: String,
+    pub(crate) company_id: String,
+    pub(crate) entity_id: String,
+    pub(crate) started_by: Option<String>,
+    pub(crate) revision: i64,
+    pub(crate) instance: Instance,
 }
 
-async fn load<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: &str,
-) -> Result<Option<Stored>, ApiError> {
-    let Some(row) = sqlx::query(
-        "SELECT id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision
-         FROM workflow_instances WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(executor)
-    .await?
-    else {
-        return Ok(None);
-    };
+/// The columns [`from_row`] reads.
+pub(crate) const COLUMNS: &str = "id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision";
+
+/// An instance from a row of [`COLUMNS`].
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, ApiError> {
     let instance = Instance {
         workflow: rules::ids::WorkflowId::parse(&row.try_get::<String, _>("workflow_id")?)
             .map_err(ApiError::internal)?,
@@ -98,18 +90,32 @@ async fn load<'e>(
         fields: serde_json::from_str(&row.try_get::<String, _>("fields")?)
             .map_err(ApiError::internal)?,
     };
-    Ok(Some(Stored {
+    Ok(Stored {
         id: row.try_get("id")?,
         company_id: row.try_get("company_id")?,
         entity_id: row.try_get("entity_id")?,
         started_by: row.try_get("started_by")?,
         revision: row.try_get("revision")?,
         instance,
-    }))
+    })
+}
+
+pub(crate) async fn load<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<Option<Stored>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM workflow_instances WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Adds the timers of the instance's current state to the batch.
-fn arm_timers(
+pub(crate) fn arm_timers(
     batch: &mut Batch,
     workflow: &Workflow,
     id: &str,
@@ -125,7 +131,7 @@ fn arm_timers(
     }
 }
 
-fn refused(e: &RuntimeError) -> ApiError {
+pub(crate) fn refused(e: &RuntimeError) -> ApiError {
     match e {
         RuntimeError::Refused(r) => ApiError::conflict("transition_refused", r.to_string())
             .with_details(serde_json::json!({ "refusal": r })),
@@ -173,7 +179,7 @@ pub struct HistoryEntry {
     pub note: Option<String>,
 }
 
-fn actor(caller: &Caller) -> Result<Actor, ApiError> {
+pub(crate) fn actor(caller: &Caller) -> Result<Actor, ApiError> {
     Ok(Actor {
         id: Some(rules::ids::UserId::parse(&caller.user_id).map_err(ApiError::internal)?),
         roles: caller.roles.iter().map(|r| Arc::from(r.as_str())).collect(),
@@ -275,12 +281,21 @@ pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result
 }
 
 /// The instance as the caller may see it: seller staff see every instance, a customer's users
-/// their company's.
+/// their company's; an order's instance like its order (a buyer without another role sees only
+/// their own).
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Stored, ApiError> {
-    load(&state.db.read, id)
+    let stored = load(&state.db.read, id)
         .await?
         .filter(|s| caller.seller || s.company_id == caller.company_id)
-        .ok_or_else(|| ApiError::not_found("workflow instance"))
+        .ok_or_else(|| ApiError::not_found("workflow instance"))?;
+    let buyer_only = !caller.seller && !caller.roles.iter().any(|r| r != "buyer");
+    if buyer_only
+        && stored.started_by.as_deref() != Some(caller.user_id.as_str())
+        && order_of(state, id).await?.is_some()
+    {
+        return Err(ApiError::not_found("workflow instance"));
+    }
+    Ok(stored)
 }
 
 async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<InstanceView, ApiError> {
@@ -369,27 +384,25 @@ async fn recipients(
     Ok(out)
 }
 
-/// Writes a fired transition: the instance (if its revision is still `stored.revision`), its
-/// new timers, its history, and its notifications. `false` if the instance changed meanwhile.
-async fn commit_fired(
+/// Adds to `batch` what a fired transition writes besides the instance's own row: the timers
+/// of its new state (armed at `revision`, the instance's revision once written), its history
+/// entry, and what its actions cause (notifications and their mail, webhooks in the outbox).
+/// `require_approval` and `set` need nothing here: `rules` applied the fields already, and an
+/// order's approval steps are written by the order code that fired the transition.
+#[expect(clippy::too_many_arguments, reason = "one transition's whole context")]
+pub(crate) async fn record_fired(
     state: &AppState,
+    batch: &mut Batch,
     workflow: &Workflow,
     stored: &Stored,
     fired: &Fired,
+    revision: i64,
     cause: &str,
     actor_id: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> Result<(), ApiError> {
     let def = workflow.definition();
-    let mut batch = Batch::new();
     batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&stored.id]);
-    let revision = stored.revision.saturating_add(1);
-    arm_timers(&mut batch, workflow, &stored.id, revision, &fired.instance);
-    let label = def
-        .transitions
-        .iter()
-        .find(|t| t.id == fired.transition)
-        .map(|t| t.label.to_string())
-        .unwrap_or_default();
+    arm_timers(batch, workflow, &stored.id, revision, &fired.instance);
     batch.push(
         "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![
@@ -433,12 +446,10 @@ async fn commit_fired(
                     ],
                 );
             }
-            // Approval by the approval policy and setting fields: `rules` applied the fields
-            // already; approvals stay with the checkout's flow until orders run on workflows.
             Action::RequireApproval {} | Action::Set { .. } => {}
         }
     }
-    let title = format!("{}: {label} ({})", def.name, stored.entity_id);
+    let title = format!("{}: {} ({})", def.name, label_of(workflow, fired), stored.entity_id);
     let notices: Vec<Notice<'_>> = notices
         .iter()
         .map(|(user, text)| Notice {
@@ -455,7 +466,75 @@ async fn commit_fired(
             order_id: None,
         })
         .collect();
-    notify_all(&mut batch, &notices);
+    notify_all(batch, &notices);
+    Ok(())
+}
+
+/// The label of the transition that fired.
+pub(crate) fn label_of(workflow: &Workflow, fired: &Fired) -> String {
+    workflow
+        .definition()
+        .transitions
+        .iter()
+        .find(|t| t.id == fired.transition)
+        .map(|t| t.label.to_string())
+        .unwrap_or_default()
+}
+
+/// Adds the statements that keep an order in step with its instance when a transition fired
+/// outside the order code (by hand through this API, by a timer): the order's state follows,
+/// its revision is bumped, the order history records it, and approval steps still open are
+/// cancelled when the order leaves the state they were for. They change nothing when the
+/// instance runs no order.
+fn follow_order(
+    batch: &mut Batch,
+    instance_id: &str,
+    fired: &Fired,
+    label: &str,
+    actor_id: Option<&str>,
+) {
+    let at = fired.at.millis();
+    batch.push(
+        "UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE workflow_instance_id = $3",
+        params![fired.to.to_string(), at, instance_id],
+    );
+    batch.push(
+        "INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment)
+         SELECT $1, id, $2, $3, $4, $5, $6 FROM orders WHERE workflow_instance_id = $7",
+        params![
+            new_id("hst"),
+            at,
+            actor_id,
+            fired.from.to_string(),
+            fired.to.to_string(),
+            label,
+            instance_id
+        ],
+    );
+    if fired.from != fired.to {
+        batch.push(
+            "UPDATE approval_steps SET status = 'cancelled' WHERE status IN ('pending', 'waiting')
+             AND order_id IN (SELECT id FROM orders WHERE workflow_instance_id = $1)",
+            params![instance_id],
+        );
+    }
+}
+
+/// Writes a fired transition: the instance (if its revision is still `stored.revision`), its
+/// new timers, its history, its notifications, and the order it runs if it runs one. `false`
+/// if the instance changed meanwhile.
+pub(crate) async fn commit_fired(
+    state: &AppState,
+    workflow: &Workflow,
+    stored: &Stored,
+    fired: &Fired,
+    cause: &str,
+    actor_id: Option<&str>,
+) -> Result<bool, ApiError> {
+    let mut batch = Batch::new();
+    let revision = stored.revision.saturating_add(1);
+    record_fired(state, &mut batch, workflow, stored, fired, revision, cause, actor_id).await?;
+    follow_order(&mut batch, &stored.id, fired, &label_of(workflow, fired), actor_id);
     let mut tx = state.db.write.begin().await?;
     let updated = sqlx::query(
         "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
@@ -476,6 +555,19 @@ async fn commit_fired(
     batch.run(&mut tx, state.db.dialect).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The order an instance runs, if it runs one.
+pub(crate) async fn order_of(
+    state: &AppState,
+    instance_id: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(sqlx::query("SELECT id FROM orders WHERE workflow_instance_id = $1")
+        .bind(instance_id)
+        .fetch_optional(&state.db.read)
+        .await?
+        .map(|r| r.try_get::<String, _>("id"))
+        .transpose()?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -537,6 +629,16 @@ pub async fn event(
     Json(input): Json<EventInput>,
 ) -> Result<Json<InstanceView>, ApiError> {
     let stored = visible(&state, &caller, &id).await?;
+    if let Some(order) = order_of(&state, &id).await? {
+        // Its fields are the server's figures and its approval events come from the approval
+        // steps: nobody sends them by hand.
+        return Err(ApiError::conflict(
+            "order_instance",
+            format!(
+                "this instance runs order {order}, whose fields and events come from the server; change the order through /api/orders/{order}"
+            ),
+        ));
+    }
     let workflow =
         workflow(&state, stored.instance.workflow.as_str(), stored.instance.version).await?;
     let mut changed = stored.instance.clone();

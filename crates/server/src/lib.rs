@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod instances;
 pub mod metrics;
+pub mod migrations;
 pub mod notifications;
 pub mod orders;
 pub mod seed;
@@ -59,6 +60,8 @@ pub struct Inner {
     pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
     /// Published workflow versions, compiled (they never change once published).
     pub workflow_cache: RwLock<HashMap<(String, u32), Arc<rules::workflow::Workflow>>>,
+    /// The built-in order workflow is stored (see `orders::workflow::ensure_default`).
+    pub default_workflow_stored: std::sync::atomic::AtomicBool,
     pub metrics: metrics::Metrics,
 }
 
@@ -78,6 +81,7 @@ impl AppState {
             pricing_cache: RwLock::new(None),
             approval_cache: RwLock::new(HashMap::new()),
             workflow_cache: RwLock::new(HashMap::new()),
+            default_workflow_stored: std::sync::atomic::AtomicBool::new(false),
             metrics: metrics::Metrics::default(),
         }))
     }
@@ -123,6 +127,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/orders", get(orders::list).post(orders::submit)),
         ("/orders/{id}", get(orders::get).put(orders::change)),
         ("/orders/{id}/decisions", post(orders::decide)),
+        ("/orders/{id}/transitions/{transition}", post(orders::fire)),
         ("/approvals", get(orders::queue)),
         ("/notifications", get(notifications::list)),
         ("/notifications/read-all", post(notifications::mark_all_read)),
@@ -133,6 +138,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/workflows/resolve", get(workflows::resolve)),
         ("/workflows/{id}", get(workflows::get)),
         ("/workflows/{id}/draft", put(workflows::save_draft)),
+        ("/workflows/{id}/migrations", post(migrations::migrate)),
+        ("/workflows/{id}/migrations/preview", post(migrations::preview)),
         ("/workflows/{id}/versions/{version}", get(workflows::version)),
         ("/workflows/{id}/versions/{version}/publish", post(workflows::publish)),
         ("/integrations", get(webhooks::list)),

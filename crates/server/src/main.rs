@@ -88,6 +88,10 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
         let smtp = config.smtp_url.clone();
         let demo = config.demo;
         let state = AppState::new(db, config, passwords);
+        // The built-in order workflow, stored so that the editor lists it from the start.
+        server::orders::workflow::ensure_default(&state)
+            .await
+            .map_err(|e| cli::CliError::Engine(e.to_string()))?;
         if demo {
             let loaded = server::demo::load(&state)
                 .await

@@ -37,13 +37,26 @@ pub const PUBLISHED: &str = "published";
 /// Who may read workflows: the seller's staff.
 const READERS: [&str; 3] = ["seller_admin", "sales_rep", "back_office"];
 /// Who may change them.
-const EDITORS: [&str; 1] = ["seller_admin"];
+pub(crate) const EDITORS: [&str; 1] = ["seller_admin"];
 
-fn require(caller: &Caller, roles: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn require(caller: &Caller, roles: &[&str]) -> Result<(), ApiError> {
     if !caller.seller {
         return Err(ApiError::forbidden("workflows belong to the seller"));
     }
     caller.require_any(roles)
+}
+
+/// The built-in order workflow ships with the server: nobody edits it (a seller publishes their
+/// own order workflow instead, for example from its export).
+fn not_builtin(id: &str) -> Result<(), ApiError> {
+    if id == crate::orders::workflow::DEFAULT_ID {
+        return Err(ApiError::conflict(
+            "builtin_workflow",
+            format!("{id} is the built-in order workflow; create a workflow of your own (its export is a good start)"),
+        )
+        .with_field("id"));
+    }
+    Ok(())
 }
 
 /// A definition in the body, as JSON or (with `Content-Type: application/yaml`) YAML. Problems
@@ -111,6 +124,9 @@ pub struct WorkflowSummary {
     pub published_version: Option<i64>,
     /// The version being edited, if any.
     pub draft_version: Option<i64>,
+    /// The built-in order workflow (orders run on it when no published order workflow of the
+    /// seller applies).
+    pub builtin: bool,
     pub versions: Vec<VersionSummary>,
 }
 
@@ -163,6 +179,7 @@ pub async fn list(
             Some(last) if last.id == id => last,
             _ => {
                 out.push(WorkflowSummary {
+                    builtin: id == crate::orders::workflow::DEFAULT_ID,
                     id,
                     name: String::new(),
                     entity: String::new(),
@@ -196,6 +213,7 @@ pub async fn create(
     Document(mut def): Document<WorkflowDefinition>,
 ) -> Result<(StatusCode, Json<Saved>), ApiError> {
     require(&caller, &EDITORS)?;
+    not_builtin(def.id.as_str())?;
     def.version = 1;
     let diagnostics = validate(&def);
     if !insert_draft(&state, &def, &caller.user_id).await? {
@@ -299,6 +317,7 @@ pub async fn save_draft(
     Document(mut def): Document<WorkflowDefinition>,
 ) -> Result<Json<Saved>, ApiError> {
     require(&caller, &EDITORS)?;
+    not_builtin(&id)?;
     if def.id.as_str() != id {
         return Err(ApiError::invalid(
             "id",
@@ -502,19 +521,20 @@ pub struct ResolveQuery {
     pub customer: Option<String>,
 }
 
-/// The published definitions new entities may start on: the latest published version of each
-/// workflow.
+/// The seller's published definitions new entities may start on: the latest published version
+/// of each workflow (not the built-in order workflow, which is the fallback of orders only).
 pub async fn current_published(
     state: &AppState,
     entity: Entity,
 ) -> Result<Vec<WorkflowDefinition>, ApiError> {
     let rows = sqlx::query(
         "SELECT w.document FROM workflow_versions w
-         WHERE w.entity = $1 AND w.status = $2 AND w.version = (
-             SELECT MAX(v.version) FROM workflow_versions v WHERE v.workflow_id = w.workflow_id AND v.status = $3)",
+         WHERE w.entity = $1 AND w.status = $2 AND w.workflow_id <> $3 AND w.version = (
+             SELECT MAX(v.version) FROM workflow_versions v WHERE v.workflow_id = w.workflow_id AND v.status = $4)",
     )
     .bind(entity.name())
     .bind(PUBLISHED)
+    .bind(crate::orders::workflow::DEFAULT_ID)
     .bind(PUBLISHED)
     .fetch_all(&state.db.read)
     .await?;

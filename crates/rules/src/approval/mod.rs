@@ -22,13 +22,17 @@ pub use drift::{Change, Drift, Snapshot, SnapshotLine, drift};
 pub use model::*;
 
 use crate::{
-    condition::{CompiledCondition, Schema, Value},
+    condition::{CompiledCondition, FieldPath, Schema, Value},
     diagnostic::{Diagnostic, Problem},
     ids::{LimitId, UnitId, UserId},
     money::{Money, MoneyError},
 };
 use rustc_hash::FxHashMap;
-use std::{cmp::Ordering, collections::HashSet, sync::Arc};
+use std::{
+    cmp::Ordering,
+    collections::{BTreeMap, HashSet},
+    sync::Arc,
+};
 
 /// Why an order cannot be routed at all (as opposed to a plan that blocks it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -374,35 +378,66 @@ impl ApprovalContext {
         if !self.needs_facts {
             return Vec::new();
         }
-        let o = &req.order;
+        self.sources.iter().map(|source| self.fact(*source, &req.order, buyer, unit)).collect()
+    }
+
+    /// One fact of an order, as approval conditions (and workflow guards) see it.
+    fn fact(
+        &self,
+        source: Source,
+        o: &OrderFacts,
+        buyer: &Member,
+        unit: &Arc<[Arc<str>]>,
+    ) -> Option<Value> {
         let text = |s: Option<Arc<str>>| s.map(Value::Text);
-        self.sources
+        match source {
+            Source::Total => Some(Value::Money(o.total)),
+            Source::Subtotal => Some(Value::Money(o.subtotal)),
+            Source::Discount => Some(Value::Money(o.discount)),
+            Source::Shipping => Some(Value::Money(o.shipping)),
+            Source::Tax => Some(Value::Money(o.tax)),
+            Source::Currency => Some(Value::text(o.total.currency().code())),
+            Source::SkuCount => Some(Value::Number(o.sku_count.into())),
+            Source::Quantity => Some(Value::Number(o.quantity.into())),
+            Source::Categories => {
+                Some(Value::List(o.categories.iter().map(|c| c.shared()).collect()))
+            }
+            Source::BusinessUnit => (!unit.is_empty()).then(|| Value::List(unit.clone())),
+            Source::PaymentMethod => text(o.payment_method.as_ref().map(|p| p.shared())),
+            Source::BuyerId => Some(Value::Text(buyer.id.shared())),
+            Source::BuyerRoles => self
+                .users
+                .get(&buyer.id)
+                .and_then(|&i| self.member_roles.get(i))
+                .map(|roles| Value::List(roles.clone())),
+            Source::CustomerId => text(o.customer.as_ref().map(|c| c.shared())),
+            Source::CustomerGroup => text(o.customer_group.as_ref().map(|g| g.shared())),
+            Source::Unknown => None,
+        }
+    }
+
+    /// An order's fields as a workflow instance of it gets them: every field of the order
+    /// schema that has a value, computed exactly as approval conditions see it (so a guard and
+    /// an approval rule on `order.total` can never disagree). The server starts an order's
+    /// instance with these, never with figures a client sent.
+    pub fn order_fields(
+        &self,
+        order: &OrderFacts,
+        buyer: &UserId,
+    ) -> Result<BTreeMap<FieldPath, Value>, RouteError> {
+        let member = self.member(buyer).ok_or_else(|| RouteError::UnknownBuyer(buyer.clone()))?;
+        let unit: &Arc<[Arc<str>]> = match &order.business_unit {
+            Some(u) => self.unit_paths.get(u).ok_or_else(|| RouteError::UnknownUnit(u.clone()))?,
+            None => &self.no_unit,
+        };
+        Ok(Schema::approval()
+            .fields()
             .iter()
-            .map(|source| match source {
-                Source::Total => Some(Value::Money(o.total)),
-                Source::Subtotal => Some(Value::Money(o.subtotal)),
-                Source::Discount => Some(Value::Money(o.discount)),
-                Source::Shipping => Some(Value::Money(o.shipping)),
-                Source::Tax => Some(Value::Money(o.tax)),
-                Source::Currency => Some(Value::text(o.total.currency().code())),
-                Source::SkuCount => Some(Value::Number(o.sku_count.into())),
-                Source::Quantity => Some(Value::Number(o.quantity.into())),
-                Source::Categories => {
-                    Some(Value::List(o.categories.iter().map(|c| c.shared()).collect()))
-                }
-                Source::BusinessUnit => (!unit.is_empty()).then(|| Value::List(unit.clone())),
-                Source::PaymentMethod => text(o.payment_method.as_ref().map(|p| p.shared())),
-                Source::BuyerId => Some(Value::Text(buyer.id.shared())),
-                Source::BuyerRoles => self
-                    .users
-                    .get(&buyer.id)
-                    .and_then(|&i| self.member_roles.get(i))
-                    .map(|roles| Value::List(roles.clone())),
-                Source::CustomerId => text(o.customer.as_ref().map(|c| c.shared())),
-                Source::CustomerGroup => text(o.customer_group.as_ref().map(|g| g.shared())),
-                Source::Unknown => None,
+            .filter_map(|f| {
+                let value = self.fact(Source::of(f.path.as_str()), order, member, unit)?;
+                Some((f.path.clone(), value))
             })
-            .collect()
+            .collect())
     }
 
     fn candidates(&self, approver: &Approver, buyer: &Member, unit: &[Arc<str>]) -> Candidates {

@@ -6,11 +6,13 @@
 //! perform) or refuses with the reason, and says which timers are due. An instance stays on
 //! the version it started on: a workflow refuses instances of another version.
 
+pub mod diff;
 pub mod layout;
 mod model;
 pub mod simulate;
 mod validate;
 
+pub use diff::{InstanceMove, MoveBlocked, WorkflowDiff, diff, plan_move};
 pub use model::*;
 pub use validate::{schema_of, validate};
 

@@ -7,10 +7,9 @@ pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json
     let rows = sqlx::query(
         "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, u.name AS buyer_name
          FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
-         WHERE s.status = 'pending' AND o.company_id = $1 AND o.state = $2 ORDER BY o.created_at",
+         WHERE s.status = 'pending' AND o.company_id = $1 ORDER BY o.created_at",
     )
     .bind(&caller.company_id)
-    .bind(AWAITING_APPROVAL)
     .fetch_all(&state.db.read)
     .await?;
     let mut items = Vec::new();
@@ -66,7 +65,9 @@ pub struct DecisionInput {
 
 /// `POST /api/orders/{id}/decisions`: an approver approves or rejects the pending step. Only
 /// the step's candidates may (so never the buyer, never someone outside the order's unit),
-/// and of two concurrent decisions exactly one wins.
+/// and of two concurrent decisions exactly one wins. The last approval sends the order's
+/// workflow `approval.granted`, a rejection `approval.rejected`; the order's state is where
+/// the workflow goes.
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,7 +105,8 @@ pub async fn decide(
     if !candidates.contains(&caller.user_id) {
         return Err(ApiError::forbidden("this step is not yours to decide"));
     }
-    if step.try_get::<String, _>("status")? != "pending" || current_state != AWAITING_APPROVAL {
+    // A pending step is the order's approval under way, whatever the workflow calls the state.
+    if step.try_get::<String, _>("status")? != "pending" {
         return Err(ApiError::conflict(
             "already_decided",
             "this step is not waiting for a decision (already decided, or not yet due)",
@@ -115,6 +117,13 @@ pub async fn decide(
     let approve = matches!(body.decision, Decision::Approve);
     let at = now().millis();
     let comment = body.comment.trim();
+    let instance_id: Option<String> =
+        sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&state.db.read)
+            .await?
+            .try_get("workflow_instance_id")?;
+    let order_instance = workflow::OrderInstance::of_order(&state, instance_id.as_deref()).await?;
     let mut tx = state.db.write.begin().await?;
     let taken = sqlx::query("UPDATE approval_steps SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
         .bind(if approve { "approved" } else { "rejected" })
@@ -141,11 +150,27 @@ pub async fn decide(
     } else {
         None
     };
-    let new_state = match (&next, approve) {
-        (Some(_), _) => AWAITING_APPROVAL,
-        (None, true) => APPROVED,
-        (None, false) => REJECTED,
+    // The round is over when nothing follows an approval, or at a rejection.
+    let event = match (&next, approve) {
+        (Some(_), _) => None,
+        (None, true) => Some(workflow::events::GRANTED),
+        (None, false) => Some(workflow::events::REJECTED),
     };
+    let moved = match (&order_instance, event) {
+        (Some(oi), Some(event)) => {
+            Some(oi.send(event, None, rules::time::Timestamp::from_millis(at))?)
+        }
+        _ => None,
+    };
+    let new_state: String = match (&moved, &order_instance, &next, approve) {
+        (Some((_, instance)), _, _, _) => instance.state.to_string(),
+        (None, Some(_), _, _) => current_state.clone(),
+        // Orders placed before orders ran on workflows keep the fixed flow.
+        (None, None, Some(_), _) => AWAITING_APPROVAL.to_owned(),
+        (None, None, None, true) => APPROVED.to_owned(),
+        (None, None, None, false) => REJECTED.to_owned(),
+    };
+    let new_state = new_state.as_str();
     let updated = sqlx::query("UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
         .bind(new_state)
         .bind(at)
@@ -166,6 +191,17 @@ pub async fn decide(
         .await?
         .try_get("total")?;
     let mut batch = Batch::new();
+    if let (Some(oi), Some((fired, instance))) = (&order_instance, &moved)
+        && !oi
+            .write(&state, &mut tx, &mut batch, fired.as_ref(), instance, Some(&caller.user_id))
+            .await?
+    {
+        tx.rollback().await?;
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed meanwhile; review it again",
+        ));
+    }
     match next {
         Some(step) => {
             let next_id: String = step.try_get("id")?;
@@ -220,5 +256,5 @@ pub async fn decide(
     batch.run(&mut tx, state.db.dialect).await?;
     tx.commit().await?;
     state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });
-    Ok(Json(order_json(&state, &id).await?))
+    Ok(Json(order_json(&state, &id, &caller).await?))
 }

@@ -16,6 +16,9 @@ pub struct Change {
 /// `PUT /api/orders/{id}`: the buyer changes an order that is awaiting approval, rejected or
 /// approved. It is priced and routed again; an approved order stays approved only if the
 /// change needs no new approval (the drift check); otherwise a new round of approval starts.
+/// The order's workflow gets the new fields and the plan's event (`approval.required` or
+/// `approval.not_required`), and the order's state is where it goes; a workflow that does not
+/// route a change needing approval to approval refuses the change.
 pub async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,10 +52,12 @@ pub async fn change(
         )
         .with_details(json!({ "plan": verdict.plan })));
     }
-    let old = sqlx::query("SELECT priced, facts, plan, round FROM orders WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&state.db.read)
-        .await?;
+    let old = sqlx::query(
+        "SELECT priced, facts, plan, round, workflow_instance_id FROM orders WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&state.db.read)
+    .await?;
     let old_priced: PricedCart =
         serde_json::from_str(&old.try_get::<String, _>("priced")?).map_err(ApiError::internal)?;
     let old_facts: OrderFacts =
@@ -60,15 +65,47 @@ pub async fn change(
     let old_plan: ApprovalPlan =
         serde_json::from_str(&old.try_get::<String, _>("plan")?).map_err(ApiError::internal)?;
     let round: i64 = old.try_get("round")?;
+    let instance_id: Option<String> = old.try_get("workflow_instance_id")?;
     let d = drift(
         &Snapshot::new(&old_priced, old_facts, old_plan),
         &Snapshot::new(&verdict.priced, verdict.facts.clone(), verdict.plan.clone()),
     );
     let stays_approved = current_state == APPROVED && !d.reapproval_required;
-    let new_state =
-        if stays_approved || verdict.plan.steps.is_empty() { APPROVED } else { AWAITING_APPROVAL };
-    let new_round = if stays_approved { round } else { round.saturating_add(1) };
+    let needs_approval = !stays_approved && !verdict.plan.steps.is_empty();
     let at = now().millis();
+    let order_instance = workflow::OrderInstance::of_order(&state, instance_id.as_deref()).await?;
+    let moved = match &order_instance {
+        Some(oi) => {
+            let fields = p
+                .approval
+                .order_fields(&verdict.facts, &p.request.buyer)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let at = rules::time::Timestamp::from_millis(at);
+            let (fired, instance) = if stays_approved {
+                // Nothing to decide: the fields change, the state stays.
+                oi.send_fields(fields)
+            } else {
+                oi.send(workflow::plan_event(needs_approval), Some(fields), at)?
+            };
+            workflow::check_routes_approval(
+                &oi.workflow,
+                &oi.stored.instance.state,
+                needs_approval,
+                fired.as_ref(),
+            )
+            .map_err(|e| ApiError { status: StatusCode::CONFLICT, ..e })?;
+            Some((fired, instance))
+        }
+        None => None,
+    };
+    let new_state: String = match &moved {
+        Some((_, instance)) => instance.state.to_string(),
+        // Orders placed before orders ran on workflows keep the fixed flow.
+        None if stays_approved || verdict.plan.steps.is_empty() => APPROVED.to_owned(),
+        None => AWAITING_APPROVAL.to_owned(),
+    };
+    let new_state = new_state.as_str();
+    let new_round = if stays_approved { round } else { round.saturating_add(1) };
     let mut tx = state.db.write.begin().await?;
     let updated = sqlx::query(
         "UPDATE orders SET state = $1, total = $2, total_minor = $3, payment_method = $4, pricing_version = $5, policy_version = $6, cart = $7, priced = $8, facts = $9, plan = $10, revision = revision + 1, round = $11, updated_at = $12
@@ -97,6 +134,15 @@ pub async fn change(
     }
     let comment = d.explanation.join("; ");
     let mut batch = Batch::new();
+    if let (Some(oi), Some((fired, instance))) = (&order_instance, &moved)
+        && !oi
+            .write(&state, &mut tx, &mut batch, fired.as_ref(), instance, Some(&caller.user_id))
+            .await?
+    {
+        tx.rollback().await?;
+        return Err(ApiError::conflict("order_changed", "the order changed meanwhile; reload it")
+            .with_field("revision"));
+    }
     if !stays_approved {
         batch.push(
             "UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')",
@@ -119,5 +165,5 @@ pub async fn change(
     history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note));
     batch.run(&mut tx, state.db.dialect).await?;
     tx.commit().await?;
-    Ok(Json(order_json(&state, &id).await?))
+    Ok(Json(order_json(&state, &id, &caller).await?))
 }

@@ -173,7 +173,7 @@ pub async fn submit(
     let (lines, earlier) = cart_and_key(&state, &caller.user_id, key).await?;
     if let Some(earlier) = earlier {
         let existing = same_request(earlier, &request_hash)?;
-        return Ok((StatusCode::OK, Json(order_json(&state, &existing).await?)));
+        return Ok((StatusCode::OK, Json(order_json(&state, &existing, &caller).await?)));
     }
     if lines.is_empty() {
         return Err(ApiError::invalid("cart", "the cart is empty"));
@@ -196,7 +196,8 @@ pub async fn submit(
         )
         .with_details(json!({ "plan": verdict.plan })));
     }
-    match place(&state, &caller, key, &request_hash, &p, &verdict, &lines).await? {
+    let begun = workflow::begin_order(&state, &p, &verdict, now()).await?;
+    match place(&state, &caller, key, &request_hash, &p, &verdict, &lines, &begun).await? {
         Some(order) => Ok((StatusCode::CREATED, Json(order))),
         None => {
             // A concurrent submission with the same key placed the order first.
@@ -205,7 +206,7 @@ pub async fn submit(
                 earlier.ok_or_else(|| ApiError::internal("a unique key without its row"))?,
                 &request_hash,
             )?;
-            Ok((StatusCode::OK, Json(order_json(&state, &existing).await?)))
+            Ok((StatusCode::OK, Json(order_json(&state, &existing, &caller).await?)))
         }
     }
 }
@@ -257,9 +258,11 @@ fn same_request(earlier: Earlier, request_hash: &str) -> Result<String, ApiError
     }
 }
 
-/// Stores the order, its key, its approval steps, its history and the notifications and mail
-/// it causes, and empties the cart, in one transaction. Answers the order as the API shows it,
-/// built from what was written; `None` when a concurrent submission with the same key won.
+/// Stores the order, its workflow instance, its key, its approval steps, its history and the
+/// notifications and mail it causes, and empties the cart, in one transaction. Answers the
+/// order as the API shows it, built from what was written; `None` when a concurrent submission
+/// with the same key won.
+#[expect(clippy::too_many_arguments, reason = "one submission's whole context")]
 async fn place(
     state: &AppState,
     caller: &Caller,
@@ -268,18 +271,22 @@ async fn place(
     p: &Prepared,
     verdict: &CheckoutVerdict,
     lines: &[LineInput],
+    begun: &workflow::Begun,
 ) -> Result<Option<OrderView>, ApiError> {
     let order_id = new_id("ord");
     let at = now().millis();
-    let state_name = if verdict.plan.steps.is_empty() { APPROVED } else { AWAITING_APPROVAL };
+    // The order's state is its instance's, after the plan's event.
+    let state_name = begun.instance.state.as_str();
+    let needs_approval = !verdict.plan.steps.is_empty();
     let priced = to_json(&verdict.priced)?;
     let plan = to_json(&verdict.plan)?;
     let total = verdict.priced.total;
     let payment_method = p.request.payment_method.as_ref().map(ToString::to_string);
     let mut batch = Batch::new();
+    begun.write(state, &mut batch, &p.company.id, &order_id, &caller.user_id).await?;
     batch.push(
-        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at, workflow_instance_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         params![
             &order_id,
             &p.company.id,
@@ -299,7 +306,8 @@ async fn place(
             1,
             1,
             at,
-            at
+            at,
+            &begun.id
         ],
     );
     // A concurrent submission with the same key fails here (the second waits for the first to
@@ -311,7 +319,7 @@ async fn place(
     let steps = start_round(&mut batch, &order_id, 1, &verdict.plan)?;
     let submitted =
         history(&mut batch, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"));
-    if state_name == APPROVED {
+    if !needs_approval {
         notify(
             &mut batch,
             Notice {
@@ -336,6 +344,8 @@ async fn place(
         };
     }
     tx.commit().await?;
+    let (workflow, transitions) =
+        workflow::describe(&begun.workflow, &begun.id, 1, &begun.instance, caller)?;
     let directory = p.approval.directory();
     let name_of =
         |id: &str| directory.users.iter().find(|u| u.id.as_str() == id).map(|u| u.name.to_string());
@@ -389,5 +399,7 @@ async fn place(
             to: state_name.to_owned(),
             comment: Some("submitted".to_owned()),
         }],
+        workflow: Some(workflow),
+        transitions,
     }))
 }

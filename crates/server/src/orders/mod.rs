@@ -10,13 +10,15 @@
 //! - `checkout`: the context the browser computes from, the server's preview, submission;
 //! - `view`: an order as the API shows it, and lists of orders;
 //! - `change`: the buyer changes an order (the drift check);
-//! - `approvals`: the approver's queue and decisions.
+//! - `approvals`: the approver's queue and decisions;
+//! - `workflow`: the workflow each order runs on (its state is the instance's state).
 
 mod approvals;
 mod cart;
 mod change;
 mod checkout;
 mod view;
+pub mod workflow;
 
 pub use approvals::{Decision, DecisionInput, decide, queue};
 pub use cart::{CartInput, LineInput, get_cart, put_cart};
@@ -25,6 +27,7 @@ pub use change::{Change, change};
 pub use checkout::{Claimed, ClaimedLine, ContextQuery, Submission, context, preview, submit};
 use view::visible_order;
 pub use view::{ListQuery, get, list, order_json};
+pub use workflow::{OrderTransitionInput, fire};
 
 use crate::params;
 use crate::{
@@ -54,9 +57,11 @@ use rules::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
-/// Order states (the default order workflow of the workflows issue will reproduce them).
+/// The states of the built-in order workflow (`workflows/default-order.json`) that the order
+/// code knows by name: a change is allowed in these, and a rejected order's total does not
+/// count against the buyer's spending limits.
 pub const AWAITING_APPROVAL: &str = "awaiting_approval";
 pub const APPROVED: &str = "approved";
 pub const REJECTED: &str = "rejected";

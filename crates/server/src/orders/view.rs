@@ -67,6 +67,11 @@ pub struct OrderView {
     pub plan: Box<RawValue>,
     pub steps: Vec<StepView>,
     pub history: Vec<HistoryView>,
+    /// The workflow the order runs on and its instance (none for orders placed before orders
+    /// ran on workflows).
+    pub workflow: Option<workflow::WorkflowRef>,
+    /// The manual transitions from the order's state, as the caller sees them.
+    pub transitions: Vec<workflow::TransitionView>,
 }
 
 /// Stored JSON, passed through without parsing.
@@ -74,10 +79,14 @@ pub(super) fn raw(text: String) -> Result<Box<RawValue>, ApiError> {
     RawValue::from_string(text).map_err(ApiError::internal)
 }
 
-/// Loads an order as the API shows it.
-pub async fn order_json(state: &AppState, id: &str) -> Result<OrderView, ApiError> {
+/// Loads an order as the API shows it to the caller.
+pub async fn order_json(
+    state: &AppState,
+    id: &str,
+    caller: &Caller,
+) -> Result<OrderView, ApiError> {
     let r = sqlx::query(
-        "SELECT o.id, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at
+        "SELECT o.id, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = $1",
     )
     .bind(id)
@@ -138,6 +147,21 @@ pub async fn order_json(state: &AppState, id: &str) -> Result<OrderView, ApiErro
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
+    let instance_id: Option<String> = r.try_get("workflow_instance_id")?;
+    let (workflow, transitions) =
+        match workflow::OrderInstance::of_order(state, instance_id.as_deref()).await? {
+            Some(oi) => {
+                let (w, t) = workflow::describe(
+                    &oi.workflow,
+                    &oi.stored.id,
+                    oi.stored.revision,
+                    &oi.stored.instance,
+                    caller,
+                )?;
+                (Some(w), t)
+            }
+            None => (None, Vec::new()),
+        };
     Ok(OrderView {
         id: r.try_get("id")?,
         company_id,
@@ -157,6 +181,8 @@ pub async fn order_json(state: &AppState, id: &str) -> Result<OrderView, ApiErro
         plan: raw(r.try_get("plan")?)?,
         steps,
         history,
+        workflow,
+        transitions,
     })
 }
 
@@ -190,7 +216,7 @@ pub async fn get(
     if !caller.seller && buyer != caller.user_id && !caller.roles.iter().any(|r| r != "buyer") {
         return Err(ApiError::not_found("order"));
     }
-    Ok(Json(order_json(&state, &id).await?))
+    Ok(Json(order_json(&state, &id, &caller).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,6 +26,21 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     let plan = &preview.body["verdict"]["plan"];
     assert_eq!(plan["verdict"], json!("approval_required"), "{plan}");
     assert!(plan["explanation"][1].as_str().unwrap().contains("Approver 2"), "{plan}");
+    // Pat's orders run on Acme's own workflow, which ships them after approval.
+    let small = json!({ "lines": [{ "sku": "GLV-S", "quantity": 2 }] });
+    pat.send(Method::PUT, "/api/cart", Some(small)).await;
+    let context = pat.get("/api/checkout/context").await.body;
+    let submission = json!({ "idempotency_key": "demo", "claimed": super::shop::claims(&context) });
+    let placed = pat.post("/api/orders", submission).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    assert_eq!(placed.body["workflow"]["id"], json!("acme-orders"));
+    assert_eq!(placed.body["state"], json!("approved"));
+    let id = placed.body["id"].as_str().unwrap();
+    let mut sol = app.client();
+    sol.login("sol@toolmaker.example", server::demo::PASSWORD).await;
+    let path = format!("/api/orders/{id}/transitions/ship");
+    let shipped = sol.post(&path, json!({ "revision": placed.body["revision"] })).await;
+    assert_eq!(shipped.body["state"], json!("shipped"), "{:?}", shipped.body);
     // The contract price list names Acme, and only Acme sees it.
     let lists: Vec<String> = pat.get("/api/checkout/context").await.body["pricing"]["price_lists"]
         .as_array()

@@ -1,0 +1,511 @@
+//! Orders on workflows: which workflow a new order runs on, the events the approval code sends
+//! it, and how an order's instance is written beside the order.
+//!
+//! An order's state *is* its workflow instance's state. The instance starts when the order is
+//! submitted (in the same transaction) with the order's fields as the server computed them, and
+//! the approval code drives it with events:
+//!
+//! - `approval.required`: the order needs approval (at submission, or after a change that needs
+//!   a new round); the transition it fires must carry `require_approval`, and the steps of the
+//!   approval plan are written with it;
+//! - `approval.not_required`: it needs none (a transition may fire, or the order stays put);
+//! - `approval.granted`: the last step of the round was approved;
+//! - `approval.rejected`: a step was rejected.
+//!
+//! The built-in workflow ([`DEFAULT_ID`], `workflows/default-order.json`) reproduces the
+//! checkout's flow with these events (submitted → awaiting_approval or approved → approved or
+//! rejected). A seller's own order workflow replaces it for the customers its scope covers when
+//! it can take a submitted order: its start state answers `approval.required` with a
+//! `require_approval` transition. Without that it cannot route an order the customer's policy
+//! wants approved (the seed workflow `b2b-order` models draft orders the buyer submits by hand:
+//! it runs through the instance API, not under submitted orders). Whatever else such a workflow
+//! adds (shipping by the back office, timers) is fired through the instance API or
+//! `POST /api/orders/{id}/transitions/{transition}`, and the order's state follows.
+
+use super::*;
+use crate::instances::{self, Stored};
+use rules::{
+    condition::Value as FieldValue,
+    ids::TransitionId,
+    time::Timestamp,
+    workflow::{Action, Fired, Instance, Trigger, Workflow, WorkflowDefinition, select},
+};
+use std::sync::atomic::Ordering;
+
+/// The built-in order workflow's id (reserved: sellers cannot create or edit it).
+pub const DEFAULT_ID: &str = "default-order";
+/// The built-in order workflow, as shipped.
+pub const DEFAULT_DOCUMENT: &str = include_str!("../../workflows/default-order.json");
+
+/// The events the approval code sends an order's instance.
+pub mod events {
+    pub const REQUIRED: &str = "approval.required";
+    pub const NOT_REQUIRED: &str = "approval.not_required";
+    pub const GRANTED: &str = "approval.granted";
+    pub const REJECTED: &str = "approval.rejected";
+}
+
+/// The built-in order workflow's definition.
+pub fn default_definition() -> Result<WorkflowDefinition, ApiError> {
+    serde_json::from_str(DEFAULT_DOCUMENT).map_err(ApiError::internal)
+}
+
+/// Stores the built-in order workflow as a published version, once per process (instances
+/// refer to it like to any other version). Does nothing if it is stored already.
+pub async fn ensure_default(state: &AppState) -> Result<(), ApiError> {
+    if state.default_workflow_stored.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let def = default_definition()?;
+    let at = now().millis();
+    sqlx::query(
+        "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_at, published_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workflow_id, version) DO NOTHING",
+    )
+    .bind(def.id.to_string())
+    .bind(i64::from(def.version))
+    .bind(crate::workflows::PUBLISHED)
+    .bind(def.name.to_string())
+    .bind(def.entity.name())
+    .bind(DEFAULT_DOCUMENT)
+    .bind(at)
+    .bind(at)
+    .execute(&state.db.write)
+    .await?;
+    state.default_workflow_stored.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Whether a transition carries `require_approval`.
+pub fn requires_approval(actions: &[Action]) -> bool {
+    actions.iter().any(|a| matches!(a, Action::RequireApproval {}))
+}
+
+/// Whether a workflow can take a submitted order: from its start state, the event
+/// `approval.required` fires a transition that requires approval.
+pub fn takes_orders(def: &WorkflowDefinition) -> bool {
+    let Some(start) = def.states.iter().find(|s| s.start) else { return false };
+    def.transitions.iter().any(|t| {
+        t.from == start.id
+            && matches!(&t.trigger, Trigger::Event(e) if &**e == events::REQUIRED)
+            && requires_approval(&t.actions)
+    })
+}
+
+/// The workflow a new order of this customer runs on: the most specific published order
+/// workflow that can take a submitted order, else the built-in one.
+pub async fn for_new_order(
+    state: &AppState,
+    customer: &rules::pricing::CustomerRef,
+) -> Result<Arc<Workflow>, ApiError> {
+    ensure_default(state).await?;
+    let published = crate::workflows::current_published(state, rules::workflow::Entity::Order)
+        .await?
+        .into_iter()
+        .filter(takes_orders)
+        .collect::<Vec<_>>();
+    let chosen =
+        select(&published, rules::workflow::Entity::Order, &customer.id, customer.group.as_ref());
+    let (id, version) = match chosen {
+        Some(def) => (def.id.to_string(), def.version),
+        None => {
+            let def = default_definition()?;
+            (def.id.to_string(), def.version)
+        }
+    };
+    instances::workflow(state, &id, version).await
+}
+
+/// The event the approval plan sends: whether it has steps.
+pub fn plan_event(needs_approval: bool) -> &'static str {
+    if needs_approval { events::REQUIRED } else { events::NOT_REQUIRED }
+}
+
+/// Refuses an order that needs approval when the workflow does not route it to approval.
+pub fn check_routes_approval(
+    workflow: &Workflow,
+    from: &rules::ids::StateId,
+    needs_approval: bool,
+    fired: Option<&Fired>,
+) -> Result<(), ApiError> {
+    if !needs_approval || fired.is_some_and(|f| requires_approval(&f.actions)) {
+        return Ok(());
+    }
+    let def = workflow.definition();
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "workflow_skips_approval",
+        format!(
+            "the order needs approval, but its workflow \"{}\" (version {}) has no transition from \"{from}\" on the event {} that requires approval (or its guard does not hold), so it cannot go ahead",
+            def.name,
+            def.version,
+            events::REQUIRED
+        ),
+    ))
+}
+
+/// An order's instance, with its workflow.
+#[derive(Debug)]
+pub struct OrderInstance {
+    pub(crate) stored: Stored,
+    pub workflow: Arc<Workflow>,
+}
+
+impl OrderInstance {
+    /// The instance of an order, if the order runs on a workflow (orders placed before orders
+    /// ran on workflows do not).
+    pub async fn of_order(
+        state: &AppState,
+        instance_id: Option<&str>,
+    ) -> Result<Option<OrderInstance>, ApiError> {
+        let Some(id) = instance_id else { return Ok(None) };
+        let stored = instances::load(&state.db.read, id)
+            .await?
+            .ok_or_else(|| ApiError::internal(format!("order instance {id} is missing")))?;
+        let workflow =
+            instances::workflow(state, stored.instance.workflow.as_str(), stored.instance.version)
+                .await?;
+        Ok(Some(OrderInstance { stored, workflow }))
+    }
+
+    /// Sends an event with the order's new fields (if any): the transition that fires, if one
+    /// does, and the instance afterwards.
+    pub fn send(
+        &self,
+        event: &str,
+        fields: Option<BTreeMap<rules::condition::FieldPath, FieldValue>>,
+        at: Timestamp,
+    ) -> Result<(Option<Fired>, Instance), ApiError> {
+        let mut instance = self.stored.instance.clone();
+        if let Some(fields) = fields {
+            instance.fields.extend(fields);
+        }
+        let fired =
+            self.workflow.on_event(&instance, event, at).map_err(|e| instances::refused(&e))?;
+        let next = fired.as_ref().map_or(instance, |f| f.instance.clone());
+        Ok((fired, next))
+    }
+
+    /// The instance with the order's new fields, no event sent.
+    pub fn send_fields(
+        &self,
+        fields: BTreeMap<rules::condition::FieldPath, FieldValue>,
+    ) -> (Option<Fired>, Instance) {
+        let mut instance = self.stored.instance.clone();
+        instance.fields.extend(fields);
+        (None, instance)
+    }
+
+    /// Writes the instance as `next` (the transition `fired`, if one did) inside `tx`, at the
+    /// revision that was read, and adds its timers, history and actions to `batch`. `false` if
+    /// the instance changed meanwhile (nothing written).
+    pub async fn write(
+        &self,
+        state: &AppState,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        batch: &mut Batch,
+        fired: Option<&Fired>,
+        next: &Instance,
+        actor_id: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        let revision = self.stored.revision.saturating_add(1);
+        let updated = sqlx::query(
+            "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
+        )
+        .bind(next.state.to_string())
+        .bind(next.entered_at.millis())
+        .bind(serde_json::to_string(&next.fields).map_err(ApiError::internal)?)
+        .bind(revision)
+        .bind(now().millis())
+        .bind(&self.stored.id)
+        .bind(self.stored.revision)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        match fired {
+            Some(fired) => {
+                instances::record_fired(
+                    state,
+                    batch,
+                    &self.workflow,
+                    &self.stored,
+                    fired,
+                    revision,
+                    "event",
+                    actor_id,
+                )
+                .await?
+            }
+            None => {
+                // New fields: the state's timers are armed again, their guards re-checked
+                // when they come due.
+                batch.push(
+                    "DELETE FROM workflow_timers WHERE instance_id = $1",
+                    params![&self.stored.id],
+                );
+                instances::arm_timers(batch, &self.workflow, &self.stored.id, revision, next);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// An order's workflow, as the order view shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowRef {
+    pub id: String,
+    pub name: String,
+    pub version: u32,
+    pub instance_id: String,
+    pub state: String,
+    /// The instance's revision (an order's transitions name the order's revision).
+    pub revision: i64,
+}
+
+/// A transition a person may fire on an order, as the caller sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransitionView {
+    pub id: String,
+    pub label: String,
+    pub to: String,
+    pub enabled: bool,
+    /// Why it is not enabled, in sentences (empty when enabled).
+    pub why: Vec<String>,
+}
+
+/// The workflow of an order and the manual transitions from its state, for the caller (events
+/// and timers fire on their own, so they are not offered).
+pub fn describe(
+    workflow: &Workflow,
+    instance_id: &str,
+    revision: i64,
+    instance: &Instance,
+    caller: &Caller,
+) -> Result<(WorkflowRef, Vec<TransitionView>), ApiError> {
+    let def = workflow.definition();
+    let available = workflow
+        .available(instance, &instances::actor(caller)?, now())
+        .map_err(|e| instances::refused(&e))?;
+    let transitions = available
+        .into_iter()
+        .filter(|t| t.trigger == Trigger::Manual)
+        .map(|t| TransitionView {
+            id: t.transition.to_string(),
+            label: t.label.to_string(),
+            to: t.to.to_string(),
+            enabled: t.enabled,
+            why: t.explanation,
+        })
+        .collect();
+    Ok((
+        WorkflowRef {
+            id: def.id.to_string(),
+            name: def.name.to_string(),
+            version: def.version,
+            instance_id: instance_id.to_owned(),
+            state: instance.state.to_string(),
+            revision,
+        },
+        transitions,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderTransitionInput {
+    /// The order revision the caller looked at.
+    pub revision: i64,
+}
+
+/// `POST /api/orders/{id}/transitions/{transition}`: fires a manual transition of the order's
+/// workflow (for example "ship" by the back office) if `rules` lets the caller (role, guard,
+/// state); the order's state follows. Else 409 with the refusal.
+pub async fn fire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, transition)): Path<(String, String)>,
+    Json(body): Json<OrderTransitionInput>,
+) -> Result<Json<view::OrderView>, ApiError> {
+    let (_, buyer, _, revision) = visible_order(&state, &caller, &id).await?;
+    if !caller.seller && buyer != caller.user_id && !caller.roles.iter().any(|r| r != "buyer") {
+        return Err(ApiError::not_found("order"));
+    }
+    if revision != body.revision {
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed since you looked at it; reload it",
+        )
+        .with_field("revision"));
+    }
+    let transition = TransitionId::parse(&transition)
+        .map_err(|e| ApiError::invalid("transition", e.to_string()))?;
+    let instance_id: Option<String> =
+        sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&state.db.read)
+            .await?
+            .try_get("workflow_instance_id")?;
+    let oi = OrderInstance::of_order(&state, instance_id.as_deref()).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "no_workflow",
+            "this order was placed before orders ran on workflows; it has no transitions",
+        )
+    })?;
+    let fired = oi
+        .workflow
+        .fire(&oi.stored.instance, &transition, &instances::actor(&caller)?, now())
+        .map_err(|e| instances::refused(&e))?;
+    if !instances::commit_fired(
+        &state,
+        &oi.workflow,
+        &oi.stored,
+        &fired,
+        "manual",
+        Some(&caller.user_id),
+    )
+    .await?
+    {
+        return Err(ApiError::conflict("order_changed", "the order changed meanwhile; reload it"));
+    }
+    Ok(Json(order_json(&state, &id, &caller).await?))
+}
+
+/// A new order on its workflow: the instance as it is after the submission's event, and the
+/// transition that event fired, if any.
+pub(super) struct Begun {
+    pub id: String,
+    pub workflow: Arc<Workflow>,
+    pub instance: Instance,
+    pub fired: Option<Fired>,
+}
+
+/// Starts a submitted order on the workflow that applies to its customer, with the fields the
+/// server computed (never the client's figures), and sends it the plan's event. Nothing is
+/// written: [`Begun::write`] adds it to the order's own transaction.
+pub(super) async fn begin_order(
+    state: &AppState,
+    p: &Prepared,
+    verdict: &CheckoutVerdict,
+    at: Timestamp,
+) -> Result<Begun, ApiError> {
+    let workflow = for_new_order(state, &p.request.cart.customer).await?;
+    let fields = p
+        .approval
+        .order_fields(&verdict.facts, &p.request.buyer)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let begun = workflow.begin(fields, at).map_err(|e| instances::refused(&e))?;
+    let needs_approval = !verdict.plan.steps.is_empty();
+    let fired = workflow
+        .on_event(&begun, plan_event(needs_approval), at)
+        .map_err(|e| instances::refused(&e))?;
+    check_routes_approval(&workflow, &begun.state, needs_approval, fired.as_ref())?;
+    let instance = fired.as_ref().map_or(begun, |f| f.instance.clone());
+    Ok(Begun { id: new_id("wfi"), workflow, instance, fired })
+}
+
+impl Begun {
+    /// Adds the instance, its timers, its history and its actions to the order's batch (before
+    /// the order's row, which refers to it).
+    pub(super) async fn write(
+        &self,
+        state: &AppState,
+        batch: &mut Batch,
+        company_id: &str,
+        order_id: &str,
+        buyer: &str,
+    ) -> Result<(), ApiError> {
+        let at = now().millis();
+        batch.push(
+            "INSERT INTO workflow_instances (id, company_id, entity, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            params![
+                &self.id,
+                company_id,
+                rules::workflow::Entity::Order.name(),
+                order_id,
+                self.instance.workflow.to_string(),
+                i64::from(self.instance.version),
+                self.instance.state.to_string(),
+                self.instance.entered_at.millis(),
+                serde_json::to_string(&self.instance.fields).map_err(ApiError::internal)?,
+                buyer,
+                1,
+                at,
+                at
+            ],
+        );
+        match &self.fired {
+            Some(fired) => {
+                let stored = Stored {
+                    id: self.id.clone(),
+                    company_id: company_id.to_owned(),
+                    entity_id: order_id.to_owned(),
+                    started_by: Some(buyer.to_owned()),
+                    revision: 0,
+                    instance: self.instance.clone(),
+                };
+                instances::record_fired(
+                    state,
+                    batch,
+                    &self.workflow,
+                    &stored,
+                    fired,
+                    1,
+                    "event",
+                    Some(buyer),
+                )
+                .await?;
+            }
+            None => instances::arm_timers(batch, &self.workflow, &self.id, 1, &self.instance),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use rules::{diagnostic::Diagnostic, workflow::validate};
+
+    #[test]
+    fn the_built_in_workflow_is_valid_and_takes_orders() {
+        let def = default_definition().unwrap();
+        let problems = validate(&def);
+        assert!(!problems.iter().any(Diagnostic::is_error), "{problems:?}");
+        // Its only warning: no terminal state, since a buyer may change any order it has.
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(takes_orders(&def));
+        assert_eq!(def.id.as_str(), DEFAULT_ID);
+        for state in [AWAITING_APPROVAL, APPROVED, REJECTED] {
+            assert!(def.states.iter().any(|s| s.id.as_str() == state), "{state}");
+        }
+        // Every state the order code knows answers the plan's events.
+        let workflow = Workflow::new(def).unwrap();
+        let at = Timestamp::from_millis(0);
+        let begun = workflow.begin(BTreeMap::new(), at).unwrap();
+        let needs = workflow.on_event(&begun, events::REQUIRED, at).unwrap().unwrap();
+        assert_eq!(needs.to.as_str(), AWAITING_APPROVAL);
+        assert!(requires_approval(&needs.actions));
+        let placed = workflow.on_event(&begun, events::NOT_REQUIRED, at).unwrap().unwrap();
+        assert_eq!(placed.to.as_str(), APPROVED);
+        let granted = workflow.on_event(&needs.instance, events::GRANTED, at).unwrap().unwrap();
+        assert_eq!(granted.to.as_str(), APPROVED);
+        let rejected = workflow.on_event(&needs.instance, events::REJECTED, at).unwrap().unwrap();
+        assert_eq!(rejected.to.as_str(), REJECTED);
+        for from in [&needs.instance, &granted.instance, &rejected.instance] {
+            let again = workflow.on_event(from, events::REQUIRED, at).unwrap().unwrap();
+            assert_eq!(again.to.as_str(), AWAITING_APPROVAL);
+            assert!(requires_approval(&again.actions));
+        }
+    }
+
+    #[test]
+    fn the_seed_workflow_of_draft_orders_does_not_take_submitted_orders() {
+        let seed: WorkflowDefinition =
+            serde_json::from_str(include_str!("../../demo/order-workflow.json")).unwrap();
+        assert!(!takes_orders(&seed));
+    }
+}

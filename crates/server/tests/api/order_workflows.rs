@@ -1,0 +1,316 @@
+//! Orders run on workflows: the built-in one by default, a seller's own one (scoped to the
+//! customer) for orders submitted after it is published, older orders staying on their
+//! version; the approval steps drive the instance, a custom transition or a timer moves the
+//! order's state; the instance's fields are the server's figures.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use harness::{Client, PASSWORD};
+use rules::time::Duration;
+use serde_json::{Value, json};
+use shop::{claims, shop};
+use sqlx::Row;
+
+const DEFAULT_WORKFLOW: &str = include_str!("../../workflows/default-order.json");
+const SEED_WORKFLOW: &str = include_str!("../../demo/order-workflow.json");
+
+async fn logged_in(app: &TestApp, email: &str) -> Client {
+    let mut c = app.client();
+    let answer = c.login(email, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{email}: {:?}", answer.body);
+    c
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+/// Submits `lines` as the browser would; answers the order.
+async fn order(c: &mut Client, lines: Value, key: &str) -> Value {
+    let put = c.send(Method::PUT, "/api/cart", Some(json!({ "lines": lines }))).await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let context = c.get("/api/checkout/context").await.body;
+    let placed =
+        c.post("/api/orders", json!({ "idempotency_key": key, "claimed": claims(&context) })).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    placed.body
+}
+
+/// 20 drills: 3,679.98 USD with tax, Approver 2.
+fn twenty_drills() -> Value {
+    json!([{ "sku": "DRL-100", "quantity": 20 }])
+}
+
+/// One bit set: no approval.
+fn one_bit_set() -> Value {
+    json!([{ "sku": "BIT-SET", "quantity": 1 }])
+}
+
+/// The built-in workflow made the seller's own for one customer: after approval the back
+/// office ships the order; an approved order not shipped after 7 days is overdue.
+fn custom(customer: &str, label: &str) -> Value {
+    let mut def: Value = serde_json::from_str(DEFAULT_WORKFLOW).unwrap();
+    def["id"] = json!("acme-orders");
+    def["name"] = json!("Acme orders, shipped by the back office");
+    def["scope"] = json!({ "customer": customer });
+    let states = def["states"].as_array_mut().unwrap();
+    states.push(json!({ "id": "shipped", "label": "Shipped", "terminal": true }));
+    states.push(json!({ "id": "overdue", "label": "Overdue" }));
+    let transitions = def["transitions"].as_array_mut().unwrap();
+    transitions.push(json!({ "id": "ship", "from": "approved", "to": "shipped", "label": label, "roles": ["back_office", "seller_admin"] }));
+    transitions.push(json!({ "id": "overdue", "from": "approved", "to": "overdue", "label": "Not shipped in 7 days", "trigger": { "timer": { "after": "7d" } } }));
+    transitions.push(json!({ "id": "ship-late", "from": "overdue", "to": "shipped", "label": "Ship late", "roles": ["back_office", "seller_admin"] }));
+    def
+}
+
+async fn publish(admin: &mut Client, def: Value) -> i64 {
+    let id = def["id"].as_str().unwrap().to_owned();
+    let saved = if admin.get(&format!("/api/workflows/{id}")).await.status == StatusCode::OK {
+        admin.send(Method::PUT, &format!("/api/workflows/{id}/draft"), Some(def)).await
+    } else {
+        admin.post("/api/workflows", def).await
+    };
+    assert!(saved.status.is_success(), "{:?}", saved.body);
+    let version = saved.body["version"].as_i64().unwrap();
+    let published =
+        admin.post(&format!("/api/workflows/{id}/versions/{version}/publish"), json!({})).await;
+    assert_eq!(published.status, StatusCode::OK, "{:?}", published.body);
+    version
+}
+
+async fn orders_run_on_the_default_workflow(app: &TestApp) {
+    let shop = shop(app).await;
+    // The seed workflow models draft orders submitted by hand: published for every customer,
+    // it cannot take a submitted order, so orders still run on the built-in workflow.
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    publish(&mut admin, serde_json::from_str(SEED_WORKFLOW).unwrap()).await;
+
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let placed = order(&mut pat, twenty_drills(), "k1").await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    assert_eq!(placed["state"], json!("awaiting_approval"));
+    let workflow = &placed["workflow"];
+    assert_eq!(workflow["id"], json!("default-order"), "{placed}");
+    assert_eq!(workflow["version"], json!(1));
+    assert_eq!(workflow["state"], json!("awaiting_approval"));
+    assert_eq!(placed["transitions"], json!([]), "the built-in workflow has no manual transition");
+    assert_eq!(pat.get(&format!("/api/orders/{id}")).await.body, placed);
+    let instance_id = workflow["instance_id"].as_str().unwrap().to_owned();
+    let instance = pat.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    assert_eq!(instance["entity_id"], json!(id));
+    assert_eq!(instance["instance"]["state"], json!("awaiting_approval"));
+    assert_eq!(instance["history"][0]["transition"], json!("needs-approval"));
+    assert_eq!(instance["history"][0]["cause"], json!("event"));
+
+    // Its fields and approval events come from the server, not from the instance API.
+    let forged = pat
+        .post(
+            &format!("/api/workflow-instances/{instance_id}/events"),
+            json!({ "event": "approval.granted", "fields": { "order.total": { "money": { "amount": "1.00", "currency": "USD" } } } }),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::CONFLICT, "{:?}", forged.body);
+    assert_eq!(forged.body["error"]["code"], json!("order_instance"));
+    // Another buyer of the company sees neither the order nor its instance.
+    server::seed::user(
+        &app.state,
+        server::seed::NewUser {
+            company_id: &shop.customer,
+            email: "bob@acme.test",
+            name: "Bob Buyer",
+            password: PASSWORD,
+            roles: &["buyer"],
+            unit_id: None,
+            manager_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut bob = logged_in(app, "bob@acme.test").await;
+    let hidden = bob.get(&format!("/api/workflow-instances/{instance_id}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(bob.get(&format!("/api/orders/{id}")).await.status, StatusCode::NOT_FOUND);
+
+    // The approval drives the instance; the order's state follows it.
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": placed["steps"][0]["id"], "decision": "approve", "comment": "ok", "revision": placed["revision"] }),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(approved.body["state"], json!("approved"));
+    assert_eq!(approved.body["workflow"]["state"], json!("approved"));
+    let instance = pat.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    assert_eq!(instance["instance"]["state"], json!("approved"));
+    assert_eq!(instance["history"][1]["transition"], json!("approve"));
+
+    // No approval needed: straight to approved.
+    let small = order(&mut pat, one_bit_set(), "k2").await;
+    assert_eq!(small["state"], json!("approved"));
+    assert_eq!(small["workflow"]["id"], json!("default-order"));
+
+    // A rejection sends the order back to the buyer; a change starts a new round.
+    let third = order(&mut pat, twenty_drills(), "k3").await;
+    let third_id = third["id"].as_str().unwrap();
+    let rejected = blake
+        .post(
+            &format!("/api/orders/{third_id}/decisions"),
+            json!({ "step_id": third["steps"][0]["id"], "decision": "reject", "comment": "no", "revision": third["revision"] }),
+        )
+        .await;
+    assert_eq!(rejected.body["state"], json!("rejected"));
+    assert_eq!(rejected.body["workflow"]["state"], json!("rejected"));
+    let changed = pat
+        .send(
+            Method::PUT,
+            &format!("/api/orders/{third_id}"),
+            Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 1 }], "revision": rejected.body["revision"] })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["state"], json!("approved"));
+    assert_eq!(changed.body["workflow"]["state"], json!("approved"));
+
+    // The built-in workflow is listed, and nobody edits it.
+    let listed = admin.get("/api/workflows/default-order").await;
+    assert_eq!(listed.body["builtin"], json!(true), "{:?}", listed.body);
+    assert_eq!(listed.body["versions"][0]["instances"], json!(3));
+    let mut own: Value = serde_json::from_str(DEFAULT_WORKFLOW).unwrap();
+    own["name"] = json!("Mine now");
+    let edit =
+        admin.send(Method::PUT, "/api/workflows/default-order/draft", Some(own.clone())).await;
+    assert_eq!(edit.status, StatusCode::CONFLICT);
+    assert_eq!(edit.body["error"]["code"], json!("builtin_workflow"));
+    assert_eq!(admin.post("/api/workflows", own).await.body["error"]["field"], json!("id"));
+}
+both_databases!(default_order_workflow, orders_run_on_the_default_workflow);
+
+async fn a_custom_workflow_takes_new_orders_only(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let before = order(&mut pat, one_bit_set(), "before").await;
+    assert_eq!(before["workflow"]["id"], json!("default-order"));
+
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    assert_eq!(publish(&mut admin, custom(&shop.customer, "Ship")).await, 1);
+    let after = order(&mut pat, one_bit_set(), "after").await;
+    let after_id = after["id"].as_str().unwrap().to_owned();
+    assert_eq!(after["workflow"]["id"], json!("acme-orders"), "{after}");
+    assert_eq!(after["workflow"]["version"], json!(1));
+    assert_eq!(after["state"], json!("approved"));
+    // The older order stays on the version it started on.
+    let before_id = before["id"].as_str().unwrap();
+    let again = pat.get(&format!("/api/orders/{before_id}")).await.body;
+    assert_eq!(again["workflow"]["id"], json!("default-order"));
+    // Another customer's orders are not in the scope.
+    let mut olga = logged_in(app, "olga@globex.test").await;
+    let elsewhere = order(&mut olga, one_bit_set(), "globex").await;
+    assert_eq!(elsewhere["workflow"]["id"], json!("default-order"));
+
+    // The buyer sees the transition, not enabled for them, and why.
+    let ship = &after["transitions"][0];
+    assert_eq!(ship["id"], json!("ship"), "{after}");
+    assert_eq!(ship["enabled"], json!(false));
+    assert!(!ship["why"][0].as_str().unwrap().is_empty(), "{ship}");
+    let refused = pat
+        .post(
+            &format!("/api/orders/{after_id}/transitions/ship"),
+            json!({ "revision": after["revision"] }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+    assert_eq!(refused.body["error"]["refusal"]["code"], json!("role_not_allowed"));
+
+    // The seller's admin ships it: the order's state follows, with its history.
+    let seen = admin.get(&format!("/api/orders/{after_id}")).await.body;
+    assert_eq!(seen["transitions"][0]["enabled"], json!(true), "{seen}");
+    let stale = admin
+        .post(&format!("/api/orders/{after_id}/transitions/ship"), json!({ "revision": 0 }))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.body["error"]["field"], json!("revision"));
+    let shipped = admin
+        .post(
+            &format!("/api/orders/{after_id}/transitions/ship"),
+            json!({ "revision": seen["revision"] }),
+        )
+        .await;
+    assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.body);
+    assert_eq!(shipped.body["state"], json!("shipped"));
+    assert_eq!(shipped.body["workflow"]["state"], json!("shipped"));
+    let last = shipped.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["from"], json!("approved"));
+    assert_eq!(last["to"], json!("shipped"));
+    assert_eq!(last["actor_name"], json!("Sam Seller"));
+    assert_eq!(pat.get("/api/orders").await.body["orders"][0]["state"], json!("shipped"));
+
+    // Version 2: new orders start on it, the shipped one stays on version 1.
+    assert_eq!(publish(&mut admin, custom(&shop.customer, "Ship it")).await, 2);
+    let newer = order(&mut pat, twenty_drills(), "newer").await;
+    assert_eq!(newer["workflow"]["version"], json!(2));
+    assert_eq!(newer["state"], json!("awaiting_approval"));
+    let shipped_again = pat.get(&format!("/api/orders/{after_id}")).await.body;
+    assert_eq!(shipped_again["workflow"]["version"], json!(1));
+
+    // A timer of the custom workflow moves an approved order's state too.
+    let newer_id = newer["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake
+        .post(
+            &format!("/api/orders/{newer_id}/decisions"),
+            json!({ "step_id": newer["steps"][0]["id"], "decision": "approve", "comment": "ok", "revision": newer["revision"] }),
+        )
+        .await;
+    assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
+    let later = server::util::now().checked_add(Duration::parse("8d").unwrap()).unwrap();
+    let tick = server::instances::fire_due_timers(&app.state, later, 100).await.unwrap();
+    assert_eq!(tick.fired, 1, "{tick:?}");
+    let overdue = pat.get(&format!("/api/orders/{newer_id}")).await.body;
+    assert_eq!(overdue["state"], json!("overdue"));
+    let last = overdue["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["to"], json!("overdue"));
+    assert_eq!(last["comment"], json!("Not shipped in 7 days"));
+}
+both_databases!(custom_order_workflow, a_custom_workflow_takes_new_orders_only);
+
+async fn the_instance_gets_the_servers_figures(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let put = pat.send(Method::PUT, "/api/cart", Some(json!({ "lines": twenty_drills() }))).await;
+    assert_eq!(put.status, StatusCode::OK);
+    let context = pat.get("/api/checkout/context").await.body;
+    let mut claimed = claims(&context);
+    claimed["total"]["amount"] = json!("2999.99");
+    claimed["approvers"] = json!([]);
+    let forged =
+        pat.post("/api/orders", json!({ "idempotency_key": "f", "claimed": claimed })).await;
+    assert_eq!(forged.status, StatusCode::CONFLICT);
+    assert_eq!(count(app, "SELECT COUNT(*) FROM workflow_instances").await, 0, "nothing written");
+
+    let placed = order(&mut pat, twenty_drills(), "honest").await;
+    let instance_id = placed["workflow"]["instance_id"].as_str().unwrap();
+    let view = pat.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    let fields = &view["instance"]["fields"];
+    let usd = |a: &str| json!({ "money": { "amount": a, "currency": "USD" } });
+    assert_eq!(fields["order.total"], usd("3679.98"), "{fields}");
+    assert_eq!(fields["order.subtotal"], usd("3380.00"));
+    assert_eq!(fields["order.tax"], usd("299.98"));
+    assert_eq!(fields["order.currency"], json!({ "text": "USD" }));
+    assert_eq!(fields["order.sku_count"], json!({ "number": "1" }));
+    assert_eq!(fields["order.quantity"], json!({ "number": "20" }));
+    assert_eq!(fields["order.categories"], json!({ "list": ["power-tools"] }));
+    assert_eq!(fields["order.business_unit"]["list"][0], json!(shop.ny));
+    assert_eq!(fields["buyer.id"], json!({ "text": shop.buyer }));
+    assert_eq!(fields["customer.id"], json!({ "text": shop.customer }));
+    assert_eq!(fields["customer.group"], json!({ "text": "wholesale" }));
+    // The same order total is the one stored on the order.
+    assert_eq!(placed["total"], json!({ "amount": "3679.98", "currency": "USD" }));
+}
+both_databases!(order_fields, the_instance_gets_the_servers_figures);
