@@ -105,6 +105,14 @@ pub struct HistoryEntry {
 pub struct Order {
     pub id: String,
     pub state: String,
+    #[serde(default)]
+    pub revision: i64,
+    /// The workflow the order runs on (orders placed before orders ran on workflows have none).
+    #[serde(default)]
+    pub workflow: Option<OrderWorkflow>,
+    /// The workflow's manual transitions from the order's state, as the caller sees them.
+    #[serde(default)]
+    pub transitions: Vec<OrderTransition>,
     pub buyer_name: String,
     pub total: Money,
     pub created_at: i64,
@@ -112,6 +120,24 @@ pub struct Order {
     pub plan: rules::approval::ApprovalPlan,
     pub steps: Vec<Step>,
     pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderWorkflow {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderTransition {
+    pub id: String,
+    pub label: String,
+    pub to: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub why: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -492,9 +492,11 @@ async fn drag(c: &Client, from: &str, to: &str) {
     c.perform_actions(mouse).await.unwrap();
 }
 
-/// The seller's admin draws a workflow in the editor: creates it, adds a state (the lint marks
-/// it unreachable on the diagram), connects states by dragging, sets roles and a guard with
-/// the rule builder, undoes a deletion, simulates two sample orders, and publishes.
+/// The seller's admin draws an order workflow in the editor: creates it (a copy of the
+/// built-in order workflow), adds a state (the lint marks it unreachable on the diagram),
+/// connects it by dragging, sets roles and a guard with the rule builder, deletes and undoes,
+/// scopes it to one customer, simulates two sample orders, exports it, and publishes; then that
+/// customer's buyer places an order, which runs on it.
 async fn draw_workflow(s: &Site, c: &Client) {
     login(c, &s.base, "sol@toolmaker.example").await;
     c.goto(&format!("{}/editor/workflows", s.base)).await.unwrap();
@@ -502,25 +504,31 @@ async fn draw_workflow(s: &Site, c: &Client) {
     type_into(c, "#new-name", "Drawn in the browser").await;
     click(c, ".new-workflow button[type=submit]").await;
     wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+    let states = wait_text(c, "g.nodes", |t| !t.is_empty()).await;
+    assert!(
+        states.contains("awaiting_approval"),
+        "a copy of the built-in order workflow: {states}"
+    );
 
     // A new state cannot be reached: the diagram says so on the state itself.
     click(c, "#add-state").await;
     let marked =
         wait_text(c, "g.node.error[data-state='state_1'] .lint-msg", |t| !t.is_empty()).await;
     assert!(marked.contains("cannot be reached"), "{marked}");
-    type_into(c, "#state-label", "Review").await;
-    wait_text(c, "g.node[data-state='state_1'] .label", |t| t == "Review").await;
+    type_into(c, "#state-label", "Shipped").await;
+    click(c, "#state-terminal").await;
+    wait_text(c, "g.node[data-state='state_1'] .label", |t| t == "Shipped").await;
 
-    // Connect open → review → done by dragging from the dots; drop the direct way.
-    drag(c, "g.node[data-state='open'] .handle", "g.node[data-state='state_1'] rect").await;
-    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("To Review")).await;
+    // Connect approved → shipped by dragging from the dot; roles and a guard by the builder.
+    drag(c, "g.node[data-state='approved'] .handle", "g.node[data-state='state_1'] rect").await;
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("To Shipped")).await;
+    type_into(c, "#transition-label", "Ship").await;
     c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    // The guard, with the rule builder: a condition on the total, then its value.
     click(c, ".guard button").await;
     type_into(c, ".guard .cmp input.value", "50000 USD").await;
     let guard = c
@@ -532,47 +540,50 @@ async fn draw_workflow(s: &Site, c: &Client) {
         .unwrap()
         .unwrap_or_default();
     assert_eq!(guard, "order.total >= 50000 USD");
-    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("[if]")).await;
-
-    drag(c, "g.node[data-state='state_1'] .handle", "g.node[data-state='done'] rect").await;
-    wait_text(c, "g.edge[data-transition='t_2'] .edge-label", |t| t.contains("To Done")).await;
-    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    click(c, "g.edge[data-transition='finish'] .edge-label").await;
-    wait_text(c, ".side h2", |t| t.contains("finish")).await;
-    c.find(Locator::Css("svg.diagram")).await.unwrap().send_keys("\u{E017}").await.unwrap(); // Delete
-    let gone = || async { c.find(Locator::Css("g.edge[data-transition='finish']")).await.is_err() };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !gone().await {
-        assert!(Instant::now() < deadline, "the transition was not deleted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Ctrl+Z brings it back, Ctrl+Shift+Z removes it again.
-    c.find(Locator::Css("svg.diagram"))
-        .await
-        .unwrap()
-        .send_keys("\u{E009}z\u{E000}")
-        .await
-        .unwrap();
-    wait_text(c, "g.edge[data-transition='finish'] .edge-label", |t| t.contains("Finish")).await;
-    c.find(Locator::Css("svg.diagram"))
-        .await
-        .unwrap()
-        .send_keys("\u{E009}\u{E008}z\u{E000}")
-        .await
-        .unwrap();
-    while !gone().await {
-        assert!(Instant::now() < deadline, "redo did not delete the transition again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t == "Ship [if]").await;
     let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
     assert!(clean.contains("0 warnings"), "{clean}");
 
-    // Simulate: the big order goes through review; the small one stops at the guard.
+    // Delete from the keyboard, then Ctrl+Z brings it back and Ctrl+Shift+Z deletes it again.
+    let gone = || async { c.find(Locator::Css("g.edge[data-transition='t_1']")).await.is_err() };
+    let wait_gone = || async {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !gone().await {
+            assert!(Instant::now() < deadline, "the transition is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let diagram = c.find(Locator::Css("svg.diagram")).await.unwrap();
+    diagram.send_keys("\u{E017}").await.unwrap(); // Delete
+    wait_gone().await;
+    diagram.send_keys("\u{E009}z\u{E000}").await.unwrap();
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t == "Ship [if]").await;
+    diagram.send_keys("\u{E009}\u{E008}z\u{E000}").await.unwrap();
+    wait_gone().await;
+    diagram.send_keys("\u{E009}z\u{E000}").await.unwrap();
+    wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t == "Ship [if]").await;
+
+    // For one customer: Berlin Werk.
+    diagram.send_keys("\u{E00C}").await.unwrap(); // Escape: nothing selected shows the workflow
+    click_tab(c, "Selection").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#scope-kind"))
+        .await
+        .unwrap()
+        .select_by_value("customer")
+        .await
+        .unwrap();
+    let customers = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#scope-customer"))
+        .await
+        .unwrap();
+    wait_text(c, "#scope-customer", |t| t.contains("Berlin Werk")).await;
+    customers.select_by_label("Berlin Werk GmbH").await.unwrap();
+
+    // Simulate: the big order is approved and shipped; the small one waits at the guard.
     click_tab(c, "Simulate").await;
     c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
         .await
@@ -584,10 +595,9 @@ async fn draw_workflow(s: &Site, c: &Client) {
     let end = wait_text(c, "#simulation-end", |t| !t.is_empty()).await;
     assert!(end.contains("terminal"), "{end}");
     let steps = wait_text(c, "#simulation", |t| !t.is_empty()).await;
-    assert!(
-        steps.contains("1. open") && steps.contains("2. state_1") && steps.contains("3. done"),
-        "{steps}"
-    );
+    for step in ["1. submitted", "2. awaiting_approval", "3. approved", "4. state_1"] {
+        assert!(steps.contains(step), "{step} in {steps}");
+    }
     assert!(c.find(Locator::Css("g.node.on-path[data-state='state_1']")).await.is_ok());
     c.find(Locator::Css("#sample-choice"))
         .await
@@ -599,7 +609,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     let end = wait_text(c, "#simulation-end", |t| t.contains("stops")).await;
     assert!(end.contains("nothing can fire"), "{end}");
     let steps = c.find(Locator::Css("#simulation")).await.unwrap().text().await.unwrap();
-    assert!(steps.contains("order.total is 1,200.00 USD") || steps.contains("1,200"), "{steps}");
+    assert!(steps.contains("(is 1,200.00 USD)"), "{steps}");
 
     // Export: the file offered for download is a standalone SVG of the drawing.
     let capture = r#"
@@ -618,7 +628,10 @@ async fn draw_workflow(s: &Site, c: &Client) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
-    assert!(svg.contains(">Review<") && svg.contains("To Review [if]") && svg.contains("<style>"), "{svg}");
+    assert!(
+        svg.contains(">Shipped<") && svg.contains("Ship [if]") && svg.contains("<style>"),
+        "{svg}"
+    );
 
     // A picture of the editor for people reviewing a change (not compared with anything).
     let shot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-editor.png");
@@ -626,6 +639,15 @@ async fn draw_workflow(s: &Site, c: &Client) {
     click(c, "#publish").await;
     let published = wait_text(c, "#outcome", |t| !t.is_empty()).await;
     assert!(published.contains("Version 1 is published"), "{published}");
+
+    // Berlin Werk's buyer orders: the order runs on the new workflow.
+    login(c, &s.base, "kim@berlin-werk.example").await;
+    add_to_cart(c, "drill", "DRL-M", "2").await;
+    c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#approval-route", |t| !t.is_empty()).await;
+    click(c, "#place-order").await;
+    let runs_on = wait_text(c, "#order-workflow", |t| !t.is_empty()).await;
+    assert!(runs_on.contains("Drawn in the browser") && runs_on.contains("version 1"), "{runs_on}");
 }
 
 /// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in

@@ -231,6 +231,28 @@ pub async fn approval_context(
     Ok(ctx)
 }
 
+/// `GET /api/companies`: the customer companies the caller may see: all of them for the
+/// seller's staff (to scope workflows, to look at policies), the caller's own for everyone else.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows = if caller.seller {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COMPANY} FROM companies WHERE kind = 'customer' ORDER BY name, id"
+        )))
+        .fetch_all(&state.db.read)
+        .await?
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
+            .bind(&caller.company_id)
+            .fetch_all(&state.db.read)
+            .await?
+    };
+    let companies = rows.iter().map(company_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "companies": companies })))
+}
+
 /// `GET /api/companies/{id}`.
 pub async fn get(
     State(state): State<AppState>,

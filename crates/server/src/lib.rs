@@ -116,6 +116,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/tokens", post(auth::create_token)),
         ("/catalog", get(catalog::search)),
         ("/catalog/document", get(catalog::document).put(catalog::replace)),
+        ("/companies", get(companies::list)),
         ("/companies/{id}", get(companies::get)),
         ("/companies/{id}/directory", get(companies::get_directory)),
         ("/companies/{id}/users", post(companies::add_user)),

@@ -4,15 +4,15 @@ use crate::{
     api,
     model::{Order, Orders, when},
 };
+use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 
-fn state_label(state: &str) -> &'static str {
+/// A state in words: the built-in ones by name, a workflow's own by its id.
+fn state_label(state: &str) -> String {
     match state {
-        "awaiting_approval" => "awaiting approval",
-        "approved" => "approved",
-        "rejected" => "rejected",
-        _ => "other",
+        "awaiting_approval" => "awaiting approval".into(),
+        other => other.replace(['_', '-'], " "),
     }
 }
 
@@ -52,6 +52,25 @@ pub fn OrdersPage() -> impl IntoView {
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
     let order = RwSignal::new(None::<Result<Order, String>>);
+    let fire_error = RwSignal::new(None::<String>);
+    let fire = move |transition: String, id: String, revision: i64| {
+        spawn_local(async move {
+            let path = format!("/api/orders/{id}/transitions/{transition}");
+            match api::send::<Order, _>(
+                Method::POST,
+                &path,
+                &serde_json::json!({ "revision": revision }),
+            )
+            .await
+            {
+                Ok(o) => {
+                    fire_error.set(None);
+                    order.set(Some(Ok(o)));
+                }
+                Err(e) => fire_error.set(Some(e.message)),
+            }
+        });
+    };
     Effect::new(move |_| {
         let id = params.with(|p| p.get("id").unwrap_or_default());
         spawn_local(async move {
@@ -68,6 +87,25 @@ pub fn OrderPage() -> impl IntoView {
                 <h1>"Order " {o.id.clone()}</h1>
                 <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
                    " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
+                {o.workflow.clone().map(|w| view! {
+                    <p id="order-workflow">"Runs on the workflow " <strong>{w.name.clone()}</strong> {format!(" (version {}, {})", w.version, w.id)}</p>
+                })}
+                {(!o.transitions.is_empty()).then(|| {
+                    let (id, revision) = (o.id.clone(), o.revision);
+                    view! {
+                        <div class="order-transitions">
+                            {o.transitions.iter().map(|t| {
+                                let (tid, id) = (t.id.clone(), id.clone());
+                                view! {
+                                    <button type="button" disabled=!t.enabled title=t.why.join("; ")
+                                        on:click=move |_| fire(tid.clone(), id.clone(), revision)>{t.label.clone()}</button>
+                                    {(!t.enabled).then(|| view! { <span class="muted">{format!(" {} ", t.why.join("; "))}</span> })}
+                                }
+                            }).collect_view()}
+                            {move || fire_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        </div>
+                    }
+                })}
                 <h2>"Lines"</h2>
                 <table class="cart">
                     <thead><tr><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th><th scope="col">"Amount"</th><th scope="col">"Why"</th></tr></thead>

@@ -9,6 +9,7 @@
 pub mod diff;
 pub mod layout;
 mod model;
+pub mod orders;
 pub mod simulate;
 mod validate;
 

@@ -3,9 +3,10 @@
 //! guards), on a clock of its own that jumps to each timer's due time instead of waiting.
 //!
 //! At each state the simulation takes, in this order: the transition the user chose for that
-//! step; otherwise the first transition (in definition order) that the actor may fire or whose
-//! event could happen and whose guard holds; otherwise the earliest timer whose guard holds
-//! when it falls due. It stops in a terminal state, where nothing can fire, when it comes back
+//! step; otherwise the first transition (in definition order) that the actor may fire, or
+//! whose event has not happened yet in this run (each event happens once unless chosen:
+//! an order is submitted once, approved once), and whose guard holds; otherwise the earliest
+//! timer whose guard holds when it falls due. It stops in a terminal state, where nothing can fire, when it comes back
 //! to a state with the same fields for the third time, or after [`MAX_STEPS`].
 
 use super::{
@@ -81,6 +82,7 @@ pub fn simulate(
     let mut steps: Vec<Step> = Vec::new();
     let mut refused = Vec::new();
     let mut visited: Vec<(StateId, BTreeMap<FieldPath, Value>)> = Vec::new();
+    let mut happened: Vec<std::sync::Arc<str>> = Vec::new();
     let terminal =
         |state: &StateId| workflow.definition().states.iter().any(|s| &s.id == state && s.terminal);
     let end = loop {
@@ -118,11 +120,15 @@ pub fn simulate(
                 None
             }
         });
-        let next = chosen.map(|n| (n, true)).or_else(|| automatic(step).map(|n| (n, false)));
+        let next =
+            chosen.map(|n| (n, true)).or_else(|| automatic(step, &happened).map(|n| (n, false)));
         let Some(((transition, at), chosen)) = next else { break End::Stuck };
         let Some(t) = workflow.definition().transitions.iter().find(|t| t.id == transition) else {
             break End::Stuck;
         };
+        if let Trigger::Event(name) = &t.trigger {
+            happened.push(name.clone());
+        }
         let fired = workflow.complete(&instance, t, at);
         if let Some(step) = steps.last_mut() {
             step.taken = Some(Taken {
@@ -161,10 +167,14 @@ fn could_fire(option: &TransitionOption) -> bool {
     }
 }
 
-fn automatic(step: &Step) -> Option<(TransitionId, Timestamp)> {
+fn automatic(step: &Step, happened: &[std::sync::Arc<str>]) -> Option<(TransitionId, Timestamp)> {
+    let fresh = |o: &TransitionOption| match &o.trigger {
+        Trigger::Event(name) => !happened.contains(name),
+        _ => true,
+    };
     step.options
         .iter()
-        .find(|o| could_fire(o))
+        .find(|o| could_fire(o) && fresh(o))
         .map(|o| (o.transition.clone(), step.entered_at))
         .or_else(|| {
             step.timers
@@ -272,6 +282,38 @@ mod tests {
         assert_eq!(path(&small), ["draft"]);
         assert_eq!(small.end, End::Stuck);
         assert!(!small.steps[0].timers[0].guard_holds);
+    }
+
+    #[test]
+    fn each_event_happens_once_unless_chosen() {
+        let w = Workflow::new(
+            serde_json::from_value(json!({
+                "id": "orders", "version": 1, "name": "Orders", "entity": "order",
+                "states": [
+                    {"id": "submitted", "label": "Submitted", "start": true},
+                    {"id": "waiting", "label": "Awaiting approval"},
+                    {"id": "approved", "label": "Approved"},
+                    {"id": "shipped", "label": "Shipped", "terminal": true}
+                ],
+                "transitions": [
+                    {"id": "needs", "from": "submitted", "to": "waiting", "label": "Needs approval", "trigger": {"event": "approval.required"}},
+                    {"id": "grant", "from": "waiting", "to": "approved", "label": "Approved", "trigger": {"event": "approval.granted"}},
+                    {"id": "again", "from": "approved", "to": "waiting", "label": "Changed", "trigger": {"event": "approval.required"}},
+                    {"id": "ship", "from": "approved", "to": "shipped", "label": "Ship", "roles": ["back_office"]}
+                ]
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let begin = || w.begin(BTreeMap::new(), Timestamp::from_millis(0)).unwrap();
+        let nobody = simulate(&w, begin(), &actor(&[]), &BTreeMap::new()).unwrap();
+        assert_eq!(path(&nobody), ["submitted", "waiting", "approved"]);
+        assert_eq!(nobody.end, End::Stuck);
+        let shipper = simulate(&w, begin(), &actor(&["back_office"]), &BTreeMap::new()).unwrap();
+        assert_eq!(path(&shipper), ["submitted", "waiting", "approved", "shipped"]);
+        let again = BTreeMap::from([(2, TransitionId::parse("again").unwrap())]);
+        let chosen = simulate(&w, begin(), &actor(&[]), &again).unwrap();
+        assert_eq!(path(&chosen), ["submitted", "waiting", "approved", "waiting"]);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use rules::{
     condition::Value as FieldValue,
     ids::TransitionId,
     time::Timestamp,
-    workflow::{Action, Fired, Instance, Trigger, Workflow, WorkflowDefinition, select},
+    workflow::{Fired, Instance, Trigger, Workflow, WorkflowDefinition, select},
 };
 use std::sync::atomic::Ordering;
 
@@ -37,13 +37,10 @@ pub const DEFAULT_ID: &str = "default-order";
 /// The built-in order workflow, as shipped.
 pub const DEFAULT_DOCUMENT: &str = include_str!("../../workflows/default-order.json");
 
-/// The events the approval code sends an order's instance.
-pub mod events {
-    pub const REQUIRED: &str = "approval.required";
-    pub const NOT_REQUIRED: &str = "approval.not_required";
-    pub const GRANTED: &str = "approval.granted";
-    pub const REJECTED: &str = "approval.rejected";
-}
+/// The events the approval code sends an order's instance (the convention lives in `rules`,
+/// so that the editor can check a workflow against it).
+pub use rules::workflow::orders as events;
+pub use rules::workflow::orders::{requires_approval, takes_orders};
 
 /// The built-in order workflow's definition.
 pub fn default_definition() -> Result<WorkflowDefinition, ApiError> {
@@ -74,22 +71,6 @@ pub async fn ensure_default(state: &AppState) -> Result<(), ApiError> {
     .await?;
     state.default_workflow_stored.store(true, Ordering::Release);
     Ok(())
-}
-
-/// Whether a transition carries `require_approval`.
-pub fn requires_approval(actions: &[Action]) -> bool {
-    actions.iter().any(|a| matches!(a, Action::RequireApproval {}))
-}
-
-/// Whether a workflow can take a submitted order: from its start state, the event
-/// `approval.required` fires a transition that requires approval.
-pub fn takes_orders(def: &WorkflowDefinition) -> bool {
-    let Some(start) = def.states.iter().find(|s| s.start) else { return false };
-    def.transitions.iter().any(|t| {
-        t.from == start.id
-            && matches!(&t.trigger, Trigger::Event(e) if &**e == events::REQUIRED)
-            && requires_approval(&t.actions)
-    })
 }
 
 /// The workflow a new order of this customer runs on: the most specific published order

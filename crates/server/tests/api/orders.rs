@@ -420,3 +420,34 @@ async fn roles_and_companies_are_checked(app: &TestApp) {
     );
 }
 both_databases!(access, roles_and_companies_are_checked);
+
+async fn companies_are_listed_to_the_seller_and_only_their_own_to_customers(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    let all = seller.get("/api/companies").await;
+    assert_eq!(all.status, StatusCode::OK);
+    let ids: Vec<&str> = all.body["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&shop.customer.as_str()) && ids.contains(&shop.other_customer.as_str()),
+        "{ids:?}"
+    );
+    assert!(all.body["companies"].as_array().unwrap().iter().all(|c| c["seller"] == json!(false)));
+
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let own = buyer.get("/api/companies").await;
+    assert_eq!(own.status, StatusCode::OK);
+    let ids: Vec<&str> = own.body["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [shop.customer.as_str()]);
+    assert_eq!(app.client().get("/api/companies").await.status, StatusCode::UNAUTHORIZED);
+}
+both_databases!(companies_list, companies_are_listed_to_the_seller_and_only_their_own_to_customers);

@@ -43,6 +43,9 @@ pub struct WorkflowSummary {
     pub published_version: Option<i64>,
     pub draft_version: Option<i64>,
     pub versions: Vec<VersionSummary>,
+    /// Shipped with the server (the default order workflow): read only.
+    #[serde(default)]
+    pub builtin: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,7 +76,7 @@ pub fn WorkflowsPage() -> impl IntoView {
                     <thead><tr><th scope="col">"Workflow"</th><th scope="col">"Entity"</th><th scope="col">"Published"</th><th scope="col">"Draft"</th><th scope="col">"Versions"</th></tr></thead>
                     <tbody>{all.into_iter().map(|w| view! {
                         <tr>
-                            <td><A href=format!("/editor/workflows/{}", w.id)>{w.name.clone()}</A> " (" <code>{w.id.clone()}</code> ")"</td>
+                            <td><A href=format!("/editor/workflows/{}", w.id)>{w.name.clone()}</A> " (" <code>{w.id.clone()}</code> ")" {w.builtin.then_some(" · built in, read only")}</td>
                             <td>{w.entity.clone()}</td>
                             <td>{version_label(w.published_version)}</td>
                             <td>{version_label(w.draft_version)}</td>
@@ -111,13 +114,30 @@ fn NewWorkflow() -> impl IntoView {
     let navigate = use_navigate();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = starter(
-            id.get_untracked().trim(),
-            name.get_untracked().trim(),
-            &entity.get_untracked(),
+        let (new_id, new_name, new_entity) = (
+            id.get_untracked().trim().to_owned(),
+            name.get_untracked().trim().to_owned(),
+            entity.get_untracked(),
         );
         let navigate = navigate.clone();
         spawn_local(async move {
+            // An order workflow starts as a copy of the built-in one, so that it routes orders
+            // to approval from the first draft; others start from two states.
+            let built_in = if new_entity == "order" {
+                api::get::<Value>("/api/workflows/default-order/versions/1").await.ok()
+            } else {
+                None
+            };
+            let body = match built_in {
+                Some(mut def) => {
+                    def["id"] = json!(new_id);
+                    def["name"] = json!(new_name);
+                    def["version"] = json!(1);
+                    def["scope"] = json!("all");
+                    def
+                }
+                None => starter(&new_id, &new_name, &new_entity),
+            };
             match api::send::<Value, _>(Method::POST, "/api/workflows", &body).await {
                 Ok(saved) => {
                     let id = saved.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();

@@ -9,9 +9,11 @@ use super::{
 use leptos::prelude::*;
 use rules::{
     condition::{Condition, FieldPath, FieldType, Op, text},
-    ids::{StateId, TransitionId},
+    ids::{CustomerId, GroupId, StateId, TransitionId},
     time::Duration,
-    workflow::{Action, ROLES, Recipient, Transition, Trigger, WorkflowDefinition, schema_of},
+    workflow::{
+        Action, ROLES, Recipient, Scope, Transition, Trigger, WorkflowDefinition, schema_of,
+    },
 };
 use std::sync::Arc;
 
@@ -54,6 +56,7 @@ pub fn Panel(editor: Editor, lint: Memo<Lint>) -> impl IntoView {
         editor.epoch.track();
         match editor.selection.get_untracked() {
             Selection::None => view! {
+                <WorkflowSettings editor=editor/>
                 <p class="muted">"Select a state or an arrow to edit it. Add states with “Add state”; connect two states by dragging from the dot on a state's right edge to the other state, or from the state's panel."</p>
             }
             .into_any(),
@@ -705,4 +708,117 @@ fn action_kind_class(i: usize) -> String {
 /// For the table: the kind of each action, in words.
 pub fn actions_summary(actions: &[Action]) -> String {
     actions.iter().map(action_kind).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Companies {
+    companies: Vec<CompanySummary>,
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct CompanySummary {
+    id: String,
+    name: String,
+    customer_group: Option<String>,
+}
+
+/// The workflow itself: its name and which customers it is for; for order workflows, whether
+/// submitted orders can run on it.
+#[component]
+fn WorkflowSettings(editor: Editor) -> impl IntoView {
+    let def = editor.def.get_untracked();
+    let companies = RwSignal::new(Vec::<CompanySummary>::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(c) = crate::api::get::<Companies>("/api/companies").await {
+            companies.set(c.companies);
+        }
+    });
+    let (kind, target) = match &def.scope {
+        Scope::All => ("all", String::new()),
+        Scope::CustomerGroup(g) => ("group", g.to_string()),
+        Scope::Customer(c) => ("customer", c.to_string()),
+    };
+    let scope_kind = RwSignal::new(kind.to_owned());
+    let scope_error = RwSignal::new(None::<String>);
+    let set_scope = move |kind: &str, target: &str| {
+        let scope = match kind {
+            "group" => {
+                GroupId::parse(target.trim()).map(Scope::CustomerGroup).map_err(|e| e.to_string())
+            }
+            "customer" => {
+                CustomerId::parse(target.trim()).map(Scope::Customer).map_err(|e| e.to_string())
+            }
+            _ => Ok(Scope::All),
+        };
+        match scope {
+            Ok(scope) => {
+                scope_error.set(None);
+                editor.apply(Some("scope".into()), move |d| d.scope = scope);
+            }
+            Err(e) => scope_error.set(Some(format!("scope: {e}"))),
+        }
+    };
+    let target = RwSignal::new(target);
+    let takes_orders = move || {
+        editor.def.with(|d| {
+            d.entity == rules::workflow::Entity::Order && !rules::workflow::orders::takes_orders(d)
+        })
+    };
+    view! {
+        <h2>"Workflow"</h2>
+        <label for="workflow-name">"Name"</label>
+        <input id="workflow-name" value=def.name.to_string() on:input=move |ev| {
+            let name: Arc<str> = Arc::from(event_target_value(&ev));
+            editor.apply(Some("name".into()), move |d| d.name = name);
+        }/>
+        <label for="scope-kind">"For"</label>
+        <span class="row">
+            <select id="scope-kind" on:change=move |ev| {
+                let kind = event_target_value(&ev);
+                scope_kind.set(kind.clone());
+                if kind == "all" { set_scope("all", ""); }
+            }>
+                <option value="all" selected=kind == "all">"all customers"</option>
+                <option value="group" selected=kind == "group">"a customer group"</option>
+                <option value="customer" selected=kind == "customer">"one customer"</option>
+            </select>
+            {move || match scope_kind.get().as_str() {
+                "customer" => view! {
+                    <select id="scope-customer" aria-label="Customer" on:change=move |ev| {
+                        let id = event_target_value(&ev);
+                        target.set(id.clone());
+                        set_scope("customer", &id);
+                    }>
+                        <option value="">"choose…"</option>
+                        {move || companies.get().into_iter().map(|c| {
+                            let selected = c.id == target.get_untracked();
+                            view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                }.into_any(),
+                "group" => view! {
+                    <input id="scope-group" aria-label="Customer group" list="groups" prop:value=move || target.get() on:change=move |ev| {
+                        let id = event_target_value(&ev);
+                        target.set(id.clone());
+                        set_scope("group", &id);
+                    }/>
+                    <datalist id="groups">{move || {
+                        let mut groups: Vec<String> = companies.get().into_iter().filter_map(|c| c.customer_group).collect();
+                        groups.sort();
+                        groups.dedup();
+                        groups.into_iter().map(|g| view! { <option value=g.clone()></option> }).collect_view()
+                    }}</datalist>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+        </span>
+        {move || scope_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <p class="muted">{format!("For {}s. The most specific published workflow (one customer, then a group, then all) is the one a new {} starts on.", def.entity.name(), def.entity.name())}</p>
+        {move || takes_orders().then(|| view! {
+            <p class="warning" id="not-for-orders" role="status">
+                "Submitted orders will not run on this workflow: its start state has no transition on the event "
+                <code>{rules::workflow::orders::REQUIRED}</code> " with a “require approval” action, so it could let an order skip its approvals. Orders use the built-in workflow instead."
+            </p>
+        })}
+    }
 }

@@ -5,8 +5,47 @@ use super::{Saved, WorkflowSummary, editor::Editor};
 use crate::api;
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
-use rules::workflow::WorkflowDefinition;
+use rules::workflow::{WorkflowDefinition, diff};
+use serde::Deserialize;
 use serde_json::json;
+
+/// `POST /api/workflows/{id}/migrations/preview`, the parts shown.
+#[derive(Clone, Debug, Deserialize)]
+struct Preview {
+    explanation: Vec<String>,
+    counts: Counts,
+    movable: Vec<Movable>,
+    blocked: Vec<Blocked>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Counts {
+    instances: usize,
+    movable: usize,
+    blocked: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Movable {
+    entity_id: String,
+    from_state: String,
+    to_state: String,
+    #[serde(default)]
+    transitions_gained: Vec<String>,
+    #[serde(default)]
+    transitions_lost: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Blocked {
+    entity_id: String,
+    message: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Migrated {
+    moved: Vec<String>,
+}
 
 #[component]
 pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>) -> impl IntoView {
@@ -73,6 +112,78 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                 .unwrap_or_default()
         })
     };
+    let versions = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .map(|s| s.versions.iter().map(|v| v.version).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
+    let latest = versions().last().copied().unwrap_or(1);
+    let (from, to) = (RwSignal::new(latest.saturating_sub(1).max(1)), RwSignal::new(latest));
+    let compared = RwSignal::new(None::<Result<Vec<String>, String>>);
+    let preview = RwSignal::new(None::<Result<Preview, String>>);
+    let compare = move |_| {
+        let (id, a, b) = (id(), from.get_untracked(), to.get_untracked());
+        spawn_local(async move {
+            let (path_a, path_b) = (
+                format!("/api/workflows/{id}/versions/{a}"),
+                format!("/api/workflows/{id}/versions/{b}"),
+            );
+            let old = api::get::<WorkflowDefinition>(&path_a).await;
+            let new = api::get::<WorkflowDefinition>(&path_b).await;
+            let result = match (old, new) {
+                (Ok(old), Ok(new)) => {
+                    let d = diff(&old, &new);
+                    Ok(if d.is_empty() {
+                        vec!["No differences.".to_owned()]
+                    } else {
+                        rules::messages::explain_diff(&d)
+                    })
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e.message),
+            };
+            compared.set(Some(result));
+        });
+    };
+    let body =
+        move || json!({ "from_version": from.get_untracked(), "to_version": to.get_untracked() });
+    let preview_move = move |_| {
+        let (id, body) = (id(), body());
+        spawn_local(async move {
+            let p = api::send::<Preview, _>(
+                Method::POST,
+                &format!("/api/workflows/{id}/migrations/preview"),
+                &body,
+            )
+            .await;
+            preview.set(Some(p.map_err(|e| e.message)));
+        });
+    };
+    let migrate = move |_| {
+        let (id, body) = (id(), body());
+        spawn_local(async move {
+            let done = api::send::<Migrated, _>(
+                Method::POST,
+                &format!("/api/workflows/{id}/migrations"),
+                &body,
+            )
+            .await;
+            message.set(Some(
+                done.map(|m| format!("{} running entities moved.", m.moved.len()))
+                    .map_err(|e| e.message),
+            ));
+            preview.set(None);
+            refresh();
+        });
+    };
+    let version_select = move |sig: RwSignal<i64>, label: &'static str| {
+        view! {
+            <select aria-label=label on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse() { sig.set(v) }>
+                {move || versions().into_iter().map(|v| view! { <option value=v.to_string() selected=v == sig.get_untracked()>{format!("v{v}")}</option> }).collect_view()}
+            </select>
+        }
+    };
     view! {
         <h2>"Versions"</h2>
         <p class="muted">"Entities stay on the version they started on; publishing changes only what new ones start on."</p>
@@ -84,5 +195,30 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             <thead><tr><th scope="col">"Version"</th><th scope="col">"Status"</th><th scope="col">"Running"</th><th scope="col"></th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        <h3>"Compare"</h3>
+        <span class="row">{version_select(from, "Older version")} " → " {version_select(to, "Newer version")}
+            <button type="button" id="compare" on:click=compare>"Compare"</button></span>
+        {move || compared.get().map(|c| match c {
+            Ok(lines) => view! { <ul id="diff">{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        })}
+        <h3>"Move running entities"</h3>
+        <p class="muted">"Moves every entity running on the older version to the newer one (published), after a preview. Each keeps its state, which must exist in the newer version."</p>
+        <button type="button" id="preview-migration" on:click=preview_move>"Preview the move"</button>
+        {move || preview.get().map(|p| match p {
+            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Ok(p) => {
+                let can = p.counts.blocked == 0 && p.counts.movable > 0;
+                view! {
+                    <p id="migration-counts">{format!("{} running: {} can move, {} blocked.", p.counts.instances, p.counts.movable, p.counts.blocked)}</p>
+                    <ul>{p.explanation.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    <ul>{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", m.entity_id, m.from_state, m.to_state,
+                        if m.transitions_gained.is_empty() { String::new() } else { format!("; gains {}", m.transitions_gained.join(", ")) },
+                        if m.transitions_lost.is_empty() { String::new() } else { format!("; loses {}", m.transitions_lost.join(", ")) })}</li> }).collect_view()}</ul>
+                    <ul>{p.blocked.into_iter().map(|b| view! { <li class="error">{format!("{}: {}", b.entity_id, b.message)}</li> }).collect_view()}</ul>
+                    <button type="button" id="migrate" disabled=!can on:click=migrate>"Move them"</button>
+                }.into_any()
+            }
+        })}
     }
 }
