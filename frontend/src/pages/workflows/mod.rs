@@ -129,14 +129,14 @@ fn NewWorkflow() -> impl IntoView {
                 None
             };
             let body = match built_in {
-                Some(mut def) => {
-                    def["id"] = json!(new_id);
-                    def["name"] = json!(new_name);
-                    def["version"] = json!(1);
-                    def["scope"] = json!("all");
-                    def
+                Some(Value::Object(mut def)) => {
+                    def.insert("id".into(), json!(new_id));
+                    def.insert("name".into(), json!(new_name));
+                    def.insert("version".into(), json!(1));
+                    def.insert("scope".into(), json!("all"));
+                    Value::Object(def)
                 }
-                None => starter(&new_id, &new_name, &new_entity),
+                _ => starter(&new_id, &new_name, &new_entity),
             };
             match api::send::<Value, _>(Method::POST, "/api/workflows", &body).await {
                 Ok(saved) => {
