@@ -386,6 +386,9 @@ async fn workflow_lint_timings(s: &Site, c: &Client) -> Vec<f64> {
     link.click().await.unwrap();
     let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
     assert!(clean.contains("checked in the browser"), "{clean}");
+    // The seed workflow models draft orders submitted by hand: submitted orders cannot run on it.
+    let gaps = wait_text(c, "#order-gaps", |t| !t.is_empty()).await;
+    assert!(gaps.contains("submitted orders will not run on this workflow"), "{gaps}");
     click_tab(c, "JSON").await;
     let edit = r#"
         const [change] = arguments;
@@ -543,6 +546,8 @@ async fn draw_workflow(s: &Site, c: &Client) {
     wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t == "Ship [if]").await;
     let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
     assert!(clean.contains("0 warnings"), "{clean}");
+    let gaps = c.find(Locator::Css("#order-gaps")).await.unwrap().text().await.unwrap();
+    assert_eq!(gaps, "", "a copy of the built-in workflow meets the orders' convention");
 
     // Delete from the keyboard, then Ctrl+Z brings it back and Ctrl+Shift+Z deletes it again.
     let gone = || async { c.find(Locator::Css("g.edge[data-transition='t_1']")).await.is_err() };

@@ -740,6 +740,22 @@ pub fn explain_timer(t: &TimerStatus) -> String {
     }
 }
 
+impl Display for crate::workflow::orders::Gap {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        use crate::workflow::orders::{Gap, REQUIRED};
+        match self {
+            Gap::NoApprovalEntry => write!(
+                f,
+                "submitted orders will not run on this workflow: its start state has no transition on the event {REQUIRED} with a require-approval action, so an order could skip its approvals (orders use the built-in workflow instead)"
+            ),
+            Gap::Unanswered { state, event } => write!(
+                f,
+                "\"{state}\" waits for approval but has no transition on the event {event}: an order would stay there after that decision"
+            ),
+        }
+    }
+}
+
 impl Display for MoveBlocked {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {

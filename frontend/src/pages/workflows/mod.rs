@@ -367,6 +367,17 @@ fn EditorView(
                 .collect_view()
         })
     };
+    // Order workflows follow a convention with the approval code: a gap is shown, not refused.
+    let order_gaps = move || {
+        editor.def.with(|d| {
+            (d.entity == rules::workflow::Entity::Order)
+                .then(|| rules::workflow::orders::gaps(d))
+                .unwrap_or_default()
+                .iter()
+                .map(|g| view! { <li class="warning" role="status">{g.to_string()}</li> })
+                .collect_view()
+        })
+    };
     view! {
         <style>{diagram::CSS}</style>
         <div class="workflow-editor" on:keydown=on_key>
@@ -426,6 +437,7 @@ fn EditorView(
             <section aria-label="Problems">
                 <h2>"Problems"</h2>
                 <ul id="lint" class="problems">{problems}</ul>
+                <ul id="order-gaps" class="problems">{order_gaps}</ul>
             </section>
         </div>
     }

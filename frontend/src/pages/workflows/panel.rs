@@ -759,11 +759,6 @@ fn WorkflowSettings(editor: Editor) -> impl IntoView {
         }
     };
     let target = RwSignal::new(target);
-    let takes_orders = move || {
-        editor.def.with(|d| {
-            d.entity == rules::workflow::Entity::Order && !rules::workflow::orders::takes_orders(d)
-        })
-    };
     view! {
         <h2>"Workflow"</h2>
         <label for="workflow-name">"Name"</label>
@@ -814,11 +809,5 @@ fn WorkflowSettings(editor: Editor) -> impl IntoView {
         </span>
         {move || scope_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <p class="muted">{format!("For {}s. The most specific published workflow (one customer, then a group, then all) is the one a new {} starts on.", def.entity.name(), def.entity.name())}</p>
-        {move || takes_orders().then(|| view! {
-            <p class="warning" id="not-for-orders" role="status">
-                "Submitted orders will not run on this workflow: its start state has no transition on the event "
-                <code>{rules::workflow::orders::REQUIRED}</code> " with a “require approval” action, so it could let an order skip its approvals. Orders use the built-in workflow instead."
-            </p>
-        })}
     }
 }
