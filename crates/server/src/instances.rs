@@ -535,6 +535,7 @@ pub(crate) async fn commit_fired(
     let revision = stored.revision.saturating_add(1);
     record_fired(state, &mut batch, workflow, stored, fired, revision, cause, actor_id).await?;
     follow_order(&mut batch, &stored.id, fired, &label_of(workflow, fired), actor_id);
+    crate::orders::workflow::new_round_if_required(state, &mut batch, &stored.id, fired).await?;
     let mut tx = state.db.write.begin().await?;
     let updated = sqlx::query(
         "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",

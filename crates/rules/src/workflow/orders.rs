@@ -14,6 +14,9 @@ pub const REQUIRED: &str = "approval.required";
 pub const NOT_REQUIRED: &str = "approval.not_required";
 pub const GRANTED: &str = "approval.granted";
 pub const REJECTED: &str = "approval.rejected";
+/// Sent when the buyer changes an order and the approval events moved nothing (the change
+/// needed no new approval): a workflow may react to changes (`order.updated`).
+pub const UPDATED: &str = "order.updated";
 
 /// Whether a transition carries `require_approval`.
 pub fn requires_approval(actions: &[Action]) -> bool {

@@ -17,8 +17,9 @@ pub struct Change {
 /// approved. It is priced and routed again; an approved order stays approved only if the
 /// change needs no new approval (the drift check); otherwise a new round of approval starts.
 /// The order's workflow gets the new fields and the plan's event (`approval.required` or
-/// `approval.not_required`), and the order's state is where it goes; a workflow that does not
-/// route a change needing approval to approval refuses the change.
+/// `approval.not_required`), then `order.updated` if that moved nothing, and the order's state
+/// is where it goes; a workflow that does not route a change needing approval to approval
+/// refuses the change.
 pub async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +95,21 @@ pub async fn change(
                 fired.as_ref(),
             )
             .map_err(|e| ApiError { status: StatusCode::CONFLICT, ..e })?;
+            // No approval step moved it: the workflow may still react to the change itself.
+            let (fired, instance) = match fired {
+                None => match oi
+                    .workflow
+                    .on_event(&instance, workflow::events::UPDATED, at)
+                    .map_err(|e| crate::instances::refused(&e))?
+                {
+                    Some(f) => {
+                        let next = f.instance.clone();
+                        (Some(f), next)
+                    }
+                    None => (None, instance),
+                },
+                some => (some, instance),
+            };
             Some((fired, instance))
         }
         None => None,

@@ -125,6 +125,57 @@ pub fn check_routes_approval(
     ))
 }
 
+/// A transition that fired outside the approval code (by hand, by a timer) and carries
+/// `require_approval`: if the instance runs an order, a new round of the order's approval plan
+/// (the one the server computed when the order was last submitted or changed) starts, its open
+/// steps from earlier rounds are cancelled, and the first approvers are told. The workflow then
+/// waits for `approval.granted` or `approval.rejected` like after a submission. A plan without
+/// steps starts no round (nobody needs to approve).
+pub(crate) async fn new_round_if_required(
+    state: &AppState,
+    batch: &mut Batch,
+    instance_id: &str,
+    fired: &Fired,
+) -> Result<(), ApiError> {
+    if !requires_approval(&fired.actions) {
+        return Ok(());
+    }
+    let Some(row) = sqlx::query(
+        "SELECT o.id, o.plan, o.round, o.total, o.currency, u.name AS buyer_name
+         FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.workflow_instance_id = $1",
+    )
+    .bind(instance_id)
+    .fetch_optional(&state.db.read)
+    .await?
+    else {
+        return Ok(());
+    };
+    let order_id: String = row.try_get("id")?;
+    let plan: ApprovalPlan =
+        serde_json::from_str(&row.try_get::<String, _>("plan")?).map_err(ApiError::internal)?;
+    if plan.steps.is_empty() {
+        return Ok(());
+    }
+    let round = row.try_get::<i64, _>("round")?.saturating_add(1);
+    batch.push(
+        "UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')",
+        params![&order_id],
+    );
+    let steps = start_round(batch, &order_id, round, &plan)?;
+    batch.push("UPDATE orders SET round = $1 WHERE id = $2", params![round, &order_id]);
+    let total =
+        Money::parse(&row.try_get::<String, _>("total")?, &row.try_get::<String, _>("currency")?)
+            .map_err(ApiError::internal)?;
+    tell_approvers(
+        batch,
+        first_candidates(&steps),
+        &order_id,
+        &row.try_get::<String, _>("buyer_name")?,
+        total,
+    );
+    Ok(())
+}
+
 /// An order's instance, with its workflow.
 #[derive(Debug)]
 pub struct OrderInstance {

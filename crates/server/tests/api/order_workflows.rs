@@ -314,3 +314,97 @@ async fn the_instance_gets_the_servers_figures(app: &TestApp) {
     assert_eq!(placed["total"], json!({ "amount": "3679.98", "currency": "USD" }));
 }
 both_databases!(order_fields, the_instance_gets_the_servers_figures);
+
+/// `require_approval` on a transition fired by hand starts a new round of the order's plan: the
+/// approvers see it in their queue again, and their decision moves the order on.
+async fn require_approval_on_a_manual_transition_starts_a_new_round(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    let mut def = custom(&shop.customer, "Ship");
+    def["transitions"].as_array_mut().unwrap().push(json!({
+        "id": "reopen", "from": "approved", "to": "awaiting_approval", "label": "Reopen for approval",
+        "roles": ["seller_admin"], "actions": [{ "require_approval": {} }]
+    }));
+    publish(&mut admin, def).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let placed = order(&mut pat, twenty_drills(), "reopen").await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": placed["steps"][0]["id"], "decision": "approve", "comment": "ok", "revision": placed["revision"] }),
+        )
+        .await;
+    assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
+    assert!(blake.get("/api/approvals").await.body["pending"].as_array().unwrap().is_empty());
+
+    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
+    let reopened = admin
+        .post(
+            &format!("/api/orders/{id}/transitions/reopen"),
+            json!({ "revision": seen["revision"] }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
+    assert_eq!(reopened.body["state"], json!("awaiting_approval"));
+    let round_two: Vec<&Value> = reopened.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["round"] == json!(2))
+        .collect();
+    assert_eq!(round_two.len(), 1, "{}", reopened.body["steps"]);
+    assert_eq!(round_two[0]["status"], json!("pending"));
+    let queue = blake.get("/api/approvals").await.body;
+    assert_eq!(queue["pending"][0]["order_id"], json!(id), "{queue}");
+
+    let again = blake
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": round_two[0]["id"], "decision": "approve", "comment": "still ok", "revision": reopened.body["revision"] }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(again.body["state"], json!("approved"));
+}
+both_databases!(
+    manual_require_approval,
+    require_approval_on_a_manual_transition_starts_a_new_round
+);
+
+/// A change that needs no new approval sends `order.updated`: the workflow may react to it.
+async fn a_change_sends_order_updated(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    let mut def = custom(&shop.customer, "Ship");
+    def["states"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "id": "amended", "label": "Amended after approval" }));
+    def["transitions"].as_array_mut().unwrap().push(json!({
+        "id": "amended", "from": "approved", "to": "amended", "label": "Changed after approval",
+        "trigger": { "event": "order.updated" }
+    }));
+    def["transitions"].as_array_mut().unwrap().push(json!({
+        "id": "ship-amended", "from": "amended", "to": "shipped", "label": "Ship", "roles": ["back_office"]
+    }));
+    publish(&mut admin, def).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let placed = order(&mut pat, one_bit_set(), "amend").await;
+    assert_eq!(placed["state"], json!("approved"));
+    let id = placed["id"].as_str().unwrap();
+    let changed = pat
+        .send(
+            Method::PUT,
+            &format!("/api/orders/{id}"),
+            Some(json!({ "lines": [{ "sku": "BIT-SET", "quantity": 2 }], "revision": placed["revision"] })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["state"], json!("amended"), "{:?}", changed.body);
+    assert_eq!(changed.body["workflow"]["state"], json!("amended"));
+    let last = changed.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["to"], json!("amended"), "{last}");
+}
+both_databases!(order_updated, a_change_sends_order_updated);
