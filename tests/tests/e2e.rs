@@ -653,6 +653,25 @@ async fn draw_workflow(s: &Site, c: &Client) {
     click(c, "#place-order").await;
     let runs_on = wait_text(c, "#order-workflow", |t| !t.is_empty()).await;
     assert!(runs_on.contains("Drawn in the browser") && runs_on.contains("version 1"), "{runs_on}");
+
+    // Version 2 renames a state; the versions panel compares, previews the move of the running
+    // order, and moves it.
+    login(c, &s.base, "sol@toolmaker.example").await;
+    c.goto(&format!("{}/editor/workflows/drawn-in-browser", s.base)).await.unwrap();
+    wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+    click(c, "g.node[data-state='state_1'] rect").await;
+    type_into(c, "#state-label", "Shipped to the customer").await;
+    click(c, "#publish").await;
+    wait_text(c, "#outcome", |t| t.contains("Version 2 is published")).await;
+    click_tab(c, "Versions").await;
+    click(c, "#compare").await;
+    let diff = wait_text(c, "#diff", |t| !t.is_empty()).await;
+    assert!(diff.contains("state_1"), "{diff}");
+    click(c, "#preview-migration").await;
+    let counts = wait_text(c, "#migration-counts", |t| !t.is_empty()).await;
+    assert!(counts.starts_with("1 running: 1 can move, 0 blocked"), "{counts}");
+    click(c, "#migrate").await;
+    wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;
 }
 
 /// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in
