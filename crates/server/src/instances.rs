@@ -486,17 +486,17 @@ pub(crate) fn label_of(workflow: &Workflow, fired: &Fired) -> String {
 /// its revision is bumped, the order history records it, and approval steps still open are
 /// cancelled when the order leaves the state they were for. They change nothing when the
 /// instance runs no order.
-fn follow_order(
+pub(crate) fn follow_order(
     batch: &mut Batch,
     instance_id: &str,
-    fired: &Fired,
-    label: &str,
+    (from, to): (&rules::ids::StateId, &rules::ids::StateId),
+    at: i64,
+    comment: &str,
     actor_id: Option<&str>,
 ) {
-    let at = fired.at.millis();
     batch.push(
         "UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE workflow_instance_id = $3",
-        params![fired.to.to_string(), at, instance_id],
+        params![to.to_string(), at, instance_id],
     );
     batch.push(
         "INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment)
@@ -505,13 +505,13 @@ fn follow_order(
             new_id("hst"),
             at,
             actor_id,
-            fired.from.to_string(),
-            fired.to.to_string(),
-            label,
+            from.to_string(),
+            to.to_string(),
+            comment,
             instance_id
         ],
     );
-    if fired.from != fired.to {
+    if from != to {
         batch.push(
             "UPDATE approval_steps SET status = 'cancelled' WHERE status IN ('pending', 'waiting')
              AND order_id IN (SELECT id FROM orders WHERE workflow_instance_id = $1)",
@@ -534,7 +534,14 @@ pub(crate) async fn commit_fired(
     let mut batch = Batch::new();
     let revision = stored.revision.saturating_add(1);
     record_fired(state, &mut batch, workflow, stored, fired, revision, cause, actor_id).await?;
-    follow_order(&mut batch, &stored.id, fired, &label_of(workflow, fired), actor_id);
+    follow_order(
+        &mut batch,
+        &stored.id,
+        (&fired.from, &fired.to),
+        fired.at.millis(),
+        &label_of(workflow, fired),
+        actor_id,
+    );
     crate::orders::workflow::new_round_if_required(state, &mut batch, &stored.id, fired).await?;
     let mut tx = state.db.write.begin().await?;
     let updated = sqlx::query(

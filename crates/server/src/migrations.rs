@@ -322,22 +322,13 @@ pub async fn migrate(
             ],
         );
         // An order's state is its instance's; its transitions may have changed with the version.
-        batch.push(
-            "UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE workflow_instance_id = $3",
-            params![m.to_state.to_string(), at, &stored.id],
-        );
-        batch.push(
-            "INSERT INTO order_history (id, order_id, at, actor_id, from_state, to_state, comment)
-             SELECT $1, id, $2, $3, $4, $5, $6 FROM orders WHERE workflow_instance_id = $7",
-            params![
-                new_id("hst"),
-                at,
-                &caller.user_id,
-                m.from_state.to_string(),
-                m.to_state.to_string(),
-                &note,
-                &stored.id
-            ],
+        crate::instances::follow_order(
+            &mut batch,
+            &stored.id,
+            (&m.from_state, &m.to_state),
+            at,
+            &note,
+            Some(&caller.user_id),
         );
         moved.push(stored.id.clone());
     }

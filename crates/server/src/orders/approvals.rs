@@ -117,13 +117,7 @@ pub async fn decide(
     let approve = matches!(body.decision, Decision::Approve);
     let at = now().millis();
     let comment = body.comment.trim();
-    let instance_id: Option<String> =
-        sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&state.db.read)
-            .await?
-            .try_get("workflow_instance_id")?;
-    let order_instance = workflow::OrderInstance::of_order(&state, instance_id.as_deref()).await?;
+    let order_instance = workflow::OrderInstance::of_order_id(&state, &id).await?;
     let mut tx = state.db.write.begin().await?;
     let taken = sqlx::query("UPDATE approval_steps SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
         .bind(if approve { "approved" } else { "rejected" })

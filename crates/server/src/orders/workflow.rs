@@ -200,6 +200,20 @@ impl OrderInstance {
         Ok(Some(OrderInstance { stored, workflow }))
     }
 
+    /// The instance of the order with this id, if it runs on a workflow.
+    pub async fn of_order_id(
+        state: &AppState,
+        order_id: &str,
+    ) -> Result<Option<OrderInstance>, ApiError> {
+        let instance_id: Option<String> =
+            sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(&state.db.read)
+                .await?
+                .try_get("workflow_instance_id")?;
+        OrderInstance::of_order(state, instance_id.as_deref()).await
+    }
+
     /// Sends an event with the order's new fields (if any): the transition that fires, if one
     /// does, and the instance afterwards.
     pub fn send(
@@ -373,13 +387,7 @@ pub async fn fire(
     }
     let transition = TransitionId::parse(&transition)
         .map_err(|e| ApiError::invalid("transition", e.to_string()))?;
-    let instance_id: Option<String> =
-        sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&state.db.read)
-            .await?
-            .try_get("workflow_instance_id")?;
-    let oi = OrderInstance::of_order(&state, instance_id.as_deref()).await?.ok_or_else(|| {
+    let oi = OrderInstance::of_order_id(&state, &id).await?.ok_or_else(|| {
         ApiError::conflict(
             "no_workflow",
             "this order was placed before orders ran on workflows; it has no transitions",
