@@ -66,11 +66,12 @@ fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
 pub async fn load_for_checkout(
     state: &AppState,
     id: &str,
-) -> Result<Option<(Company, Option<i64>, i64)>, ApiError> {
+) -> Result<Option<ForCheckout>, ApiError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COMPANY},
             (SELECT MAX(version) FROM pricing_versions) AS pricing_version,
-            (SELECT MAX(version) FROM policy_versions p WHERE p.company_id = companies.id) AS policy_version
+            (SELECT MAX(version) FROM policy_versions p WHERE p.company_id = companies.id) AS policy_version,
+            (SELECT COUNT(*) FROM workflow_versions w WHERE w.status = 'published') AS published_workflows
          FROM companies WHERE id = $1"
     )))
     .bind(id)
@@ -78,7 +79,23 @@ pub async fn load_for_checkout(
     .await?;
     let Some(r) = row else { return Ok(None) };
     let policy_version: Option<i64> = r.try_get("policy_version")?;
-    Ok(Some((company_from(&r)?, r.try_get("pricing_version")?, policy_version.unwrap_or(0))))
+    Ok(Some(ForCheckout {
+        company: company_from(&r)?,
+        pricing_version: r.try_get("pricing_version")?,
+        policy_version: policy_version.unwrap_or(0),
+        published_workflows: r.try_get("published_workflows")?,
+    }))
+}
+
+/// A company with the versions a checkout is computed at, read in one query.
+#[derive(Debug)]
+pub struct ForCheckout {
+    pub company: Company,
+    pub pricing_version: Option<i64>,
+    pub policy_version: i64,
+    /// How many workflow versions are published: it changes with every publish, so it keys the
+    /// cache of order workflows.
+    pub published_workflows: i64,
 }
 
 /// The company, if the caller may see it: their own, or any customer for the seller's staff.

@@ -62,6 +62,10 @@ pub struct Inner {
     pub workflow_cache: RwLock<HashMap<(String, u32), Arc<rules::workflow::Workflow>>>,
     /// The built-in order workflow is stored (see `orders::workflow::ensure_default`).
     pub default_workflow_stored: std::sync::atomic::AtomicBool,
+    /// The published order workflows new orders choose from, with the number of published
+    /// versions they were read at (read with the company at each submission, so a publish on
+    /// any server instance is seen by the next submission everywhere).
+    pub order_workflows: RwLock<Option<(i64, Arc<Vec<rules::workflow::WorkflowDefinition>>)>>,
     pub metrics: metrics::Metrics,
 }
 
@@ -82,6 +86,7 @@ impl AppState {
             approval_cache: RwLock::new(HashMap::new()),
             workflow_cache: RwLock::new(HashMap::new()),
             default_workflow_stored: std::sync::atomic::AtomicBool::new(false),
+            order_workflows: RwLock::new(None),
             metrics: metrics::Metrics::default(),
         }))
     }

@@ -74,6 +74,8 @@ struct Prepared {
     policy_version: i64,
     approval: Arc<ApprovalContext>,
     request: CheckoutRequest,
+    /// Keys the cache of the order workflows to choose from.
+    published_workflows: i64,
 }
 
 fn require_buyer(caller: &Caller) -> Result<(), ApiError> {
@@ -144,7 +146,7 @@ async fn prepare(
     payment_method: Option<PaymentMethod>,
 ) -> Result<Prepared, ApiError> {
     require_buyer(caller)?;
-    let (company, pricing_version, policy_version) =
+    let companies::ForCheckout { company, pricing_version, policy_version, published_workflows } =
         companies::load_for_checkout(state, &caller.company_id)
             .await?
             .ok_or_else(|| ApiError::not_found("company"))?;
@@ -197,7 +199,15 @@ async fn prepare(
         spent,
         funds,
     };
-    Ok(Prepared { company, pricing_version, pricing, policy_version, approval, request })
+    Ok(Prepared {
+        company,
+        pricing_version,
+        pricing,
+        policy_version,
+        approval,
+        request,
+        published_workflows,
+    })
 }
 
 fn evaluate(p: &Prepared) -> Result<CheckoutVerdict, ApiError> {

@@ -78,15 +78,37 @@ pub async fn ensure_default(state: &AppState) -> Result<(), ApiError> {
 pub async fn for_new_order(
     state: &AppState,
     customer: &rules::pricing::CustomerRef,
+    published_workflows: i64,
 ) -> Result<Arc<Workflow>, ApiError> {
     ensure_default(state).await?;
-    let published = crate::workflows::current_published(state, rules::workflow::Entity::Order)
-        .await?
-        .into_iter()
-        .filter(takes_orders)
-        .collect::<Vec<_>>();
-    let chosen =
-        select(&published, rules::workflow::Entity::Order, &customer.id, customer.group.as_ref());
+    let cached = state
+        .order_workflows
+        .read()
+        .map_err(ApiError::internal)?
+        .as_ref()
+        .filter(|(at, _)| *at == published_workflows)
+        .map(|(_, list)| list.clone());
+    let published = match cached {
+        Some(list) => list,
+        None => {
+            let list: Arc<Vec<WorkflowDefinition>> = Arc::new(
+                crate::workflows::current_published(state, rules::workflow::Entity::Order)
+                    .await?
+                    .into_iter()
+                    .filter(takes_orders)
+                    .collect(),
+            );
+            *state.order_workflows.write().map_err(ApiError::internal)? =
+                Some((published_workflows, list.clone()));
+            list
+        }
+    };
+    let chosen = select(
+        published.iter(),
+        rules::workflow::Entity::Order,
+        &customer.id,
+        customer.group.as_ref(),
+    );
     let (id, version) = match chosen {
         Some(def) => (def.id.to_string(), def.version),
         None => {
@@ -430,7 +452,7 @@ pub(super) async fn begin_order(
     verdict: &CheckoutVerdict,
     at: Timestamp,
 ) -> Result<Begun, ApiError> {
-    let workflow = for_new_order(state, &p.request.cart.customer).await?;
+    let workflow = for_new_order(state, &p.request.cart.customer, p.published_workflows).await?;
     let fields = p
         .approval
         .order_fields(&verdict.facts, &p.request.buyer)
