@@ -66,24 +66,46 @@ fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
 pub async fn load_for_checkout(
     state: &AppState,
     id: &str,
+    buyer: &str,
+    period_starts: [i64; 5],
 ) -> Result<Option<ForCheckout>, ApiError> {
+    // What the buyer spent since the start of each period (day, week, month, quarter, year),
+    // in the company's currency, rejected orders aside: every spending limit reads one of them.
+    const SPENT: &str = "(SELECT CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM orders o
+         WHERE o.buyer_id = $2 AND o.created_at >= {since} AND o.currency = companies.currency AND o.state <> 'rejected')";
+    let spent: Vec<String> = (3..8)
+        .map(|n| format!("{} AS spent_{n}", SPENT.replace("{since}", &format!("${n}"))))
+        .collect();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COMPANY},
             (SELECT MAX(version) FROM pricing_versions) AS pricing_version,
             (SELECT MAX(version) FROM policy_versions p WHERE p.company_id = companies.id) AS policy_version,
-            (SELECT COUNT(*) FROM workflow_versions w WHERE w.status = 'published') AS published_workflows
-         FROM companies WHERE id = $1"
+            (SELECT COUNT(*) FROM workflow_versions w WHERE w.status = 'published') AS published_workflows,
+            {}
+         FROM companies WHERE id = $1",
+        spent.join(",\n            ")
     )))
     .bind(id)
+    .bind(buyer)
+    .bind(period_starts[0])
+    .bind(period_starts[1])
+    .bind(period_starts[2])
+    .bind(period_starts[3])
+    .bind(period_starts[4])
     .fetch_optional(&state.db.read)
     .await?;
     let Some(r) = row else { return Ok(None) };
     let policy_version: Option<i64> = r.try_get("policy_version")?;
+    let mut spent_minor = [0i64; 5];
+    for (n, slot) in (3..8).zip(spent_minor.iter_mut()) {
+        *slot = r.try_get(format!("spent_{n}").as_str())?;
+    }
     Ok(Some(ForCheckout {
         company: company_from(&r)?,
         pricing_version: r.try_get("pricing_version")?,
         policy_version: policy_version.unwrap_or(0),
         published_workflows: r.try_get("published_workflows")?,
+        spent_minor,
     }))
 }
 
@@ -96,6 +118,9 @@ pub struct ForCheckout {
     /// How many workflow versions are published: it changes with every publish, so it keys the
     /// cache of order workflows.
     pub published_workflows: i64,
+    /// What the buyer spent, in minor units of the company's currency, since the start of the
+    /// day, week, month, quarter and year (the order of [`rules::approval::Period`]).
+    pub spent_minor: [i64; 5],
 }
 
 /// The company, if the caller may see it: their own, or any customer for the seller's staff.

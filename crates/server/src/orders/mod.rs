@@ -91,26 +91,6 @@ fn id_of<T>(parse: fn(&str) -> Result<T, rules::ids::IdError>, value: &str) -> R
 
 /// What the buyer already spent in the period that contains today, in this currency: the
 /// database adds the totals in minor units (exact integers).
-async fn spent_since(
-    state: &AppState,
-    buyer: &str,
-    currency: Currency,
-    since: i64,
-) -> Result<Money, ApiError> {
-    let spent: i64 = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS spent FROM orders
-         WHERE buyer_id = $1 AND created_at >= $2 AND currency = $3 AND state <> $4",
-    )
-    .bind(buyer)
-    .bind(since)
-    .bind(currency.code())
-    .bind(REJECTED)
-    .fetch_one(&state.db.read)
-    .await?
-    .try_get("spent")?;
-    Money::from_minor_units(spent, currency)
-        .ok_or_else(|| ApiError::internal("the amount spent is out of range"))
-}
 
 /// An order's total in minor units, as stored for [`spent_since`].
 fn minor_units(total: Money) -> Result<i64, ApiError> {
@@ -120,6 +100,10 @@ fn minor_units(total: Money) -> Result<i64, ApiError> {
 }
 
 /// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.
+/// The periods of spending limits, in the order `companies::load_for_checkout` sums them.
+const PERIODS: [Period; 5] =
+    [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
+
 fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
     const DAY_MS: i64 = 86_400_000;
     let today = at.date();
@@ -146,21 +130,32 @@ async fn prepare(
     payment_method: Option<PaymentMethod>,
 ) -> Result<Prepared, ApiError> {
     require_buyer(caller)?;
-    let companies::ForCheckout { company, pricing_version, policy_version, published_workflows } =
-        companies::load_for_checkout(state, &caller.company_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("company"))?;
+    let at = now();
+    let starts = PERIODS.map(|period| period_start(period, at));
+    let companies::ForCheckout {
+        company,
+        pricing_version,
+        policy_version,
+        published_workflows,
+        spent_minor,
+    } = companies::load_for_checkout(state, &caller.company_id, &caller.user_id, starts)
+        .await?
+        .ok_or_else(|| ApiError::not_found("company"))?;
     let pricing = catalog::at_version(state, pricing_version).await?;
     let pricing_version = pricing_version.unwrap_or_default();
     let approval = companies::approval_context(state, &company, policy_version).await?;
     let currency = Currency::from_code(&company.currency).map_err(ApiError::internal)?;
-    let at = now();
     let mut spent = Vec::new();
     for limit in &approval.policy().spending_limits {
-        let since = period_start(limit.period, at);
+        let minor = PERIODS
+            .iter()
+            .zip(spent_minor)
+            .find(|(p, _)| **p == limit.period)
+            .map_or(0, |(_, minor)| minor);
         spent.push(Spent {
             limit: limit.id.clone(),
-            amount: spent_since(state, &caller.user_id, currency, since).await?,
+            amount: Money::from_minor_units(minor, currency)
+                .ok_or_else(|| ApiError::internal("the amount spent is out of range"))?,
         });
     }
     let funds = match (payment_method.as_ref().map(PaymentMethod::as_str), &company.credit_limit) {

@@ -451,3 +451,35 @@ async fn companies_are_listed_to_the_seller_and_only_their_own_to_customers(app:
     assert_eq!(app.client().get("/api/companies").await.status, StatusCode::UNAUTHORIZED);
 }
 both_databases!(companies_list, companies_are_listed_to_the_seller_and_only_their_own_to_customers);
+
+/// A monthly spending limit: the server sums what the buyer spent this month (rejected orders
+/// aside) and, past the limit, the order needs the approver the policy names.
+async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let policy = json!({ "name": "Budget", "spending_limits": [{
+        "id": "monthly", "name": "Monthly budget", "applies_to": "everyone", "period": "month",
+        "amount": { "amount": "60.00", "currency": "USD" }, "on_exceed": { "approval": { "user": shop.a3 } } }] });
+    let put = dana
+        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let one_set = json!([{ "sku": "BIT-SET", "quantity": 1 }]);
+    // 24.90 USD and tax: within the budget.
+    let first = prepared(&mut buyer, one_set.clone(), "first").await;
+    let first = buyer.post("/api/orders", first).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    assert_eq!(first.body["state"], json!("approved"));
+    // Another one: still within 60.00 USD.
+    let second = prepared(&mut buyer, one_set.clone(), "second").await;
+    let second = buyer.post("/api/orders", second).await;
+    assert_eq!(second.body["state"], json!("approved"), "{:?}", second.body);
+    // The third goes past it: Casey must approve.
+    let third = prepared(&mut buyer, one_set, "third").await;
+    let third = buyer.post("/api/orders", third).await;
+    assert_eq!(third.status, StatusCode::CREATED, "{:?}", third.body);
+    assert_eq!(third.body["state"], json!("awaiting_approval"), "{:?}", third.body);
+    assert_eq!(third.body["steps"][0]["candidates"][0]["id"], json!(shop.a3));
+}
+both_databases!(spending_limit, a_spending_limit_counts_what_the_buyer_spent_this_month);
