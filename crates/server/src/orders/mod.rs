@@ -89,10 +89,7 @@ fn id_of<T>(parse: fn(&str) -> Result<T, rules::ids::IdError>, value: &str) -> R
     parse(value).map_err(ApiError::internal)
 }
 
-/// What the buyer already spent in the period that contains today, in this currency: the
-/// database adds the totals in minor units (exact integers).
-
-/// An order's total in minor units, as stored for [`spent_since`].
+/// An order's total in minor units, as stored for the spending limits' sums.
 fn minor_units(total: Money) -> Result<i64, ApiError> {
     total
         .to_minor_units()
