@@ -228,6 +228,7 @@ fn EditorView(
     let svg_ref = NodeRef::<svg::Svg>::new();
     let content_ref = NodeRef::<svg::G>::new();
     let workflow_id = editor.def.with_untracked(|d| d.id.to_string());
+    let builtin = move || summary.with(|s| s.as_ref().is_some_and(|s| s.builtin));
 
     // A new selection shows its panel.
     Effect::new(move |_| {
@@ -385,6 +386,9 @@ fn EditorView(
                 {move || editor.dirty.get().then_some(" (unsaved changes)")}</h1>
             <p class="muted">{workflow_id.clone()} " · " {move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!(
                 "for {} · published: {} · draft: {}", s.entity, version_label(s.published_version), version_label(s.draft_version))))}</p>
+            {move || summary.with(|s| s.as_ref().is_some_and(|s| s.builtin)).then(|| view! {
+                <p class="warning" role="status">"This is the built-in order workflow: it cannot be changed. Create an order workflow of your own (it starts as a copy of this one) to change how orders run."</p>
+            })}
             {move || outcome.get().map(|o| match o {
                 Ok(text) => view! { <p class="ok" role="status" id="outcome">{text}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert" id="outcome">{e.message}</p> }.into_any(),
@@ -404,9 +408,9 @@ fn EditorView(
                 <label class="inline"><input type="checkbox" id="as-table" on:change=move |ev| as_table.set(event_target_checked(&ev))/> " As a table"</label>
                 <span class="spacer"></span>
                 <button type="button" id="export-svg" on:click=export>"Export SVG"</button>
-                <button type="button" id="save" on:click=move |_| save()>"Save draft"</button>
+                <button type="button" id="save" on:click=move |_| save() disabled=builtin>"Save draft"</button>
                 <button type="button" id="publish" on:click=move |_| publish()
-                    disabled=move || lint.with(|l| l.errors() > 0)
+                    disabled=move || builtin() || lint.with(|l| l.errors() > 0)
                     title="Saves what you see as the draft and publishes it">"Publish"</button>
             </div>
             {summary_line}
