@@ -371,10 +371,12 @@ fn EditorView(
     // Order workflows follow a convention with the approval code: a gap is shown, not refused.
     let order_gaps = move || {
         editor.def.with(|d| {
-            (d.entity == rules::workflow::Entity::Order)
-                .then(|| rules::workflow::orders::gaps(d))
-                .unwrap_or_default()
-                .iter()
+            let gaps = if d.entity == rules::workflow::Entity::Order {
+                rules::workflow::orders::gaps(d)
+            } else {
+                Vec::new()
+            };
+            gaps.iter()
                 .map(|g| view! { <li class="warning" role="status">{g.to_string()}</li> })
                 .collect_view()
         })
