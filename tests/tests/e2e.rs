@@ -659,7 +659,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     login(c, &s.base, "sol@toolmaker.example").await;
     c.goto(&format!("{}/editor/workflows/drawn-in-browser", s.base)).await.unwrap();
     wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
-    click(c, "g.node[data-state='state_1'] rect").await;
+    click(c, "g.node[data-state='state_1']").await;
     type_into(c, "#state-label", "Shipped to the customer").await;
     click(c, "#publish").await;
     wait_text(c, "#outcome", |t| t.contains("Version 2 is published")).await;

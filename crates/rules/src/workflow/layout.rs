@@ -15,7 +15,7 @@ use std::collections::HashMap;
 pub const NODE_WIDTH: i32 = 168;
 pub const NODE_HEIGHT: i32 = 52;
 /// Horizontal space between columns (room for a transition's label).
-pub const COLUMN_GAP: i32 = 132;
+pub const COLUMN_GAP: i32 = 170;
 /// Vertical space between two states of a column.
 pub const ROW_GAP: i32 = 36;
 /// Space around the drawing.

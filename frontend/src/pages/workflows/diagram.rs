@@ -24,7 +24,7 @@ use wasm_bindgen::JsCast;
 const W: f64 = NODE_WIDTH as f64;
 const H: f64 = NODE_HEIGHT as f64;
 /// Space between parallel arrows.
-const LANE: f64 = 26.0;
+const LANE: f64 = 34.0;
 
 /// The diagram's style: in the page, and inside an exported SVG file.
 pub const CSS: &str = r#"
@@ -38,6 +38,7 @@ pub const CSS: &str = r#"
 .node .id { font: 11px ui-monospace, monospace; fill: #68758c; }
 .node .handle { fill: #3b5bdb; stroke: #fff; stroke-width: 2; cursor: crosshair; }
 .node { cursor: grab; }
+.node text { pointer-events: none; }
 .node:focus { outline: none; }
 .node:focus-visible rect:first-of-type, .node.selected rect:first-of-type { stroke: #3b5bdb; stroke-width: 3; }
 .node.warning rect:first-of-type { stroke: #e67700; stroke-dasharray: 5 3; }
@@ -95,10 +96,11 @@ enum Gesture {
 
 fn edge_label(label: &str, trigger: &Trigger, guarded: bool) -> String {
     let mut out = label.to_owned();
+    // Short marks keep a crowded diagram legible; the side panel names the event.
     match trigger {
         Trigger::Manual => {}
-        Trigger::Event(e) => out.push_str(&format!(" · on {e}")),
-        Trigger::Timer { after } => out.push_str(&format!(" · after {after}")),
+        Trigger::Event(_) => out.push_str(" ⚡"),
+        Trigger::Timer { after } => out.push_str(&format!(" (after {after})")),
     }
     if guarded {
         out.push_str(" [if]");

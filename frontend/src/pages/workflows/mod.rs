@@ -420,7 +420,7 @@ fn EditorView(
                 <div class="canvas">
                     <Show when=move || !as_table.get() fallback=move || view! { <table::Tables editor=editor lint=lint/> }>
                         <Diagram editor=editor lint=lint path=path svg_ref=svg_ref content_ref=content_ref/>
-                        <p class="muted keys">"Drag states to move them; drag from a state's dot to another state to connect them; drag the background to pan; wheel to zoom. Keys: Tab between states, arrows move (Shift: more), n new state, Delete, + − 0 (fit), Ctrl+Z / Ctrl+Shift+Z."</p>
+                        <p class="muted keys">"On arrows: ⚡ fired by an event, (after …) by a timer, [if] guarded. Drag states to move them; drag from a state's dot to another state to connect them; drag the background to pan; wheel to zoom. Keys: Tab between states, arrows move (Shift: more), n new state, Delete, + − 0 (fit), Ctrl+Z / Ctrl+Shift+Z."</p>
                     </Show>
                 </div>
                 <aside class="side">
