@@ -467,6 +467,12 @@ async fn click_tab(c: &Client, name: &str) {
         .unwrap();
 }
 
+/// Ticks a role in the side panel's "who" checkboxes (a transition's roles, a simulation's actor).
+async fn tick_role(c: &Client, role: &str) {
+    let xpath = format!("//fieldset[@class='roles']//label[contains(., '{role}')]/input");
+    c.find(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
+}
+
 /// Replaces an input's text, as typing would.
 async fn type_into(c: &Client, css: &str, text: &str) {
     let field =
@@ -526,12 +532,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     drag(c, "g.node[data-state='approved'] .handle", "g.node[data-state='state_1'] rect").await;
     wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t.contains("To Shipped")).await;
     type_into(c, "#transition-label", "Ship").await;
-    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    tick_role(c, "seller admin").await;
     click(c, ".guard button").await;
     type_into(c, ".guard .cmp input.value", "50000 USD").await;
     let guard = c
@@ -590,12 +591,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
 
     // Simulate: the big order is approved and shipped; the small one waits at the guard.
     click_tab(c, "Simulate").await;
-    c.find(Locator::XPath("//fieldset[@class='roles']//label[contains(., 'seller admin')]/input"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    tick_role(c, "seller admin").await;
     click(c, "#play").await;
     let end = wait_text(c, "#simulation-end", |t| !t.is_empty()).await;
     assert!(end.contains("terminal"), "{end}");
