@@ -29,7 +29,7 @@ pub struct Scenario {
     pub request: CheckoutRequest,
     pub guards: Vec<CompiledCondition>,
     slots: Slots,
-    unit: Arc<[Arc<str>]>,
+    unit: Arc<[rules::ids::SharedStr]>,
 }
 
 /// Where the guards' fields sit in the order schema.
@@ -177,7 +177,7 @@ impl Scenario {
             payment_method: slot("order.payment_method"),
             state_age: slot("order.state_age"),
         };
-        let unit = Arc::from([Arc::from("ny"), Arc::from("na"), Arc::from("acme")]);
+        let unit = Arc::from(["ny".into(), "na".into(), "acme".into()]);
         Scenario { pricing, approval, request, guards, slots, unit }
     }
 

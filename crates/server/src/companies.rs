@@ -162,7 +162,7 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
         let parse = |v: String| rules::ids::UnitId::parse(&v).map_err(ApiError::internal);
         Ok(Unit {
             id: parse(r.try_get("id")?)?,
-            name: Arc::from(r.try_get::<String, _>("name")?),
+            name: r.try_get::<String, _>("name")?.into(),
             parent: r.try_get::<Option<String>, _>("parent_id")?.map(parse).transpose()?,
         })
     })
@@ -192,7 +192,7 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
         }
         users.push(Member {
             id: user(id)?,
-            name: Arc::from(r.try_get::<String, _>("name")?),
+            name: r.try_get::<String, _>("name")?.into(),
             roles: user_roles,
             unit: r
                 .try_get::<Option<String>, _>("unit_id")?
@@ -207,7 +207,7 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
 /// A company without a policy needs no approvals.
 fn no_policy() -> ApprovalPolicy {
     ApprovalPolicy {
-        name: Arc::from("No approvals"),
+        name: "No approvals".into(),
         mode: Default::default(),
         rules: vec![],
         spending_limits: vec![],

@@ -182,7 +182,7 @@ pub struct HistoryEntry {
 pub(crate) fn actor(caller: &Caller) -> Result<Actor, ApiError> {
     Ok(Actor {
         id: Some(rules::ids::UserId::parse(&caller.user_id).map_err(ApiError::internal)?),
-        roles: caller.roles.iter().map(|r| Arc::from(r.as_str())).collect(),
+        roles: caller.roles.iter().map(|r| r.as_str().into()).collect(),
     })
 }
 

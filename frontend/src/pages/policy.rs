@@ -15,7 +15,6 @@ use rules::{
     money::{Currency, Money},
 };
 use serde_json::Value;
-use std::sync::Arc;
 
 /// A rule as the form edits it.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +85,7 @@ fn build(
         match (id, min_total, when, approver) {
             (Ok(id), Ok(min_total), Ok(when), Ok(approver)) => rules.push(ApprovalRule {
                 id,
-                name: Arc::from(d.name.trim()),
+                name: d.name.trim().into(),
                 min_total,
                 when,
                 approver,
@@ -97,7 +96,7 @@ fn build(
         }
     }
     if problems.is_empty() {
-        Ok(ApprovalPolicy { name: Arc::from(name.trim()), mode, rules, ..base.clone() })
+        Ok(ApprovalPolicy { name: name.trim().into(), mode, rules, ..base.clone() })
     } else {
         Err(problems)
     }

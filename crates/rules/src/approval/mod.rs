@@ -21,10 +21,11 @@ mod model;
 pub use drift::{Change, Drift, Snapshot, SnapshotLine, drift};
 pub use model::*;
 
+use crate::ids::SharedStr;
 use crate::{
     condition::{CompiledCondition, FieldPath, Schema, Value},
     diagnostic::{Diagnostic, Problem},
-    ids::{LimitId, UnitId, UserId},
+    ids::{LimitId, RoleName, UnitId, UserId},
     money::{Money, MoneyError},
 };
 use rustc_hash::FxHashMap;
@@ -105,14 +106,16 @@ pub struct ApprovalContext {
     /// Threshold rules, by currency, then threshold, then declaration order.
     thresholds: Vec<usize>,
     /// Each unit with its ancestors, itself first.
-    unit_paths: FxHashMap<UnitId, Arc<[Arc<str>]>>,
-    no_unit: Arc<[Arc<str>]>,
+    unit_paths: FxHashMap<UnitId, Arc<[SharedStr]>>,
+    no_unit: Arc<[SharedStr]>,
     users: FxHashMap<UserId, usize>,
     /// Where each slot's fact comes from; `Source::Unknown` for slots no condition reads.
     sources: Vec<Source>,
     needs_facts: bool,
     /// Each member's roles, shared, as the `buyer.roles` fact.
-    member_roles: Vec<Arc<[Arc<str>]>>,
+    member_roles: Vec<Arc<[SharedStr]>>,
+    /// Each role's members (indices into the directory), in directory order.
+    role_members: FxHashMap<RoleName, Vec<usize>>,
 }
 
 fn approver_users(a: &Approver) -> Vec<&UserId> {
@@ -253,7 +256,7 @@ fn rule_ref(rule: &ApprovalRule) -> RuleRef {
 }
 
 /// A unit and its ancestors, itself first; `None` on a cycle or an unknown unit.
-fn unit_path(directory: &Directory, unit: &UnitId) -> Option<Vec<Arc<str>>> {
+fn unit_path(directory: &Directory, unit: &UnitId) -> Option<Vec<SharedStr>> {
     let mut path = Vec::new();
     let mut current = Some(unit);
     while let Some(id) = current {
@@ -336,6 +339,15 @@ impl ApprovalContext {
         let needs_facts = !read.is_empty();
         let member_roles =
             directory.users.iter().map(|m| m.roles.iter().map(|r| r.shared()).collect()).collect();
+        let mut role_members: FxHashMap<RoleName, Vec<usize>> = FxHashMap::default();
+        for (i, member) in directory.users.iter().enumerate() {
+            for role in &member.roles {
+                let members = role_members.entry(role.clone()).or_default();
+                if !members.contains(&i) {
+                    members.push(i);
+                }
+            }
+        }
         Ok(ApprovalContext {
             policy,
             directory,
@@ -346,6 +358,7 @@ impl ApprovalContext {
             sources,
             needs_facts,
             member_roles,
+            role_members,
             no_unit: Arc::from([]),
         })
     }
@@ -373,7 +386,7 @@ impl ApprovalContext {
         &self,
         req: &RouteRequest,
         buyer: &Member,
-        unit: &Arc<[Arc<str>]>,
+        unit: &Arc<[SharedStr]>,
     ) -> Vec<Option<Value>> {
         if !self.needs_facts {
             return Vec::new();
@@ -387,9 +400,9 @@ impl ApprovalContext {
         source: Source,
         o: &OrderFacts,
         buyer: &Member,
-        unit: &Arc<[Arc<str>]>,
+        unit: &Arc<[SharedStr]>,
     ) -> Option<Value> {
-        let text = |s: Option<Arc<str>>| s.map(Value::Text);
+        let text = |s: Option<SharedStr>| s.map(Value::Text);
         match source {
             Source::Total => Some(Value::Money(o.total)),
             Source::Subtotal => Some(Value::Money(o.subtotal)),
@@ -426,7 +439,7 @@ impl ApprovalContext {
         buyer: &UserId,
     ) -> Result<BTreeMap<FieldPath, Value>, RouteError> {
         let member = self.member(buyer).ok_or_else(|| RouteError::UnknownBuyer(buyer.clone()))?;
-        let unit: &Arc<[Arc<str>]> = match &order.business_unit {
+        let unit: &Arc<[SharedStr]> = match &order.business_unit {
             Some(u) => self.unit_paths.get(u).ok_or_else(|| RouteError::UnknownUnit(u.clone()))?,
             None => &self.no_unit,
         };
@@ -440,7 +453,7 @@ impl ApprovalContext {
             .collect())
     }
 
-    fn candidates(&self, approver: &Approver, buyer: &Member, unit: &[Arc<str>]) -> Candidates {
+    fn candidates(&self, approver: &Approver, buyer: &Member, unit: &[SharedStr]) -> Candidates {
         let mut users = Vec::with_capacity(match approver {
             Approver::User(_) | Approver::Manager => 1,
             Approver::AnyOf(ids) => ids.len(),
@@ -464,10 +477,11 @@ impl ApprovalContext {
                 ids.iter().filter_map(|id| self.member(id)).for_each(&mut consider)
             }
             Approver::Role(role) => self
-                .directory
-                .users
-                .iter()
-                .filter(|m| m.roles.contains(role))
+                .role_members
+                .get(role)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.directory.users.get(i))
                 .for_each(&mut consider),
             Approver::Manager => buyer
                 .manager
@@ -504,12 +518,12 @@ impl ApprovalContext {
     pub fn route(&self, req: &RouteRequest) -> Result<ApprovalPlan, RouteError> {
         let buyer =
             self.member(&req.buyer).ok_or_else(|| RouteError::UnknownBuyer(req.buyer.clone()))?;
-        let unit_path: &Arc<[Arc<str>]> = match &req.order.business_unit {
+        let unit_path: &Arc<[SharedStr]> = match &req.order.business_unit {
             Some(u) => self.unit_paths.get(u).ok_or_else(|| RouteError::UnknownUnit(u.clone()))?,
             None => &self.no_unit,
         };
         let facts = self.facts(req, buyer, unit_path);
-        let unit: &[Arc<str>] = unit_path;
+        let unit: &[SharedStr] = unit_path;
         let total = req.order.total;
         let mut plan = ApprovalPlan {
             verdict: Verdict::NoApprovalNeeded,
@@ -565,7 +579,7 @@ impl ApprovalContext {
         &self,
         plan: &mut ApprovalPlan,
         buyer: &Member,
-        unit: &[Arc<str>],
+        unit: &[SharedStr],
         facts: &[Option<Value>],
     ) -> Result<(), RouteError> {
         let total = plan.total;
@@ -706,7 +720,7 @@ impl ApprovalContext {
         plan: &mut ApprovalPlan,
         because: Vec<Because>,
         buyer: &Member,
-        unit: &[Arc<str>],
+        unit: &[SharedStr],
         escalations: Vec<Escalation>,
     ) {
         if let Some(fallback) = &self.policy.fallback {
@@ -730,7 +744,7 @@ impl ApprovalContext {
         approver: &Approver,
         because: Vec<Because>,
         buyer: &Member,
-        unit: &[Arc<str>],
+        unit: &[SharedStr],
         rule: Option<&ApprovalRule>,
     ) {
         let c = self.candidates(approver, buyer, unit);
@@ -753,7 +767,7 @@ impl ApprovalContext {
         limit: &SpendingLimit,
         req: &RouteRequest,
         buyer: &Member,
-        unit: &[Arc<str>],
+        unit: &[SharedStr],
     ) -> Result<(), RouteError> {
         let applies = match &limit.applies_to {
             LimitScope::Everyone => true,

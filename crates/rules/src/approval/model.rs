@@ -1,5 +1,6 @@
 //! What approval routing reads (a company's policy and directory, an order) and writes (a plan).
 
+use crate::ids::SharedStr;
 use crate::{
     condition::{Check, Condition},
     ids::{
@@ -9,7 +10,6 @@ use crate::{
     pricing::PricedCart,
 };
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Who approves a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ pub enum Mode {
 #[serde(deny_unknown_fields)]
 pub struct ApprovalRule {
     pub id: RuleId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     #[serde(default)]
     pub min_total: Option<Money>,
     #[serde(default)]
@@ -87,7 +87,7 @@ pub enum LimitScope {
 #[serde(deny_unknown_fields)]
 pub struct SpendingLimit {
     pub id: LimitId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub applies_to: LimitScope,
     pub period: Period,
     pub amount: Money,
@@ -98,7 +98,7 @@ pub struct SpendingLimit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalPolicy {
-    pub name: Arc<str>,
+    pub name: SharedStr,
     #[serde(default)]
     pub mode: Mode,
     #[serde(default)]
@@ -120,7 +120,7 @@ pub struct ApprovalPolicy {
 #[serde(deny_unknown_fields)]
 pub struct Unit {
     pub id: UnitId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     #[serde(default)]
     pub parent: Option<UnitId>,
 }
@@ -130,7 +130,7 @@ pub struct Unit {
 #[serde(deny_unknown_fields)]
 pub struct Member {
     pub id: UserId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     #[serde(default)]
     pub roles: Vec<RoleName>,
     /// The unit the user belongs to; an approver acts on orders of this unit and below.
@@ -244,7 +244,7 @@ pub enum Verdict {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RuleMatch {
     pub rule: RuleId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Money>,
     /// The comparisons of the rule's condition that held.
@@ -259,7 +259,7 @@ pub enum Because {
     Rule(RuleMatch),
     SpendingLimit {
         limit: LimitId,
-        name: Arc<str>,
+        name: SharedStr,
         period: Period,
         limit_amount: Money,
         spent: Money,
@@ -273,7 +273,7 @@ pub enum Because {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleRef {
     pub rule: RuleId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
 }
 
 /// Why a step went to someone other than its own approver, and to whom.
@@ -317,7 +317,7 @@ pub struct PlanStep {
 pub enum Block {
     SpendingLimit {
         limit: LimitId,
-        name: Arc<str>,
+        name: SharedStr,
         period: Period,
         limit_amount: Money,
         spent: Money,
@@ -336,7 +336,7 @@ pub enum Block {
     /// A limit in another currency than the order.
     LimitCurrency {
         limit: LimitId,
-        name: Arc<str>,
+        name: SharedStr,
     },
 }
 

@@ -2,6 +2,7 @@
 //! without allocating.
 
 use super::{Comparison, Condition, FieldPath, FieldType, Op, Schema, Value};
+use crate::ids::SharedStr;
 use crate::{diagnostic::Diagnostic, money::Money, time::Duration};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -29,12 +30,12 @@ enum Test {
     Money(Op, Money),
     Number(Op, Decimal),
     Duration(Op, Duration),
-    Text { equal: bool, text: Arc<str> },
-    TextIn(Arc<[Arc<str>]>),
+    Text { equal: bool, text: SharedStr },
+    TextIn(Arc<[SharedStr]>),
     Bool { equal: bool, value: bool },
-    Contains(Arc<str>),
-    Within(Arc<str>),
-    UnitIs { equal: bool, unit: Arc<str> },
+    Contains(SharedStr),
+    Within(SharedStr),
+    UnitIs { equal: bool, unit: SharedStr },
 }
 
 #[derive(Clone, Debug)]
@@ -294,7 +295,8 @@ mod tests {
             &schema,
         )
         .unwrap();
-        let list = |items: &[&str]| Value::List(items.iter().map(|s| Arc::from(*s)).collect());
+        let list =
+            |items: &[&str]| Value::List(items.iter().map(|s| SharedStr::from(*s)).collect());
         let f = facts(
             &schema,
             &[

@@ -21,6 +21,7 @@ pub use eval::{Check, CompiledCondition, Facts};
 pub use overlap::may_overlap;
 pub use schema::{Entity, FieldOrigin, FieldSpec, Schema};
 
+use crate::ids::SharedStr;
 use crate::{money::Money, time::Duration};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
@@ -29,7 +30,7 @@ use std::{fmt, sync::Arc};
 /// A dotted field path such as `order.total`: at least two segments, each a lowercase letter
 /// followed by lowercase letters, digits or `_`, none of them a keyword of the text form.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FieldPath(Arc<str>);
+pub struct FieldPath(SharedStr);
 
 /// Words of the text form that cannot be field segments.
 pub const KEYWORDS: [&str; 8] = ["and", "or", "not", "in", "contains", "within", "true", "false"];
@@ -50,7 +51,7 @@ impl FieldPath {
         };
         let segments = text.split('.').count();
         if segments >= 2 && text.len() <= 128 && text.split('.').all(valid_segment) {
-            Ok(FieldPath(Arc::from(text)))
+            Ok(FieldPath(SharedStr::from(text)))
         } else {
             Err(BadFieldPath(text.to_owned()))
         }
@@ -126,9 +127,9 @@ pub enum Value {
     Money(Money),
     Number(#[serde(with = "crate::decimal::serde_str")] Decimal),
     Duration(Duration),
-    Text(Arc<str>),
+    Text(SharedStr),
     Bool(bool),
-    List(Arc<[Arc<str>]>),
+    List(Arc<[SharedStr]>),
 }
 
 /// The kind of a [`Value`], for messages.
@@ -156,7 +157,7 @@ impl Value {
     }
 
     pub fn text(s: &str) -> Value {
-        Value::Text(Arc::from(s))
+        Value::Text(SharedStr::from(s))
     }
 
     /// Whether this value may be the fact of a field of type `ty`.

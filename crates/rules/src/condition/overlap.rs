@@ -9,9 +9,10 @@
 //! and units.
 
 use super::{Comparison, Condition, Op, Value};
+use crate::ids::SharedStr;
 use crate::money::Currency;
 use rust_decimal::Decimal;
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 /// Past this many conjunctions the analysis gives up and answers "may overlap".
 const MAX_CONJUNCTIONS: usize = 512;
@@ -126,18 +127,18 @@ struct FieldConstraints {
     interval: Interval,
     currency: Option<Currency>,
     negated_money: Vec<(Op, Currency, Decimal)>,
-    allowed: Option<Vec<Arc<str>>>,
-    excluded: Vec<Arc<str>>,
-    required: Vec<Arc<str>>,
-    forbidden: Vec<Arc<str>>,
-    unit_is: Vec<Arc<str>>,
-    unit_is_not: Vec<Arc<str>>,
+    allowed: Option<Vec<SharedStr>>,
+    excluded: Vec<SharedStr>,
+    required: Vec<SharedStr>,
+    forbidden: Vec<SharedStr>,
+    unit_is: Vec<SharedStr>,
+    unit_is_not: Vec<SharedStr>,
     bools: [bool; 2],
     contradiction: bool,
 }
 
 impl FieldConstraints {
-    fn allow(&mut self, items: &[Arc<str>]) {
+    fn allow(&mut self, items: &[SharedStr]) {
         self.allowed = Some(match self.allowed.take() {
             Some(current) => current.into_iter().filter(|t| items.contains(t)).collect(),
             None => items.to_vec(),

@@ -19,12 +19,13 @@
 //! Parenthesised groups are kept as groups, so `(a and b) and c` is not flattened.
 
 use super::{Comparison, Condition, FieldPath, MAX_DEPTH, Op, Value};
+use crate::ids::SharedStr;
 use crate::{
     decimal::parse_decimal,
     money::{Currency, Money},
     time::Duration,
 };
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 /// Where and why a text is not a condition. `column` counts characters from 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,7 +197,7 @@ impl<'a> Lexer<'a> {
                 return Err(self.error(start, ParseErrorKind::UnterminatedText));
             };
             match c {
-                '"' => return Ok(Token::Literal(Value::Text(Arc::from(out)))),
+                '"' => return Ok(Token::Literal(Value::Text(SharedStr::from(out)))),
                 '\\' => {
                     let escaped = match self.chars.next() {
                         Some((_, '"')) => '"',

@@ -14,7 +14,7 @@ mod model;
 pub use model::*;
 
 use crate::{
-    decimal::{div_round, pow10, round_to_scale, to_units},
+    decimal::{div_round, from_units, pow10, round_to_scale, to_units},
     diagnostic::{Diagnostic, Problem},
     ids::{CategoryId, Sku, TaxClass, TaxRuleId},
     money::{Currency, Money, MoneyError},
@@ -255,14 +255,29 @@ impl PricingContext {
     }
 }
 
-/// A line's product and unit price, resolved.
-struct Resolved {
+/// A line's product and unit price, resolved: references into the cart and the pricing data,
+/// so that it is copied cheaply; the priced line is written once, at the end, from these.
+#[derive(Clone, Copy)]
+struct Resolved<'a> {
     product: usize,
-    sku: Sku,
-    category: CategoryId,
+    sku: &'a Sku,
+    category: &'a CategoryId,
     quantity: u32,
     unit: Decimal,
-    source: PriceSource,
+    origin: Origin<'a>,
+}
+
+/// Where a unit price came from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Negotiated(&'a NegotiatedPrice),
+    /// `tiers[tier]` of a list's price for the product.
+    List {
+        list: &'a PriceList,
+        level: ListLevel,
+        tiers: &'a [Tier],
+        tier: usize,
+    },
 }
 
 struct Pricer<'a> {
@@ -298,7 +313,7 @@ impl<'a> Pricer<'a> {
 
     fn round(&self, amount: Decimal) -> Result<Decimal, PricingError> {
         round_to_scale(amount, self.currency.minor_units(), self.policy.rounding)
-            .ok_or(PricingError::Money(MoneyError::Overflow))
+            .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
     }
 
     /// Candidate price lists, most specific first.
@@ -338,17 +353,17 @@ impl<'a> Pricer<'a> {
         out
     }
 
-    fn check_duplicates(&self, product_of_line: &[usize]) -> Result<(), PricingError> {
+    fn check_duplicates(&self, product_of_line: &[(usize, &Product)]) -> Result<(), PricingError> {
         if product_of_line.len() < 2 {
             return Ok(());
         }
-        let mut sorted = product_of_line.to_vec();
+        let mut sorted: Vec<usize> = product_of_line.iter().map(|p| p.0).collect();
         sorted.sort_unstable();
         if sorted.windows(2).all(|w| w.first() != w.get(1)) {
             return Ok(());
         }
         for (line, p) in product_of_line.iter().enumerate() {
-            if let Some(first) = product_of_line.iter().take(line).position(|q| q == p) {
+            if let Some(first) = product_of_line.iter().take(line).position(|q| q.0 == p.0) {
                 let sku = self.cart.lines.get(line).map(|l| l.sku.clone());
                 if let Some(sku) = sku {
                     return Err(PricingError::DuplicateLine { line, first, sku });
@@ -376,44 +391,49 @@ impl<'a> Pricer<'a> {
         sku: &Sku,
         quantity: u32,
         lists: &[(ListLevel, usize)],
-    ) -> Result<(Decimal, PriceSource), PricingError> {
-        if let Some(n) = self.cart.negotiated.iter().find(|n| n.sku == *sku) {
+    ) -> Result<(Decimal, Origin<'a>), PricingError> {
+        let cart: &'a Cart = self.cart;
+        if let Some(n) = cart.negotiated.iter().find(|n| n.sku == *sku) {
             if n.unit_price.is_sign_negative() && !n.unit_price.is_zero() {
                 return Err(PricingError::NegativeNegotiatedPrice { sku: sku.clone() });
             }
             self.set_basis(false, line, sku)?;
-            return Ok((n.unit_price, PriceSource::Negotiated { quote: n.quote.clone() }));
+            return Ok((n.unit_price, Origin::Negotiated(n)));
         }
+        let ctx: &'a PricingContext = self.ctx;
         for &(level, li) in lists {
             let (Some(list), Some(entries)) =
-                (self.ctx.data.price_lists.get(li), self.ctx.list_entries.get(li))
+                (ctx.data.price_lists.get(li), ctx.list_entries.get(li))
             else {
                 continue;
             };
             let Some(price) = entries.get(&product).and_then(|&e| list.prices.get(e)) else {
                 continue;
             };
-            let Some(tier_index) = price.tiers.iter().rposition(|t| t.min_quantity <= quantity)
-            else {
+            let Some(tier) = price.tiers.iter().rposition(|t| t.min_quantity <= quantity) else {
                 continue;
             };
-            let Some(tier) = price.tiers.get(tier_index) else { continue };
+            let Some(unit) = price.tiers.get(tier).map(|t| t.unit_price) else { continue };
             self.set_basis(list.prices_include_tax, line, sku)?;
-            let next_tier = price.tiers.get(tier_index.saturating_add(1)).map(|t| NextTier {
-                min_quantity: t.min_quantity,
-                unit_price: self.money(t.unit_price),
-            });
-            return Ok((
-                tier.unit_price,
-                PriceSource::List {
-                    list: list.id.clone(),
-                    level,
-                    min_quantity: tier.min_quantity,
-                    next_tier,
-                },
-            ));
+            return Ok((unit, Origin::List { list, level, tiers: &price.tiers, tier }));
         }
         Err(PricingError::NoPrice { line, sku: sku.clone(), quantity, currency: self.currency })
+    }
+
+    /// Where a resolved price came from, for the priced line.
+    fn source(&self, origin: Origin<'a>) -> PriceSource {
+        match origin {
+            Origin::Negotiated(n) => PriceSource::Negotiated { quote: n.quote.clone() },
+            Origin::List { list, level, tiers, tier } => PriceSource::List {
+                list: list.id.clone(),
+                level,
+                min_quantity: tiers.get(tier).map_or(0, |t| t.min_quantity),
+                next_tier: tiers.get(tier.saturating_add(1)).map(|t| NextTier {
+                    min_quantity: t.min_quantity,
+                    unit_price: self.money(t.unit_price),
+                }),
+            },
+        }
     }
 
     fn rule_for_class(&mut self, class: usize) -> Option<usize> {
@@ -445,7 +465,7 @@ impl<'a> Pricer<'a> {
                 let raw = subtotal
                     .checked_mul(percent)
                     .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
-                    .ok_or(PricingError::Money(MoneyError::Overflow))?;
+                    .ok_or_else(|| PricingError::Money(MoneyError::Overflow))?;
                 let raw = self.round(raw)?;
                 match d.cap {
                     Some(cap) if cap.is_sign_negative() && !cap.is_zero() => {
@@ -478,8 +498,8 @@ impl<'a> Pricer<'a> {
 
     /// A decimal in the cart's currency from a number of minor units.
     fn decimal_of(&self, units: i128) -> Result<Decimal, PricingError> {
-        Decimal::try_from_i128_with_scale(units, self.currency.minor_units())
-            .map_err(|_| PricingError::Money(MoneyError::Overflow))
+        from_units(units, self.currency.minor_units())
+            .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
     }
 
     /// An amount in minor units, rounded by the policy.
@@ -490,7 +510,7 @@ impl<'a> Pricer<'a> {
             self.currency.minor_units(),
             self.policy.rounding,
         )
-        .ok_or(PricingError::Money(MoneyError::Overflow))
+        .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
     }
 
     /// The tax, in minor units, on a taxable amount in minor units: `base × percent / 100` on
@@ -567,47 +587,49 @@ impl<'a> Pricer<'a> {
     }
 
     /// Resolves every line's product and unit price.
-    fn resolve(&mut self) -> Result<Vec<Resolved>, PricingError> {
-        let cart = self.cart;
+    fn resolve(&mut self) -> Result<Vec<Resolved<'a>>, PricingError> {
+        let (cart, ctx): (&'a Cart, &'a PricingContext) = (self.cart, self.ctx);
         let lists = self.candidate_lists();
         let mut products = Vec::with_capacity(cart.lines.len());
         for (i, line) in cart.lines.iter().enumerate() {
-            let p = self
-                .ctx
+            let p = ctx
                 .products
                 .get(&line.sku)
-                .copied()
+                .and_then(|&p| Some((p, ctx.data.catalog.get(p)?)))
                 .ok_or_else(|| PricingError::UnknownSku { line: i, sku: line.sku.clone() })?;
             products.push(p);
         }
         self.check_duplicates(&products)?;
         let mut resolved = Vec::with_capacity(cart.lines.len());
-        for (i, (line, product)) in cart.lines.iter().zip(products).enumerate() {
+        for (i, (line, (index, product))) in cart.lines.iter().zip(products).enumerate() {
             let quantity = line.quantity.get();
-            let category = match self.ctx.data.catalog.get(product) {
-                Some(p) => p.category.clone(),
-                None => return Err(PricingError::UnknownSku { line: i, sku: line.sku.clone() }),
-            };
-            let (unit, source) = self.unit_price(i, product, &line.sku, quantity, &lists)?;
+            let (unit, origin) = self.unit_price(i, index, &line.sku, quantity, &lists)?;
             resolved.push(Resolved {
-                product,
-                sku: line.sku.clone(),
-                category,
+                product: index,
+                sku: &line.sku,
+                category: &product.category,
                 quantity,
                 unit,
-                source,
+                origin,
             });
         }
         Ok(resolved)
     }
 
-    fn line(&self, r: Resolved, amount: Decimal, discount: Decimal, tax: LineTax) -> PricedLine {
+    /// The priced line of a resolved line (the only place a line's texts are copied).
+    fn line(
+        &self,
+        r: Resolved<'a>,
+        amount: Decimal,
+        discount: Decimal,
+        tax: LineTax,
+    ) -> PricedLine {
         PricedLine {
-            sku: r.sku,
-            category: r.category,
+            sku: r.sku.clone(),
+            category: r.category.clone(),
             quantity: r.quantity,
             unit_price: self.money(r.unit),
-            source: r.source,
+            source: self.source(r.origin),
             amount: self.money(amount),
             discount: self.money(discount),
             tax,
@@ -625,7 +647,10 @@ impl<'a> Pricer<'a> {
 
     /// Rounding per line, in exact integer minor units: each line's amount, discount share and
     /// tax are whole minor units, and the totals are their sums.
-    fn per_line_rounding(mut self, resolved: Vec<Resolved>) -> Result<PricedCart, PricingError> {
+    fn per_line_rounding(
+        mut self,
+        resolved: Vec<Resolved<'a>>,
+    ) -> Result<PricedCart, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
         let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
         let mut amounts = Vec::with_capacity(resolved.len());
@@ -657,7 +682,7 @@ impl<'a> Pricer<'a> {
             Some(())
         };
         let mut lines = Vec::with_capacity(resolved.len());
-        for ((r, amount), share) in resolved.into_iter().zip(&amounts).zip(&shares) {
+        for ((&r, amount), share) in resolved.iter().zip(&amounts).zip(&shares) {
             let class = self.ctx.product_class.get(r.product).copied();
             let base = amount.checked_sub(*share).ok_or_else(overflow)?;
             let tax = match self.taxed(class) {
@@ -748,7 +773,10 @@ impl<'a> Pricer<'a> {
 
     /// Rounding on the total: lines are kept exact; the subtotal, the discount and each tax
     /// rate's total are rounded once. Lines show their rounded shares and taxes.
-    fn on_total_rounding(mut self, resolved: Vec<Resolved>) -> Result<PricedCart, PricingError> {
+    fn on_total_rounding(
+        mut self,
+        resolved: Vec<Resolved<'a>>,
+    ) -> Result<PricedCart, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
         let mut amounts = Vec::with_capacity(resolved.len());
         let mut sum = self.zero();
@@ -775,7 +803,7 @@ impl<'a> Pricer<'a> {
             Some(())
         };
         let mut lines = Vec::with_capacity(resolved.len());
-        for (r, amount) in resolved.into_iter().zip(amounts) {
+        for (&r, amount) in resolved.iter().zip(amounts) {
             let class = self.ctx.product_class.get(r.product).copied();
             let share = amount.checked_mul(factor).ok_or_else(overflow)?;
             let base = amount.checked_sub(share).ok_or_else(overflow)?;

@@ -1,5 +1,6 @@
 //! What pricing reads (the seller's data and a cart) and what it writes (a priced cart).
 
+use crate::ids::SharedStr;
 use crate::{
     decimal::Rounding,
     ids::{CategoryId, CustomerId, GroupId, PriceListId, QuoteId, Sku, TaxClass, TaxRuleId},
@@ -8,7 +9,7 @@ use crate::{
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, de};
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 /// The seller's pricing data: catalog, price lists, tax rules and rounding. Prepared once into
 /// a [`super::PricingContext`] and reused for every cart.
@@ -27,7 +28,7 @@ pub struct PricingData {
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub sku: Sku,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub category: CategoryId,
     pub tax_class: TaxClass,
 }
@@ -55,7 +56,7 @@ pub enum ListLevel {
 #[serde(deny_unknown_fields)]
 pub struct PriceList {
     pub id: PriceListId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub audience: Audience,
     pub currency: Currency,
     /// Whether the prices include VAT (gross, as in many European shops) or not (net).
@@ -101,7 +102,7 @@ pub enum TaxKind {
 #[serde(deny_unknown_fields)]
 pub struct TaxRule {
     pub id: TaxRuleId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub kind: TaxKind,
     pub country: Country,
     #[serde(default)]
@@ -269,7 +270,7 @@ pub struct OrderDiscount {
     )]
     pub cap: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<Arc<str>>,
+    pub label: Option<SharedStr>,
 }
 
 /// Shipping cost, in the cart's currency and on the same tax basis as its prices. Taxed with
@@ -358,7 +359,7 @@ pub struct PricedLine {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaxAmount {
     pub rule: TaxRuleId,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub kind: TaxKind,
     #[serde(with = "crate::decimal::serde_str")]
     pub percent: Decimal,
@@ -384,7 +385,7 @@ pub struct AppliedDiscount {
     /// A fixed amount larger than the subtotal was reduced to the subtotal.
     pub limited_to_subtotal: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<Arc<str>>,
+    pub label: Option<SharedStr>,
 }
 
 /// A priced cart. Always `total = subtotal - discount + shipping + tax_added`, where

@@ -17,6 +17,7 @@ pub use diff::{InstanceMove, MoveBlocked, WorkflowDiff, diff, plan_move};
 pub use model::*;
 pub use validate::{schema_of, validate};
 
+use crate::ids::SharedStr;
 use crate::{
     condition::{Check, CompiledCondition, FieldPath, Schema, Value},
     diagnostic::Diagnostic,
@@ -24,7 +25,7 @@ use crate::{
     time::Timestamp,
 };
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 /// One running entity on a workflow version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,7 +48,7 @@ pub struct Instance {
 pub struct Actor {
     #[serde(default)]
     pub id: Option<UserId>,
-    pub roles: Vec<Arc<str>>,
+    pub roles: Vec<SharedStr>,
 }
 
 /// Why a transition cannot fire.
@@ -64,7 +65,7 @@ pub enum Refusal {
     },
     RoleNotAllowed {
         transition: TransitionId,
-        allowed: Vec<Arc<str>>,
+        allowed: Vec<SharedStr>,
     },
     GuardFails {
         transition: TransitionId,
@@ -106,7 +107,7 @@ impl std::error::Error for RuntimeError {}
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransitionOption {
     pub transition: TransitionId,
-    pub label: Arc<str>,
+    pub label: SharedStr,
     pub to: StateId,
     pub trigger: Trigger,
     pub enabled: bool,

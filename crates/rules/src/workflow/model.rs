@@ -1,13 +1,13 @@
 //! Workflow definitions: states, transitions, triggers, guards and actions.
 
 pub use crate::condition::Entity;
+use crate::ids::SharedStr;
 use crate::{
     condition::{Condition, FieldPath, FieldType, Value},
     ids::{CustomerId, GroupId, StateId, TransitionId, WorkflowId},
     time::Duration,
 };
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// The roles that may fire manual transitions.
 pub const ROLES: [&str; 7] = [
@@ -63,7 +63,7 @@ pub struct CustomField {
 #[serde(deny_unknown_fields)]
 pub struct State {
     pub id: StateId,
-    pub label: Arc<str>,
+    pub label: SharedStr,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub start: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -90,7 +90,7 @@ pub enum Trigger {
     #[default]
     Manual,
     /// Fired when the named event happens (`"order.updated"`), if the guard holds.
-    Event(Arc<str>),
+    Event(SharedStr),
     /// Fired once the entity has been in the state for `after`, if the guard holds then.
     Timer { after: Duration },
 }
@@ -111,10 +111,10 @@ pub enum Recipient {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    Notify { to: Vec<Recipient>, template: Arc<str> },
+    Notify { to: Vec<Recipient>, template: SharedStr },
     RequireApproval {},
     Set { field: FieldPath, value: Value },
-    Call { integration: Arc<str> },
+    Call { integration: SharedStr },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,10 +123,10 @@ pub struct Transition {
     pub id: TransitionId,
     pub from: StateId,
     pub to: StateId,
-    pub label: Arc<str>,
+    pub label: SharedStr,
     /// Roles that may fire a manual transition.
     #[serde(default)]
-    pub roles: Vec<Arc<str>>,
+    pub roles: Vec<SharedStr>,
     #[serde(default)]
     pub trigger: Trigger,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +141,7 @@ pub struct Transition {
 pub struct WorkflowDefinition {
     pub id: WorkflowId,
     pub version: u32,
-    pub name: Arc<str>,
+    pub name: SharedStr,
     pub entity: Entity,
     #[serde(default)]
     pub scope: Scope,

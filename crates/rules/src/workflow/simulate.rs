@@ -82,7 +82,7 @@ pub fn simulate(
     let mut steps: Vec<Step> = Vec::new();
     let mut refused = Vec::new();
     let mut visited: Vec<(StateId, BTreeMap<FieldPath, Value>)> = Vec::new();
-    let mut happened: Vec<std::sync::Arc<str>> = Vec::new();
+    let mut happened: Vec<crate::ids::SharedStr> = Vec::new();
     let terminal =
         |state: &StateId| workflow.definition().states.iter().any(|s| &s.id == state && s.terminal);
     let end = loop {
@@ -167,7 +167,7 @@ fn could_fire(option: &TransitionOption) -> bool {
     }
 }
 
-fn automatic(step: &Step, happened: &[std::sync::Arc<str>]) -> Option<(TransitionId, Timestamp)> {
+fn automatic(step: &Step, happened: &[crate::ids::SharedStr]) -> Option<(TransitionId, Timestamp)> {
     let fresh = |o: &TransitionOption| match &o.trigger {
         Trigger::Event(name) => !happened.contains(name),
         _ => true,

@@ -8,6 +8,7 @@
 //! (`State::position`) when it is saved, exported or put on the undo stack.
 
 use leptos::prelude::*;
+use rules::ids::SharedStr;
 use rules::{
     ids::{StateId, TransitionId},
     workflow::{
@@ -15,7 +16,7 @@ use rules::{
         layout::{self, NODE_HEIGHT, NODE_WIDTH},
     },
 };
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 /// A point in diagram units.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -266,7 +267,8 @@ impl Editor {
             .def
             .with_untracked(|d| fresh_id("state", |c| d.states.iter().any(|s| s.id.as_str() == c)));
         let state_id = StateId::parse(&id).ok()?;
-        let label: Arc<str> = Arc::from(format!("New state {}", id.trim_start_matches("state_")));
+        let label: SharedStr =
+            SharedStr::from(format!("New state {}", id.trim_start_matches("state_")));
         let state = State {
             id: state_id.clone(),
             label,
@@ -342,7 +344,7 @@ impl Editor {
             id: id.clone(),
             from,
             to,
-            label: Arc::from(label),
+            label: SharedStr::from(label),
             roles: Vec::new(),
             trigger: Trigger::Manual,
             guard: None,

@@ -7,6 +7,7 @@ use super::{
     lint::Lint,
 };
 use leptos::prelude::*;
+use rules::ids::SharedStr;
 use rules::{
     condition::{Condition, FieldPath, FieldType, Op, text},
     ids::{CustomerId, GroupId, StateId, TransitionId},
@@ -15,7 +16,6 @@ use rules::{
         Action, ROLES, Recipient, Scope, Transition, Trigger, WorkflowDefinition, schema_of,
     },
 };
-use std::sync::Arc;
 
 const RECIPIENTS: [(Recipient, &str); 6] = [
     (Recipient::Buyer, "buyer"),
@@ -98,7 +98,7 @@ fn state_panel(editor: Editor, lint: Memo<Lint>, id: StateId) -> impl IntoView {
         {move || rename_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <label for="state-label">"Label"</label>
         <input id="state-label" value=state.label.to_string() on:input=move |ev| {
-            let value: Arc<str> = Arc::from(event_target_value(&ev));
+            let value: SharedStr = SharedStr::from(event_target_value(&ev));
             let id = id_label.clone();
             editor.apply(Some(format!("state-label:{id}")), move |d| {
                 if let Some(s) = d.states.iter_mut().find(|s| s.id == id) {
@@ -203,7 +203,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
         Trigger::Event(name) => view! {
             <label for="transition-event">"Event"</label>
             <input id="transition-event" value=name.to_string() placeholder="order.updated" on:input=move |ev| {
-                let name: Arc<str> = Arc::from(event_target_value(&ev));
+                let name: SharedStr = SharedStr::from(event_target_value(&ev));
                 change.with_value(|f| f("event", Box::new(move |t| t.trigger = Trigger::Event(name))));
             }/>
         }
@@ -232,7 +232,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
                     let on = event_target_checked(&ev);
                     change.with_value(|f| f("roles", Box::new(move |t| {
                         t.roles.retain(|r| &**r != *role);
-                        if on { t.roles.push(Arc::from(*role)); }
+                        if on { t.roles.push(SharedStr::from(*role)); }
                     })));
                 }/> " " {role.replace('_', " ")}</label>
             }
@@ -242,7 +242,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
         <h2>"Transition " <code>{t.id.to_string()}</code></h2>
         <label for="transition-label">"Label"</label>
         <input id="transition-label" value=t.label.to_string() on:input=move |ev| {
-            let label: Arc<str> = Arc::from(event_target_value(&ev));
+            let label: SharedStr = SharedStr::from(event_target_value(&ev));
             change.with_value(|f| f("label", Box::new(move |t| t.label = label)));
         }/>
         <span class="row">
@@ -252,7 +252,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
         <label for="transition-trigger">"Trigger"</label>
         <select id="transition-trigger" on:change=move |ev| {
             let trigger = match event_target_value(&ev).as_str() {
-                "event" => Trigger::Event(Arc::from("order.updated")),
+                "event" => Trigger::Event(SharedStr::from("order.updated")),
                 "timer" => Trigger::Timer { after: Duration::from_days(7) },
                 _ => Trigger::Manual,
             };
@@ -631,7 +631,7 @@ fn ActionsEditor(editor: Editor, id: TransitionId, actions: Vec<Action>) -> impl
                     view! {
                         <strong>"Notify"</strong> " " {boxes}
                         <input aria-label="Message template" value=template.to_string() placeholder="template name" on:input=move |ev| {
-                            let v: Arc<str> = Arc::from(event_target_value(&ev));
+                            let v: SharedStr = SharedStr::from(event_target_value(&ev));
                             change.with_value(|f| f(Some(format!("notify-template{i}")), Box::new(move |a| {
                                 if let Some(Action::Notify { template, .. }) = a.get_mut(i) { *template = v; }
                             })));
@@ -663,7 +663,7 @@ fn ActionsEditor(editor: Editor, id: TransitionId, actions: Vec<Action>) -> impl
                 Action::Call { integration } => view! {
                     <strong>"Call integration"</strong> " "
                     <input aria-label="Integration" value=integration.to_string() on:input=move |ev| {
-                        let v: Arc<str> = Arc::from(event_target_value(&ev));
+                        let v: SharedStr = SharedStr::from(event_target_value(&ev));
                         change.with_value(|f| f(Some(format!("call{i}")), Box::new(move |a| {
                             if let Some(Action::Call { integration }) = a.get_mut(i) { *integration = v; }
                         })));
@@ -691,8 +691,8 @@ fn ActionsEditor(editor: Editor, id: TransitionId, actions: Vec<Action>) -> impl
                             Ok(field) => Action::Set { field, value: rules::condition::Value::text("") },
                             Err(_) => return,
                         },
-                        "call" => Action::Call { integration: Arc::from("erp") },
-                        _ => Action::Notify { to: vec![Recipient::SalesRep], template: Arc::from("order-update") },
+                        "call" => Action::Call { integration: SharedStr::from("erp") },
+                        _ => Action::Notify { to: vec![Recipient::SalesRep], template: SharedStr::from("order-update") },
                     };
                     change.with_value(|f| f(None, Box::new(move |a| a.push(action))));
                 }>"Add action"</button>
@@ -763,7 +763,7 @@ fn WorkflowSettings(editor: Editor) -> impl IntoView {
         <h2>"Workflow"</h2>
         <label for="workflow-name">"Name"</label>
         <input id="workflow-name" value=def.name.to_string() on:input=move |ev| {
-            let name: Arc<str> = Arc::from(event_target_value(&ev));
+            let name: SharedStr = SharedStr::from(event_target_value(&ev));
             editor.apply(Some("name".into()), move |d| d.name = name);
         }/>
         <label for="scope-kind">"For"</label>

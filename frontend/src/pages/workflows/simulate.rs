@@ -5,6 +5,7 @@
 
 use super::{diagram::Path, editor::Editor};
 use leptos::prelude::*;
+use rules::ids::SharedStr;
 use rules::{
     condition::{Condition, FieldPath, Op, Value, text},
     ids::TransitionId,
@@ -14,7 +15,7 @@ use rules::{
         simulate::{End, Simulation, simulate},
     },
 };
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 /// Samples to start from; the user edits them freely.
 const SAMPLES: [(&str, &str); 3] = [
@@ -75,7 +76,7 @@ pub fn SimulatePanel(editor: Editor, path: RwSignal<Path>) -> impl IntoView {
             let instance = workflow.begin(fields, start).map_err(|e| e.to_string())?;
             let actor = Actor {
                 id: None,
-                roles: roles.get_untracked().into_iter().map(Arc::from).collect(),
+                roles: roles.get_untracked().into_iter().map(SharedStr::from).collect(),
             };
             simulate(&workflow, instance, &actor, &choices.get_untracked())
                 .map(|s| (s, start))

@@ -7,12 +7,12 @@ use super::{
     panel::actions_summary,
 };
 use leptos::prelude::*;
+use rules::ids::SharedStr;
 use rules::{
     condition::text,
     ids::StateId,
     workflow::{Trigger, WorkflowDefinition},
 };
-use std::sync::Arc;
 
 fn trigger_text(t: &Trigger) -> String {
     match t {
@@ -55,7 +55,7 @@ pub fn Tables(editor: Editor, lint: Memo<Lint>) -> impl IntoView {
             <tr class:error=move || lint.with(|l| l.states.get(&id_select).is_some_and(|m| m.error))>
                 <td><button type="button" class="link" on:click={ let id = id.clone(); move |_| editor.select(Selection::State(id.clone())) }><code>{id.to_string()}</code></button></td>
                 <td><input aria-label=format!("Label of {id}") prop:value=label on:input=move |ev| {
-                    let value: Arc<str> = Arc::from(event_target_value(&ev));
+                    let value: SharedStr = SharedStr::from(event_target_value(&ev));
                     let id = id_label.clone();
                     editor.apply(Some(format!("state-label:{id}")), move |d| if let Some(s) = d.states.iter_mut().find(|s| s.id == id) { s.label = value });
                 }/></td>
@@ -123,7 +123,7 @@ pub fn Tables(editor: Editor, lint: Memo<Lint>) -> impl IntoView {
             <tr class:error=move || lint.with(|l| l.transitions.get(&id_mark).is_some_and(|m| m.error))>
                 <td><button type="button" class="link" on:click={ let id = id.clone(); move |_| editor.select(Selection::Transition(id.clone())) }><code>{id.to_string()}</code></button></td>
                 <td><input aria-label=format!("Label of {id}") prop:value=label on:input=move |ev| {
-                    let value: Arc<str> = Arc::from(event_target_value(&ev));
+                    let value: SharedStr = SharedStr::from(event_target_value(&ev));
                     let id = id_label.clone();
                     editor.apply(Some(format!("label:{id}")), move |d| if let Some(t) = d.transitions.iter_mut().find(|t| t.id == id) { t.label = value });
                 }/></td>
@@ -131,7 +131,7 @@ pub fn Tables(editor: Editor, lint: Memo<Lint>) -> impl IntoView {
                 <td>{end("to", id_to)}</td>
                 <td>{trigger}</td>
                 <td><input aria-label=format!("Roles of {id}") prop:value=roles on:change=move |ev| {
-                    let roles: Vec<Arc<str>> = event_target_value(&ev).split(',').map(str::trim).filter(|r| !r.is_empty()).map(Arc::from).collect();
+                    let roles: Vec<SharedStr> = event_target_value(&ev).split(',').map(str::trim).filter(|r| !r.is_empty()).map(SharedStr::from).collect();
                     let id = id_roles.clone();
                     editor.edit(move |d| if let Some(t) = d.transitions.iter_mut().find(|t| t.id == id) { t.roles = roles });
                 }/></td>
