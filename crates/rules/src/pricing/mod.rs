@@ -357,7 +357,19 @@ impl<'a> Pricer<'a> {
         if product_of_line.len() < 2 {
             return Ok(());
         }
-        let mut sorted: Vec<usize> = product_of_line.iter().map(|p| p.0).collect();
+        // A sorted copy shows whether any product repeats; short carts sort on the stack.
+        let mut stack = [0usize; 32];
+        let mut heap = Vec::new();
+        let sorted: &mut [usize] = match stack.get_mut(..product_of_line.len()) {
+            Some(slots) => slots,
+            None => {
+                heap.resize(product_of_line.len(), 0);
+                &mut heap
+            }
+        };
+        for (slot, p) in sorted.iter_mut().zip(product_of_line) {
+            *slot = p.0;
+        }
         sorted.sort_unstable();
         if sorted.windows(2).all(|w| w.first() != w.get(1)) {
             return Ok(());
