@@ -152,17 +152,31 @@ pub fn to_units(mantissa: i128, scale: u32, dp: u32, mode: Rounding) -> Option<i
 ///
 /// Built from its three 32-bit words in registers: `Decimal::try_from_i128_with_scale` goes
 /// through memory in a way that stalls store forwarding, which was a quarter of pricing's time.
+#[inline]
 pub fn from_units(units: i128, scale: u32) -> Option<Decimal> {
     let magnitude = units.unsigned_abs();
-    if scale > 28 || magnitude.checked_shr(96).is_none_or(|high| high != 0) {
+    if scale > 28 || magnitude > DECIMAL_MAX_MANTISSA {
         return None;
     }
-    let word = |shift: u32| u32::try_from(magnitude.checked_shr(shift).unwrap_or(0) & 0xFFFF_FFFF);
-    match (word(0), word(32), word(64)) {
-        (Ok(lo), Ok(mid), Ok(hi)) => Some(Decimal::from_parts(lo, mid, hi, units < 0, scale)),
-        _ => None,
-    }
+    // Truncations on purpose: the three 32-bit words of a mantissa checked to fit 96 bits.
+    let low = magnitude as u64;
+    let (lo, mid, hi) = (low as u32, (low >> 32) as u32, (magnitude >> 64) as u32);
+    Some(Decimal::from_parts(lo, mid, hi, units < 0, scale))
 }
+
+/// `units × 10^-scale` for a figure known to fit because its magnitude is at most that of a
+/// figure [`from_units`] accepted (a line's amount, next to the subtotal). Infallible, so that
+/// it stays in registers in a loop; a mantissa beyond 96 bits would lose its high bits.
+#[inline]
+pub fn from_units_within(units: i128, scale: u32) -> Decimal {
+    let magnitude = units.unsigned_abs() & DECIMAL_MAX_MANTISSA;
+    let low = magnitude as u64;
+    let (lo, mid, hi) = (low as u32, (low >> 32) as u32, (magnitude >> 64) as u32);
+    Decimal::from_parts(lo, mid, hi, units < 0, scale.min(28))
+}
+
+/// The largest mantissa a decimal holds: 2^96 - 1.
+const DECIMAL_MAX_MANTISSA: u128 = (1 << 96) - 1;
 
 /// `10^exp` for the exponents decimals have (0 to 28), from a table.
 pub fn pow10(exp: u32) -> Option<i128> {

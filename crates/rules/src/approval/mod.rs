@@ -529,7 +529,14 @@ impl ApprovalContext {
             verdict: Verdict::NoApprovalNeeded,
             total,
             mode: self.policy.mode,
-            steps: Vec::with_capacity(4),
+            // At most a step per rule, per spending limit, and one for credit: no regrowth.
+            steps: Vec::with_capacity(
+                self.policy
+                    .rules
+                    .len()
+                    .saturating_add(self.policy.spending_limits.len())
+                    .saturating_add(1),
+            ),
             blocks: Vec::new(),
             explanation: Vec::new(),
         };

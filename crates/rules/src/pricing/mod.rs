@@ -14,7 +14,7 @@ mod model;
 pub use model::*;
 
 use crate::{
-    decimal::{div_round, from_units, pow10, round_to_scale, to_units},
+    decimal::{div_round, from_units, from_units_within, pow10, round_to_scale, to_units},
     diagnostic::{Diagnostic, Problem},
     ids::{CategoryId, Sku, TaxClass, TaxRuleId},
     money::{Currency, Money, MoneyError},
@@ -313,7 +313,7 @@ impl<'a> Pricer<'a> {
 
     fn round(&self, amount: Decimal) -> Result<Decimal, PricingError> {
         round_to_scale(amount, self.currency.minor_units(), self.policy.rounding)
-            .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
+            .ok_or(PricingError::Money(MoneyError::Overflow))
     }
 
     /// Candidate price lists, most specific first.
@@ -477,7 +477,7 @@ impl<'a> Pricer<'a> {
                 let raw = subtotal
                     .checked_mul(percent)
                     .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
-                    .ok_or_else(|| PricingError::Money(MoneyError::Overflow))?;
+                    .ok_or(PricingError::Money(MoneyError::Overflow))?;
                 let raw = self.round(raw)?;
                 match d.cap {
                     Some(cap) if cap.is_sign_negative() && !cap.is_zero() => {
@@ -511,7 +511,14 @@ impl<'a> Pricer<'a> {
     /// A decimal in the cart's currency from a number of minor units.
     fn decimal_of(&self, units: i128) -> Result<Decimal, PricingError> {
         from_units(units, self.currency.minor_units())
-            .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
+            .ok_or(PricingError::Money(MoneyError::Overflow))
+    }
+
+    /// A line's figure (amount, discount share, tax) in the cart's currency. Each is at most
+    /// the subtotal in magnitude (prices are not negative, a discount is at most the subtotal,
+    /// a tax rate at most 100%), and the subtotal was checked with [`Pricer::decimal_of`].
+    fn within(&self, units: i128) -> Decimal {
+        from_units_within(units, self.currency.minor_units())
     }
 
     /// An amount in minor units, rounded by the policy.
@@ -522,7 +529,7 @@ impl<'a> Pricer<'a> {
             self.currency.minor_units(),
             self.policy.rounding,
         )
-        .ok_or_else(|| PricingError::Money(MoneyError::Overflow))
+        .ok_or(PricingError::Money(MoneyError::Overflow))
     }
 
     /// The tax, in minor units, on a taxable amount in minor units: `base × percent / 100` on
@@ -555,6 +562,7 @@ impl<'a> Pricer<'a> {
         Some((index, self.ctx.data.tax_rules.get(index)?))
     }
 
+    #[inline(always)]
     fn applied(&self, rule: &TaxRule, amount: Decimal) -> LineTax {
         LineTax { rule: Some(rule.id.clone()), percent: rule.percent, amount: self.money(amount) }
     }
@@ -629,6 +637,7 @@ impl<'a> Pricer<'a> {
     }
 
     /// The priced line of a resolved line (the only place a line's texts are copied).
+    #[inline(always)]
     fn line(
         &self,
         r: Resolved<'a>,
@@ -693,21 +702,31 @@ impl<'a> Pricer<'a> {
             }
             Some(())
         };
-        let mut lines = Vec::with_capacity(resolved.len());
+        // The figures first (fallible, small), then the lines in one infallible pass, so that
+        // each line is written once, in place.
+        let mut taxes: Vec<Option<(&'a TaxRule, i128)>> = Vec::with_capacity(resolved.len());
         for ((&r, amount), share) in resolved.iter().zip(&amounts).zip(&shares) {
             let class = self.ctx.product_class.get(r.product).copied();
             let base = amount.checked_sub(*share).ok_or_else(overflow)?;
-            let tax = match self.taxed(class) {
+            taxes.push(match self.taxed(class) {
                 Some((index, rule)) => {
                     let tax = self.tax_units(rule, base)?;
                     add_rate(index, base, tax).ok_or_else(overflow)?;
-                    self.applied(rule, self.decimal_of(tax)?)
+                    Some((rule, tax))
                 }
-                None => self.untaxed(),
-            };
-            let (amount, share) = (self.decimal_of(*amount)?, self.decimal_of(*share)?);
-            lines.push(self.line(r, amount, share, tax));
+                None => None,
+            });
         }
+        let mut lines = Vec::with_capacity(resolved.len());
+        lines.extend(resolved.iter().zip(amounts.iter().zip(&shares)).zip(&taxes).map(
+            |((&r, (&amount, &share)), &tax)| {
+                let tax = match tax {
+                    Some((rule, tax)) => self.applied(rule, self.within(tax)),
+                    None => self.untaxed(),
+                };
+                self.line(r, self.within(amount), self.within(share), tax)
+            },
+        ));
 
         let (shipping_units, shipping_tax) = match &self.cart.shipping {
             Some(s) => {
