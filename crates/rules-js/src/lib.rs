@@ -1,7 +1,7 @@
 //! Countersign's rules engine for JavaScript.
 //!
-//! A thin layer: every function converts its arguments from JavaScript values (with
-//! `serde-wasm-bindgen`, so no JSON strings cross the boundary), calls `rules`, and converts
+//! A thin layer: every function converts its arguments from JavaScript values (with the
+//! small serde reader and writer of [`js`], so no JSON text crosses the boundary), calls `rules`, and converts
 //! the answer back with its explanations filled in. Errors are thrown as `Error` objects whose
 //! `message` says what is wrong and where; invalid definitions also carry `diagnostics`.
 //!
@@ -22,6 +22,8 @@ use rules::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 use wasm_bindgen::prelude::*;
+
+mod js;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("../types.d.ts");
@@ -85,106 +87,20 @@ fn with_property(err: JsValue, key: &str, value: &JsValue) -> JsValue {
     err
 }
 
-/// Reads a JavaScript value as `T`; the error names the argument and the path inside it.
-///
-/// Values cross as JSON text (`JSON.stringify` and `JSON.parse` are native and fast). The
-/// text is indented, one key per line, so the line of an error leads back to the path of the
-/// field at fault ([`path_at`]): this costs a few hundred bytes of wasm where tracking paths
-/// during deserialization costs tens of kilobytes.
+/// Reads a JavaScript value as `T`; the error names the argument and the path inside it
+/// (`cart.lines[2].quantity: ...`, and the path again as the error's `path` property).
 fn read<T: DeserializeOwned>(argument: &str, value: JsValue) -> Result<T, JsValue> {
-    let text = if value.is_undefined() {
-        String::from("null")
-    } else {
-        js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(1))
-            .map(String::from)
-            .map_err(|_| error(&format!("{argument}: cannot be written as JSON")))?
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        let path = path_at(&text, e.line(), e.column());
-        let at = if path.is_empty() { argument.to_owned() } else { format!("{argument}.{path}") };
-        // serde_json appends " at line L column C", which means nothing to the caller.
-        let message = e.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message);
-        with_property(error(&format!("{at}: {message}")), "path", &JsValue::from_str(&at))
+    let value = js::plain(&value)
+        .ok_or_else(|| error(&format!("{argument}: cannot be written as JSON")))?;
+    js::from_value(value).map_err(|e| {
+        let at = e.path(argument);
+        with_property(error(&format!("{at}: {}", e.message())), "path", &JsValue::from_str(&at))
     })
 }
 
-/// The path (`lines[2].quantity`) of the innermost key or array element open at a position of
-/// a JSON text (1-based line and column, as serde_json reports them).
-fn path_at(text: &str, line: usize, column: usize) -> String {
-    enum Frame {
-        Object(Option<String>),
-        Array(usize),
-    }
-    let mut stack: Vec<Frame> = Vec::new();
-    let (mut l, mut c) = (1, 0);
-    let mut chars = text.chars();
-    let mut last_string = String::new();
-    while let Some(ch) = chars.next() {
-        if ch == '\n' {
-            l += 1;
-            c = 0;
-        } else {
-            c += 1;
-        }
-        if l > line || (l == line && c >= column) {
-            break;
-        }
-        match ch {
-            '"' => {
-                last_string.clear();
-                while let Some(s) = chars.next() {
-                    c += 1;
-                    match s {
-                        '"' => break,
-                        '\\' => {
-                            c += 1;
-                            if let Some(escaped) = chars.next() {
-                                last_string.push(escaped);
-                            }
-                        }
-                        s => last_string.push(s),
-                    }
-                }
-            }
-            ':' => {
-                if let Some(Frame::Object(key)) = stack.last_mut() {
-                    *key = Some(std::mem::take(&mut last_string));
-                }
-            }
-            '{' => stack.push(Frame::Object(None)),
-            '[' => stack.push(Frame::Array(0)),
-            '}' | ']' => {
-                stack.pop();
-            }
-            ',' => match stack.last_mut() {
-                Some(Frame::Array(i)) => *i += 1,
-                Some(Frame::Object(key)) => *key = None,
-                None => {}
-            },
-            _ => {}
-        }
-    }
-    let mut path = String::new();
-    for frame in &stack {
-        match frame {
-            Frame::Object(Some(key)) => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
-            Frame::Object(None) => {}
-            Frame::Array(i) => path.push_str(&format!("[{i}]")),
-        }
-    }
-    path
-}
-
 /// Writes a value for JavaScript.
-fn write<T: Serialize, J: JsCast>(value: &T) -> Result<J, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| error(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map(JsCast::unchecked_into)
+fn write<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsValue> {
+    js::to_value(value).map(JsCast::unchecked_into).map_err(|e| error(e.message()))
 }
 
 fn invalid(what: &str, problems: &[Diagnostic]) -> JsValue {
