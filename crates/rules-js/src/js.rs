@@ -41,8 +41,13 @@ pub fn plain(value: &JsValue) -> Option<JsValue> {
 }
 
 /// A failed read or write: what is wrong, and where (innermost step first).
+///
+/// Boxed: a `Result` of it is one word, so the many `?` of the derived readers stay small.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     message: String,
     path: Vec<Step>,
 }
@@ -54,19 +59,27 @@ enum Step {
 }
 
 impl Error {
+    #[inline(never)]
     fn new(message: String) -> Error {
-        Error { message, path: Vec::new() }
+        Error(Box::new(Inner { message, path: Vec::new() }))
     }
 
+    #[inline(never)]
     fn at(mut self, step: Step) -> Error {
-        self.path.push(step);
+        self.0.path.push(step);
         self
+    }
+
+    /// The error of the value of an object's key.
+    #[inline(never)]
+    fn at_key(self, key: &JsValue) -> Error {
+        self.at(Step::Key(key.as_string().unwrap_or_default()))
     }
 
     /// The path of the value at fault, after `root` (`cart.lines[0].quantity`).
     pub fn path(&self, root: &str) -> String {
         let mut path = String::from(root);
-        for step in self.path.iter().rev() {
+        for step in self.0.path.iter().rev() {
             match step {
                 Step::Key(key) => {
                     path.push('.');
@@ -83,17 +96,13 @@ impl Error {
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
-}
-
-fn key_text(key: &JsValue) -> String {
-    key.as_string().unwrap_or_default()
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
@@ -169,6 +178,7 @@ enum Kind {
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
+#[inline(never)]
 fn kind(value: &JsValue) -> Kind {
     if let Some(n) = value.as_f64() {
         // As serde_json reads numbers: integers when they are (and fit), floats otherwise.
@@ -195,6 +205,7 @@ fn kind(value: &JsValue) -> Kind {
 }
 
 /// The error for a value of the wrong kind.
+#[inline(never)]
 fn invalid_type(value: &JsValue, exp: &dyn Expected) -> Error {
     let kind = kind(value);
     let unexp = match &kind {
@@ -210,6 +221,7 @@ fn invalid_type(value: &JsValue, exp: &dyn Expected) -> Error {
     <Error as de::Error>::invalid_type(unexp, exp)
 }
 
+#[inline(never)]
 fn is_object(value: &JsValue) -> bool {
     value.is_object() && !Array::is_array(value)
 }
@@ -424,9 +436,22 @@ struct Seq {
 }
 
 impl Seq {
+    #[inline(never)]
     fn new(array: Array) -> Seq {
         let len = array.length();
         Seq { array, index: 0, len }
+    }
+}
+
+impl Seq {
+    #[inline(never)]
+    fn next(&mut self) -> Option<JsValue> {
+        if self.index >= self.len {
+            return None;
+        }
+        let value = self.array.get(self.index);
+        self.index = self.index.saturating_add(1);
+        Some(value)
     }
 }
 
@@ -437,12 +462,13 @@ impl<'de> de::SeqAccess<'de> for Seq {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        if self.index >= self.len {
-            return Ok(None);
-        }
         let index = self.index;
-        self.index = index.saturating_add(1);
-        seed.deserialize(De(self.array.get(index))).map(Some).map_err(|e| e.at(Step::Index(index)))
+        match self.next() {
+            Some(value) => {
+                seed.deserialize(De(value)).map(Some).map_err(|e| e.at(Step::Index(index)))
+            }
+            None => Ok(None),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -459,10 +485,30 @@ struct Map {
 }
 
 impl Map {
+    #[inline(never)]
     fn new(object: &JsValue) -> Map {
         let entries = entries(object);
         let len = entries.length();
         Map { entries, index: 0, len, key: JsValue::UNDEFINED }
+    }
+}
+
+impl Map {
+    #[inline(never)]
+    fn next_key(&mut self) -> Option<JsValue> {
+        if self.index >= self.len {
+            return None;
+        }
+        let entry: Array = self.entries.get(self.index).unchecked_into();
+        self.key = entry.get(0);
+        Some(self.key.clone())
+    }
+
+    #[inline(never)]
+    fn next_value(&mut self) -> JsValue {
+        let entry: Array = self.entries.get(self.index).unchecked_into();
+        self.index = self.index.saturating_add(1);
+        entry.get(1)
     }
 }
 
@@ -473,18 +519,14 @@ impl<'de> de::MapAccess<'de> for Map {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        if self.index >= self.len {
-            return Ok(None);
+        match self.next_key() {
+            Some(key) => seed.deserialize(De(key)).map(Some),
+            None => Ok(None),
         }
-        let entry: Array = self.entries.get(self.index).unchecked_into();
-        self.key = entry.get(0);
-        seed.deserialize(De(self.key.clone())).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let entry: Array = self.entries.get(self.index).unchecked_into();
-        self.index = self.index.saturating_add(1);
-        seed.deserialize(De(entry.get(1))).map_err(|e| e.at(Step::Key(key_text(&self.key))))
+        seed.deserialize(De(self.next_value())).map_err(|e| e.at_key(&self.key))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -510,9 +552,9 @@ impl<'de> de::EnumAccess<'de> for Variant {
 
 impl Variant {
     /// The variant's value; an error (naming it) for a bare string.
-    fn value(self, exp: &dyn Expected) -> Result<(De, String), Error> {
+    fn value(self, exp: &dyn Expected) -> Result<(De, JsValue), Error> {
         match self.value {
-            Some(value) => Ok((De(value), key_text(&self.key))),
+            Some(value) => Ok((De(value), self.key)),
             None => Err(<Error as de::Error>::invalid_type(Unexpected::UnitVariant, exp)),
         }
     }
@@ -524,19 +566,18 @@ impl<'de> de::VariantAccess<'de> for Variant {
     fn unit_variant(self) -> Result<(), Error> {
         match self.value {
             None => Ok(()),
-            Some(value) => de::Deserialize::deserialize(De(value))
-                .map_err(|e| e.at(Step::Key(key_text(&self.key)))),
+            Some(value) => de::Deserialize::deserialize(De(value)).map_err(|e| e.at_key(&self.key)),
         }
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         let (de, key) = self.value(&"newtype variant")?;
-        seed.deserialize(de).map_err(|e| e.at(Step::Key(key)))
+        seed.deserialize(de).map_err(|e| e.at_key(&key))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
         let (de, key) = self.value(&"tuple variant")?;
-        de.seq(visitor).map_err(|e| e.at(Step::Key(key)))
+        de.seq(visitor).map_err(|e| e.at_key(&key))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -545,19 +586,21 @@ impl<'de> de::VariantAccess<'de> for Variant {
         visitor: V,
     ) -> Result<V::Value, Error> {
         let (de, key) = self.value(&"struct variant")?;
-        de.map(visitor).map_err(|e| e.at(Step::Key(key)))
+        de.map(visitor).map_err(|e| e.at_key(&key))
     }
 }
 
 /// A serializer to plain JavaScript values (as `JSON.parse` of serde_json's text would give).
 struct Ser;
 
+#[inline(never)]
 fn set(object: &JsValue, key: &JsValue, value: &JsValue) {
     // Setting a property of a fresh plain object cannot fail.
     let _ = js_sys::Reflect::set(object, key, value);
 }
 
 /// `{key: value}`.
+#[inline(never)]
 fn single(key: &str, value: &JsValue) -> JsValue {
     let object = Object::new().into();
     set(&object, &JsValue::from_str(key), value);
@@ -696,8 +739,14 @@ impl ser::Serializer for Ser {
 struct ArraySer(Array);
 
 impl ArraySer {
+    #[inline(never)]
+    fn append(&self, value: JsValue) {
+        self.0.push(&value);
+    }
+
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.0.push(&value.serialize(Ser)?);
+        let value = value.serialize(Ser)?;
+        self.append(value);
         Ok(())
     }
 }
@@ -746,6 +795,18 @@ impl ObjectSer {
     }
 }
 
+impl ObjectSer {
+    #[inline(never)]
+    fn field(&self, key: &str, value: JsValue) {
+        set(&self.object, &JsValue::from_str(key), &value);
+    }
+
+    #[inline(never)]
+    fn entry(&self, value: JsValue) {
+        set(&self.object, &self.key, &value);
+    }
+}
+
 impl ser::SerializeMap for ObjectSer {
     type Ok = JsValue;
     type Error = Error;
@@ -755,7 +816,8 @@ impl ser::SerializeMap for ObjectSer {
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        set(&self.object, &self.key, &value.serialize(Ser)?);
+        let value = value.serialize(Ser)?;
+        self.entry(value);
         Ok(())
     }
     fn end(self) -> Result<JsValue, Error> {
@@ -771,7 +833,8 @@ impl ser::SerializeStruct for ObjectSer {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        set(&self.object, &JsValue::from_str(key), &value.serialize(Ser)?);
+        let value = value.serialize(Ser)?;
+        self.field(key, value);
         Ok(())
     }
     fn end(self) -> Result<JsValue, Error> {
