@@ -90,17 +90,30 @@ fn with_property(err: JsValue, key: &str, value: &JsValue) -> JsValue {
 /// Reads a JavaScript value as `T`; the error names the argument and the path inside it
 /// (`cart.lines[2].quantity: ...`, and the path again as the error's `path` property).
 fn read<T: DeserializeOwned>(argument: &str, value: JsValue) -> Result<T, JsValue> {
-    let value = js::plain(&value)
-        .ok_or_else(|| error(&format!("{argument}: cannot be written as JSON")))?;
-    js::from_value(value).map_err(|e| {
-        let at = e.path(argument);
-        with_property(error(&format!("{at}: {}", e.message())), "path", &JsValue::from_str(&at))
-    })
+    js::from_value(plain(argument, &value)?).map_err(|e| read_error(argument, &e))
+}
+
+/// The argument as plain data (see [`js::plain`]). Out of line, as is [`read_error`]: [`read`]
+/// has an instance per type read.
+#[inline(never)]
+fn plain(argument: &str, value: &JsValue) -> Result<JsValue, JsValue> {
+    js::plain(value).ok_or_else(|| error(&format!("{argument}: cannot be written as JSON")))
+}
+
+#[inline(never)]
+fn read_error(argument: &str, e: &js::Error) -> JsValue {
+    let at = e.path(argument);
+    with_property(error(&format!("{at}: {}", e.message())), "path", &JsValue::from_str(&at))
 }
 
 /// Writes a value for JavaScript.
 fn write<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsValue> {
-    js::to_value(value).map(JsCast::unchecked_into).map_err(|e| error(e.message()))
+    js::to_value(value).map(JsCast::unchecked_into).map_err(write_error)
+}
+
+#[inline(never)]
+fn write_error(e: js::Error) -> JsValue {
+    error(e.message())
 }
 
 fn invalid(what: &str, problems: &[Diagnostic]) -> JsValue {
