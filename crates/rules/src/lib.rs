@@ -30,7 +30,7 @@ pub mod pricing;
 pub mod time;
 pub mod workflow;
 
-use approval::{ApprovalContext, ApprovalPlan, Funds, OrderFacts, RouteError, RouteRequest, Spent};
+use approval::{ApprovalContext, ApprovalPlan, Funds, OrderFacts, RouteError, Spent};
 use ids::{PaymentMethod, UnitId, UserId};
 use pricing::{Cart, PricedCart, PricingContext, PricingError};
 use serde::{Deserialize, Serialize};
@@ -100,12 +100,8 @@ pub fn evaluate_checkout(
     facts.payment_method = request.payment_method.clone();
     facts.customer = Some(request.cart.customer.id.clone());
     facts.customer_group = request.cart.customer.group.clone();
-    let route = RouteRequest {
-        buyer: request.buyer.clone(),
-        order: facts,
-        spent: request.spent.clone(),
-        funds: request.funds.clone(),
-    };
-    let plan = approval.route(&route).map_err(CheckoutError::Routing)?;
-    Ok(CheckoutVerdict { priced, facts: route.order, plan })
+    let plan = approval
+        .route_parts(&request.buyer, &facts, &request.spent, request.funds.as_ref())
+        .map_err(CheckoutError::Routing)?;
+    Ok(CheckoutVerdict { priced, facts, plan })
 }

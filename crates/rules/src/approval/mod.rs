@@ -384,14 +384,14 @@ impl ApprovalContext {
 
     fn facts(
         &self,
-        req: &RouteRequest,
+        order: &OrderFacts,
         buyer: &Member,
         unit: &Arc<[SharedStr]>,
     ) -> Vec<Option<Value>> {
         if !self.needs_facts {
             return Vec::new();
         }
-        self.sources.iter().map(|source| self.fact(*source, &req.order, buyer, unit)).collect()
+        self.sources.iter().map(|source| self.fact(*source, order, buyer, unit)).collect()
     }
 
     /// One fact of an order, as approval conditions (and workflow guards) see it.
@@ -516,15 +516,28 @@ impl ApprovalContext {
 
     /// Routes an order. Deterministic: the same context and request always give the same plan.
     pub fn route(&self, req: &RouteRequest) -> Result<ApprovalPlan, RouteError> {
+        self.route_parts(&req.buyer, &req.order, &req.spent, req.funds.as_ref())
+    }
+
+    /// [`ApprovalContext::route`] on borrowed parts (checkout routes the facts it just
+    /// computed without copying the request).
+    pub(crate) fn route_parts(
+        &self,
+        buyer: &UserId,
+        order: &OrderFacts,
+        spent: &[Spent],
+        funds: Option<&Funds>,
+    ) -> Result<ApprovalPlan, RouteError> {
+        let buyer_id = buyer;
         let buyer =
-            self.member(&req.buyer).ok_or_else(|| RouteError::UnknownBuyer(req.buyer.clone()))?;
-        let unit_path: &Arc<[SharedStr]> = match &req.order.business_unit {
+            self.member(buyer_id).ok_or_else(|| RouteError::UnknownBuyer(buyer_id.clone()))?;
+        let unit_path: &Arc<[SharedStr]> = match &order.business_unit {
             Some(u) => self.unit_paths.get(u).ok_or_else(|| RouteError::UnknownUnit(u.clone()))?,
             None => &self.no_unit,
         };
-        let facts = self.facts(req, buyer, unit_path);
+        let facts = self.facts(order, buyer, unit_path);
         let unit: &[SharedStr] = unit_path;
-        let total = req.order.total;
+        let total = order.total;
         let mut plan = ApprovalPlan {
             verdict: Verdict::NoApprovalNeeded,
             total,
@@ -551,10 +564,10 @@ impl ApprovalContext {
         }
 
         for limit in &self.policy.spending_limits {
-            self.route_limit(&mut plan, limit, req, buyer, unit)?;
+            self.route_limit(&mut plan, limit, spent, total, buyer, unit)?;
         }
 
-        if let Some(funds) = &req.funds {
+        if let Some(funds) = funds {
             let available = match funds {
                 Funds::Credit { limit, open_balance } => limit.checked_sub(*open_balance)?,
                 Funds::Card { capacity } => *capacity,
@@ -772,7 +785,8 @@ impl ApprovalContext {
         &self,
         plan: &mut ApprovalPlan,
         limit: &SpendingLimit,
-        req: &RouteRequest,
+        spent: &[Spent],
+        total: Money,
         buyer: &Member,
         unit: &[SharedStr],
     ) -> Result<(), RouteError> {
@@ -784,13 +798,12 @@ impl ApprovalContext {
         if !applies {
             return Ok(());
         }
-        let spent = req
-            .spent
+        let spent = spent
             .iter()
             .find(|s| s.limit == limit.id)
             .map(|s| s.amount)
             .ok_or_else(|| RouteError::MissingSpent(limit.id.clone()))?;
-        let total = req.order.total;
+
         if limit.amount.currency() != total.currency() || spent.currency() != total.currency() {
             plan.blocks
                 .push(Block::LimitCurrency { limit: limit.id.clone(), name: limit.name.clone() });
