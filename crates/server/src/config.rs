@@ -38,4 +38,9 @@ pub struct Config {
     /// Log as JSON lines rather than text.
     #[arg(long, env = "COUNTERSIGN_LOG_JSON")]
     pub log_json: bool,
+    /// Let webhooks go to loopback, private and link-local addresses. Off by default: an
+    /// integration URL must not turn the server into a way to reach its own network (the
+    /// database, a metadata service). Turn it on for a receiver on the same machine or network.
+    #[arg(long, env = "COUNTERSIGN_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }

@@ -9,6 +9,12 @@
 //! Each request carries `Countersign-Webhook-Id` (the same on every retry, so a receiver can
 //! ignore repeats), `Countersign-Timestamp` (Unix seconds) and `Countersign-Signature:
 //! sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` under the integration's secret.
+//!
+//! Webhooks go to public addresses only (unless the server runs with
+//! `--allow-private-webhooks`): the host is resolved, and an address that is loopback,
+//! private, link-local, shared or otherwise not public refuses the delivery. The check is made
+//! by the resolver the connection uses, so a name cannot resolve to a public address for the
+//! check and a private one for the connection.
 
 use crate::{
     AppState,
@@ -22,10 +28,94 @@ use axum::{
 };
 use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use hyper_util::{
+    client::legacy::{
+        Client,
+        connect::{HttpConnector, dns::Name},
+    },
+    rt::TokioExecutor,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use std::time::Duration;
+use std::{
+    future::Future,
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, unique
+/// local), link-local (which holds cloud metadata services), shared (carrier NAT),
+/// unspecified, broadcast, multicast or documentation.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local())
+            }
+        },
+    }
+}
+
+/// Why a webhook's host may not be called, if it may not.
+fn refused(host: &str, ip: IpAddr) -> String {
+    format!(
+        "{host} is {ip}, not a public address: webhooks go to public addresses only \
+         (run the server with --allow-private-webhooks for a receiver on its own network)"
+    )
+}
+
+/// The resolver of the webhook client: the system's, refusing addresses that are not public.
+#[derive(Clone, Debug)]
+pub struct PublicOnly {
+    allow_private: bool,
+}
+
+impl tower::Service<Name> for PublicOnly {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if !allow_private && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    refused(name.as_str(), bad.ip()),
+                ));
+            }
+            Ok(addrs.into_iter())
+        })
+    }
+}
+
+type WebhookClient = Client<HttpConnector<PublicOnly>, Full<bytes::Bytes>>;
 
 /// A lease on a due webhook: a sender that dies holding one lets another take it after this.
 const LEASE_MS: i64 = 60_000;
@@ -160,7 +250,9 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
     .bind(batch)
     .fetch_all(&state.db.read)
     .await?;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let allow_private = state.config.allow_private_webhooks;
+    let client: WebhookClient = Client::builder(TokioExecutor::new())
+        .build(HttpConnector::new_with_resolver(PublicOnly { allow_private }));
     let mut sent = Sent::default();
     for row in candidates {
         let id: String = row.try_get("id")?;
@@ -189,7 +281,9 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
             hook.try_get::<Option<String>, _>("url")?,
             hook.try_get::<Option<String>, _>("secret")?,
         ) {
-            (Some(url), Some(secret)) => post(&client, &url, &secret, &id, &body).await,
+            (Some(url), Some(secret)) => {
+                post(&client, allow_private, &url, &secret, &id, &body).await
+            }
             _ => Err(format!("no integration named {integration:?} is configured")),
         };
         let done = now().millis();
@@ -221,12 +315,22 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
 
 /// POSTs one webhook; `Err` with what went wrong unless the receiver answered 2xx in time.
 async fn post(
-    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>,
+    client: &WebhookClient,
+    allow_private: bool,
     url: &str,
     secret: &str,
     id: &str,
     body: &str,
 ) -> Result<(), String> {
+    // A host written as an address is connected to without resolving: check it here.
+    let uri: axum::http::Uri = url.parse().map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let host = uri.host().unwrap_or_default();
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>()
+        && !allow_private
+        && !is_public(ip)
+    {
+        return Err(refused(host, ip));
+    }
     let timestamp = now().millis() / 1_000;
     let signature = signature(secret, timestamp, body).map_err(|e| e.message)?;
     let request = Request::builder()
@@ -242,7 +346,16 @@ async fn post(
     let response = tokio::time::timeout(TIMEOUT, client.request(request))
         .await
         .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
-        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+        .map_err(|e| {
+            // hyper's error says "client error (Connect)"; the reason is in its sources.
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                reason = format!("{reason}: {inner}");
+                source = inner.source();
+            }
+            format!("cannot reach {url}: {reason}")
+        })?;
     let status = response.status();
     // Read the answer so the connection can be reused.
     let _ = response.into_body().collect().await;
@@ -256,5 +369,37 @@ pub async fn run_sender(state: AppState, period: Duration) {
             tracing::warn!("webhooks: {}", e.message);
         }
         tokio::time::sleep(period).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private} is not public");
+        }
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(is_public(public.parse().unwrap()), "{public} is public");
+        }
     }
 }

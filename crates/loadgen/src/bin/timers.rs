@@ -76,6 +76,7 @@ fn config(database_url: String) -> Result<Config> {
         demo: true,
         secure_cookies: false,
         log_json: false,
+        allow_private_webhooks: false,
     })
 }
 

@@ -35,6 +35,8 @@ fn config(database_url: String) -> Config {
         demo: false,
         secure_cookies: false,
         log_json: false,
+        // The tests' webhook receiver listens on loopback.
+        allow_private_webhooks: true,
     }
 }
 
@@ -120,9 +122,16 @@ impl TestApp {
 
     /// Another server on the same database: its own pools and caches, as a second process has.
     pub async fn second_server(&self) -> AppState {
+        self.second_server_with(|_| {}).await
+    }
+
+    /// [`TestApp::second_server`] with its configuration changed.
+    pub async fn second_server_with(&self, change: impl FnOnce(&mut Config)) -> AppState {
         let url = self.state.config.database_url.clone();
         let db = Db::open(&url, 8).await.expect("open the database again");
-        AppState::new(db, config(url), Passwords::new(true).expect("passwords"))
+        let mut config = config(url);
+        change(&mut config);
+        AppState::new(db, config, Passwords::new(true).expect("passwords"))
     }
 
     /// Drops the PostgreSQL test database.

@@ -107,6 +107,23 @@ async fn approvals_call_the_erp(app: &TestApp) {
     let approved = blake.post(&approve, json!({ "revision": 2 })).await;
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
 
+    // A server left with its default refuses to call an address on its own network (the
+    // receiver is on loopback): nothing is sent, and the row says why.
+    let strict = app.second_server_with(|c| c.allow_private_webhooks = false).await;
+    let at = server::util::now().millis();
+    assert_eq!(deliver_due(&strict, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
+    let error: String = sqlx::query_scalar("SELECT last_error FROM webhook_outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    assert!(error.contains("127.0.0.1 is 127.0.0.1, not a public address"), "{error}");
+    assert!(seen.lock().unwrap().requests.is_empty());
+    strict.db.close().await;
+    sqlx::query("UPDATE webhook_outbox SET attempts = 0, last_error = NULL, next_attempt_at = 0")
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+
     // The first attempt fails (503): tried again after the backoff, not before.
     let at = server::util::now().millis();
     assert_eq!(deliver_due(&app.state, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
