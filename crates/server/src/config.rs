@@ -43,4 +43,8 @@ pub struct Config {
     /// database, a metadata service). Turn it on for a receiver on the same machine or network.
     #[arg(long, env = "COUNTERSIGN_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// More certificate authorities (a PEM file) that HTTPS webhook receivers may be certified
+    /// by, besides the public ones (Mozilla's list): for receivers with a company's own CA.
+    #[arg(long, env = "COUNTERSIGN_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
 }

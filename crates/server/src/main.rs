@@ -120,7 +120,9 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
             state.clone(),
             std::time::Duration::from_millis(250),
         ));
-        // Webhooks of workflow `call` actions, retried until delivered.
+        // Webhooks of workflow `call` actions, retried until delivered. A bad CA file stops
+        // the start rather than every delivery.
+        server::webhooks::client(&state.config).map_err(cli::CliError::Engine)?;
         tokio::spawn(server::webhooks::run_sender(
             state.clone(),
             std::time::Duration::from_secs(1),

@@ -19,6 +19,7 @@
 use crate::{
     AppState,
     auth::Caller,
+    config::Config,
     error::{ApiError, Json},
     util::now,
 };
@@ -35,6 +36,7 @@ use hyper_util::{
     },
     rt::TokioExecutor,
 };
+use rustls::pki_types::{CertificateDer, pem::PemObject};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::{
@@ -115,7 +117,43 @@ impl tower::Service<Name> for PublicOnly {
     }
 }
 
-type WebhookClient = Client<HttpConnector<PublicOnly>, Full<bytes::Bytes>>;
+/// The client webhooks are sent with: HTTP and HTTPS, through [`PublicOnly`].
+pub type WebhookClient =
+    Client<hyper_rustls::HttpsConnector<HttpConnector<PublicOnly>>, Full<bytes::Bytes>>;
+
+/// The webhook client of a configuration: public roots (and `--webhook-ca-file`'s), TLS 1.2
+/// and 1.3 by rustls. An unreadable CA file is an error naming it.
+pub fn client(config: &Config) -> Result<WebhookClient, String> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(path) = &config.webhook_ca_file {
+        let bad = |e: &dyn std::fmt::Display| format!("--webhook-ca-file {}: {e}", path.display());
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad(&"no certificate in the file"));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut http = HttpConnector::new_with_resolver(PublicOnly {
+        allow_private: config.allow_private_webhooks,
+    });
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(TIMEOUT));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
 
 /// A lease on a due webhook: a sender that dies holding one lets another take it after this.
 const LEASE_MS: i64 = 60_000;
@@ -251,8 +289,7 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
     .fetch_all(&state.db.read)
     .await?;
     let allow_private = state.config.allow_private_webhooks;
-    let client: WebhookClient = Client::builder(TokioExecutor::new())
-        .build(HttpConnector::new_with_resolver(PublicOnly { allow_private }));
+    let client = client(&state.config).map_err(ApiError::internal)?;
     let mut sent = Sent::default();
     for row in candidates {
         let id: String = row.try_get("id")?;

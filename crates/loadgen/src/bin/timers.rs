@@ -77,6 +77,7 @@ fn config(database_url: String) -> Result<Config> {
         secure_cookies: false,
         log_json: false,
         allow_private_webhooks: false,
+        webhook_ca_file: None,
     })
 }
 

@@ -37,6 +37,7 @@ fn config(database_url: String) -> Config {
         log_json: false,
         // The tests' webhook receiver listens on loopback.
         allow_private_webhooks: true,
+        webhook_ca_file: None,
     }
 }
 

@@ -172,6 +172,124 @@ async fn approvals_call_the_erp(app: &TestApp) {
 }
 both_databases!(webhooks_signed_and_retried, approvals_call_the_erp);
 
+/// An HTTPS receiver on loopback for `localhost`, certified by a CA of its own (written to a
+/// PEM file): answers 204 to every request and keeps the bodies.
+async fn tls_receiver(seen: Arc<Mutex<Vec<String>>>) -> (String, std::path::PathBuf) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let ca = std::env::temp_dir().join(format!("countersign-ca-{}.pem", uuid::Uuid::now_v7()));
+    std::fs::write(&ca, cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends the handshake.
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let body = loop {
+                    let n = tls.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break body.to_owned();
+                    }
+                };
+                seen.lock().unwrap().push(body);
+                let _ =
+                    tls.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (format!("https://localhost:{port}/erp/hooks"), ca)
+}
+
+async fn https_receivers(app: &TestApp) {
+    let _shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    let def: Value = serde_json::from_str(SEED_WORKFLOW).unwrap();
+    assert_eq!(admin.post("/api/workflows", def).await.status, StatusCode::CREATED);
+    let published = admin.post("/api/workflows/b2b-order/versions/1/publish", json!({})).await;
+    assert_eq!(published.status, StatusCode::OK);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (url, ca) = tls_receiver(seen.clone()).await;
+    let configured = admin
+        .send(
+            axum::http::Method::PUT,
+            "/api/integrations/erp.order-export",
+            Some(json!({ "url": url, "secret": SECRET })),
+        )
+        .await;
+    assert_eq!(configured.status, StatusCode::OK, "{:?}", configured.body);
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let started = pat
+        .post(
+            "/api/workflow-instances",
+            json!({ "entity": "order", "entity_id": "ord-78", "fields": { "order.total": { "money": { "amount": "2500.00", "currency": "USD" } } } }),
+        )
+        .await;
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let submit = format!("/api/workflow-instances/{id}/transitions/submit");
+    assert_eq!(pat.post(&submit, json!({ "revision": 1 })).await.status, StatusCode::OK);
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approve = format!("/api/workflow-instances/{id}/transitions/approve");
+    assert_eq!(blake.post(&approve, json!({ "revision": 2 })).await.status, StatusCode::OK);
+
+    // The receiver's certificate is not from a public CA: refused, and nothing arrives.
+    let at = server::util::now().millis();
+    assert_eq!(deliver_due(&app.state, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
+    let error: String = sqlx::query_scalar("SELECT last_error FROM webhook_outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    assert!(error.contains("certificate"), "{error}");
+    assert!(seen.lock().unwrap().is_empty());
+
+    // With its CA given, the same receiver is trusted: delivered over TLS, signed.
+    let trusting = app.second_server_with(|c| c.webhook_ca_file = Some(ca.clone())).await;
+    let later = server::util::now().millis() + backoff_ms(1) + 1;
+    assert_eq!(deliver_due(&trusting, later, 10).await.unwrap(), Sent { delivered: 1, failed: 0 });
+    let bodies = seen.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1);
+    let hook: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(hook["instance"]["entity_id"], json!("ord-78"));
+    trusting.db.close().await;
+
+    // A CA file without a certificate is an error naming the file.
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let mut config = app.state.config.clone();
+    config.webhook_ca_file = Some(ca.clone());
+    let err = server::webhooks::client(&config).err().unwrap();
+    assert!(err.contains("--webhook-ca-file") && err.contains("countersign-ca-"), "{err}");
+    let _ = std::fs::remove_file(&ca);
+}
+both_databases!(webhooks_over_https, https_receivers);
+
 #[test]
 fn backoff_doubles_up_to_an_hour() {
     assert_eq!(backoff_ms(1), 2_000);
