@@ -27,6 +27,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 /// Failed logins allowed per account and window before logins are refused for the window.
 const LOGIN_FAILURES: i64 = 5;
+/// Failed logins from one network address, on any accounts, within the window before the
+/// address is refused too (password spraying tries few passwords on many accounts).
+const ADDRESS_FAILURES: i64 = 30;
 const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// Password hashing, with the cost set once for the process.
@@ -270,10 +273,29 @@ fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> Result<Heade
     .map_err(ApiError::internal)
 }
 
-/// Counts a failed login; true when the account is now locked for the window.
+/// The network address a request came from, when the server knows it (it does when serving;
+/// tests that call the router directly may leave it out).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Peer(info.map(|i| i.0.ip())))
+    }
+}
+
+/// Counts a failed login under a key (an account, an address); true when the key has
+/// reached `limit` failures in the window and is refused until it ends.
 async fn rate_limited(
     state: &AppState,
     key: &str,
+    limit: i64,
     at: i64,
     failed: bool,
 ) -> Result<bool, ApiError> {
@@ -288,7 +310,7 @@ async fn rate_limited(
         }
         _ => (at, 0),
     };
-    if failures >= LOGIN_FAILURES {
+    if failures >= limit {
         return Ok(true);
     }
     if failed {
@@ -308,10 +330,12 @@ async fn rate_limited(
 /// `POST /api/session`: logs in; sets the session cookie; answers the user and the CSRF token.
 pub async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
     let key = format!("login:{email}");
+    let address_key = peer.0.map(|ip| format!("login-address:{ip}"));
     let at = now().millis();
     let too_many = || {
         ApiError::new(
@@ -320,7 +344,12 @@ pub async fn login(
             "too many failed logins; try again in 15 minutes",
         )
     };
-    if rate_limited(&state, &key, at, false).await? {
+    if rate_limited(&state, &key, LOGIN_FAILURES, at, false).await? {
+        return Err(too_many());
+    }
+    if let Some(address_key) = &address_key
+        && rate_limited(&state, address_key, ADDRESS_FAILURES, at, false).await?
+    {
         return Err(too_many());
     }
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
@@ -347,7 +376,11 @@ pub async fn login(
         }
     };
     let Some(user_id) = user_id.filter(|_| ok) else {
-        if rate_limited(&state, &key, at, true).await? {
+        let address_locked = match &address_key {
+            Some(k) => rate_limited(&state, k, ADDRESS_FAILURES, at, true).await?,
+            None => false,
+        };
+        if rate_limited(&state, &key, LOGIN_FAILURES, at, true).await? || address_locked {
             return Err(too_many());
         }
         return Err(ApiError::new(

@@ -138,12 +138,16 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
                 println!("  {:<28} {}", login.email, login.who);
             }
         }
-        axum::serve(listener, server::app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| cli::CliError::Engine(e.to_string()))?;
+        // With each connection's peer address, for the login rate limit per address.
+        axum::serve(
+            listener,
+            server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| cli::CliError::Engine(e.to_string()))?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -149,7 +149,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookie: None, csrf: None, bearer: None }
+        Client { router: self.router.clone(), cookie: None, csrf: None, bearer: None, peer: None }
     }
 }
 
@@ -160,6 +160,8 @@ pub struct Client {
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
+    /// The network address requests come from, as the server sees it when serving.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// An answer: status, headers of interest and JSON body.
@@ -193,6 +195,9 @@ impl Client {
         }
         if let Some(token) = &self.bearer {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(peer) = self.peer {
+            req = req.extension(axum::extract::ConnectInfo(peer));
         }
         let req = match body {
             Some((media, text)) => req.header(header::CONTENT_TYPE, media).body(Body::from(text)),

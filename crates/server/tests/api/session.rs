@@ -61,6 +61,26 @@ async fn wrong_passwords_are_refused_then_rate_limited(app: &TestApp) {
 }
 both_databases!(rate_limit, wrong_passwords_are_refused_then_rate_limited);
 
+async fn one_address_trying_many_accounts_is_limited(app: &TestApp) {
+    world(app).await;
+    // Password spraying: one wrong password on many accounts, from one address, stays under
+    // every account's limit; the address's limit stops it.
+    let mut sprayer = app.client();
+    sprayer.peer = Some("203.0.113.9:40000".parse().unwrap());
+    for i in 0..30 {
+        let answer = sprayer.login(&format!("user{i}@acme.test"), "Summer2026!").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let answer = sprayer.login("buyer@acme.test", PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["code"], json!("too_many_attempts"));
+    // Another address, and the account itself, are not affected.
+    let mut other = app.client();
+    other.peer = Some("198.51.100.20:40000".parse().unwrap());
+    assert_eq!(other.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
+}
+both_databases!(address_rate_limit, one_address_trying_many_accounts_is_limited);
+
 async fn bad_bodies_get_the_error_format_with_the_field(app: &TestApp) {
     let mut c = app.client();
     let answer = c.post("/api/session", json!({ "email": "a@b.c" })).await;
