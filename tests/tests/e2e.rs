@@ -666,6 +666,58 @@ async fn draw_workflow(s: &Site, c: &Client) {
     click(c, "#preview-migration").await;
     let counts = wait_text(c, "#migration-counts", |t| !t.is_empty()).await;
     assert!(counts.starts_with("1 running: 1 can move, 0 blocked"), "{counts}");
+    // "<order>: <state> → <state>": the state the order is in.
+    let movable = wait_text(c, "#movable", |t| t.contains(" → ")).await;
+    let state = movable.split(": ").nth(1).and_then(|t| t.split(" → ").next()).unwrap().to_owned();
+    click(c, "#migrate").await;
+    wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;
+
+    // Version 3, saved by an integration through the API, renames that state's id: the order
+    // cannot keep its state, so the move is blocked until the seller says where it goes.
+    let renamed = format!("{state}_v3");
+    let save = r#"
+        const [state, renamed, done] = arguments;
+        (async () => {
+            const session = await (await fetch('/api/session')).json();
+            const def = await (await fetch('/api/workflows/drawn-in-browser/versions/2')).json();
+            const swap = id => id === state ? renamed : id;
+            for (const s of def.states) s.id = swap(s.id);
+            for (const t of def.transitions) { t.from = swap(t.from); t.to = swap(t.to); }
+            const saved = await fetch('/api/workflows/drawn-in-browser/draft', {
+                method: 'PUT',
+                headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token },
+                body: JSON.stringify(def),
+            });
+            const published = await fetch('/api/workflows/drawn-in-browser/versions/3/publish', {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token },
+                body: '{}',
+            });
+            done(`${saved.status} ${published.status}`);
+        })();
+    "#;
+    let statuses = c
+        .execute_async(save, vec![Value::from(state.clone()), Value::from(renamed.clone())])
+        .await
+        .unwrap();
+    assert_eq!(statuses, Value::from("200 200"));
+    c.goto(&format!("{}/editor/workflows/drawn-in-browser", s.base)).await.unwrap();
+    wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
+    click_tab(c, "Versions").await;
+    click(c, "#preview-migration").await;
+    let counts = wait_text(c, "#migration-counts", |t| !t.is_empty()).await;
+    assert!(counts.starts_with("1 running: 0 can move, 1 blocked"), "{counts}");
+    assert!(c.find(Locator::Css("#migrate[disabled]")).await.is_ok());
+    c.find(Locator::Css(&format!("select.state-map[data-from='{state}']")))
+        .await
+        .unwrap()
+        .select_by_value(&renamed)
+        .await
+        .unwrap();
+    let counts = wait_text(c, "#migration-counts", |t| t.contains("1 can move")).await;
+    assert!(counts.starts_with("1 running: 1 can move, 0 blocked"), "{counts}");
+    let movable = wait_text(c, "#movable", |t| !t.is_empty()).await;
+    assert!(movable.contains(&format!("{state} → {renamed}")), "{movable}");
     click(c, "#migrate").await;
     wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;
 }

@@ -8,6 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use rules::workflow::{WorkflowDefinition, diff};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// `POST /api/workflows/{id}/migrations/preview`, the parts shown.
 #[derive(Clone, Debug, Deserialize)]
@@ -39,6 +40,7 @@ struct Movable {
 #[derive(Clone, Debug, Deserialize)]
 struct Blocked {
     entity_id: String,
+    state: String,
     message: String,
 }
 
@@ -146,10 +148,19 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             compared.set(Some(result));
         });
     };
-    let body =
-        move || json!({ "from_version": from.get_untracked(), "to_version": to.get_untracked() });
-    let preview_move = move |_| {
-        let (id, body) = (id(), body());
+    // Where entities in a state the newer version no longer has go: chosen per state, sent as
+    // `state_map`, with the newer version's states to choose from.
+    let state_map = RwSignal::new(BTreeMap::<String, String>::new());
+    let targets = RwSignal::new(Vec::<(String, String)>::new());
+    let body = move || {
+        json!({
+            "from_version": from.get_untracked(),
+            "to_version": to.get_untracked(),
+            "state_map": state_map.get_untracked(),
+        })
+    };
+    let run_preview = move || {
+        let (id, body, newer) = (id(), body(), to.get_untracked());
         spawn_local(async move {
             let p = api::send::<Preview, _>(
                 Method::POST,
@@ -157,8 +168,75 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                 &body,
             )
             .await;
+            let blocked = p.as_ref().is_ok_and(|p| !p.blocked.is_empty());
+            if blocked
+                && let Ok(def) =
+                    api::get::<WorkflowDefinition>(&format!("/api/workflows/{id}/versions/{newer}"))
+                        .await
+            {
+                targets.set(
+                    def.states.iter().map(|s| (s.id.to_string(), s.label.to_string())).collect(),
+                );
+            }
             preview.set(Some(p.map_err(|e| e.message)));
         });
+    };
+    let preview_move = move |_| {
+        state_map.set(BTreeMap::new());
+        run_preview();
+    };
+    // The blocked entities' states, each with how many are in it and the state chosen for it.
+    let mapping = move || {
+        let Some(Ok(p)) = preview.get() else { return None };
+        let mut states: BTreeMap<String, usize> = BTreeMap::new();
+        for b in &p.blocked {
+            *states.entry(b.state.clone()).or_default() += 1;
+        }
+        // States already mapped: their entities are movable now, and the choice stays shown.
+        for from_state in state_map.get().keys() {
+            let moving = p.movable.iter().filter(|m| m.from_state == *from_state).count();
+            *states.entry(from_state.clone()).or_default() += moving;
+        }
+        (!states.is_empty()).then(|| {
+            let rows = states
+                .into_iter()
+                .map(|(from_state, count)| {
+                    let chosen = state_map.with_untracked(|m| m.get(&from_state).cloned());
+                    let key = from_state.clone();
+                    let choose = move |ev| {
+                        let value = event_target_value(&ev);
+                        state_map.update(|m| {
+                            if value.is_empty() {
+                                m.remove(&key);
+                            } else {
+                                m.insert(key.clone(), value);
+                            }
+                        });
+                        run_preview();
+                    };
+                    let options = targets
+                        .get_untracked()
+                        .into_iter()
+                        .map(|(id, label)| {
+                            let selected = chosen.as_deref() == Some(id.as_str());
+                            view! { <option value=id.clone() selected=selected>{format!("{label} ({id})")}</option> }
+                        })
+                        .collect_view();
+                    view! {
+                        <li>
+                            <label>
+                                {format!("{count} running in “{from_state}”, which the newer version does not have: move to ")}
+                                <select class="state-map" data-from=from_state.clone() on:change=choose>
+                                    <option value="">"(choose a state)"</option>
+                                    {options}
+                                </select>
+                            </label>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul id="state-map">{rows}</ul> }
+        })
     };
     let migrate = move |_| {
         let (id, body) = (id(), body());
@@ -174,6 +252,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                     .map_err(|e| e.message),
             ));
             preview.set(None);
+            state_map.set(BTreeMap::new());
             refresh();
         });
     };
@@ -203,7 +282,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
         })}
         <h3>"Move running entities"</h3>
-        <p class="muted">"Moves every entity running on the older version to the newer one (published), after a preview. Each keeps its state, which must exist in the newer version."</p>
+        <p class="muted">"Moves every entity running on the older version to the newer one (published), after a preview. Each keeps its state; for a state the newer version does not have, choose where its entities go."</p>
         <button type="button" id="preview-migration" on:click=preview_move>"Preview the move"</button>
         {move || preview.get().map(|p| match p {
             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -212,10 +291,11 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                 view! {
                     <p id="migration-counts">{format!("{} running: {} can move, {} blocked.", p.counts.instances, p.counts.movable, p.counts.blocked)}</p>
                     <ul>{p.explanation.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                    <ul>{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", m.entity_id, m.from_state, m.to_state,
+                    <ul id="movable">{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", m.entity_id, m.from_state, m.to_state,
                         if m.transitions_gained.is_empty() { String::new() } else { format!("; gains {}", m.transitions_gained.join(", ")) },
                         if m.transitions_lost.is_empty() { String::new() } else { format!("; loses {}", m.transitions_lost.join(", ")) })}</li> }).collect_view()}</ul>
                     <ul>{p.blocked.into_iter().map(|b| view! { <li class="error">{format!("{}: {}", b.entity_id, b.message)}</li> }).collect_view()}</ul>
+                    {mapping}
                     <button type="button" id="migrate" disabled=!can on:click=migrate>"Move them"</button>
                 }.into_any()
             }
