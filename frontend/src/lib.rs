@@ -100,7 +100,7 @@ fn Nav() -> impl IntoView {
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
-            <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
+            <Show when=move || has("seller_admin") || has("sales_rep")><A href="/customers">"Customers"</A><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <A href="/notifications">"Notifications " <span class="badge" aria-label="unread">{move || session.unread.get()}</span></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
@@ -161,6 +161,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/orders/:id") view=pages::orders::OrderPage/>
                             <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
                             <Route path=path!("/policy") view=pages::policy::PolicyPage/>
+                            <Route path=path!("/customers") view=pages::customers::CustomersPage/>
                             <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                         </Routes>
                     </main>

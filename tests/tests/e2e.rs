@@ -720,6 +720,27 @@ async fn draw_workflow(s: &Site, c: &Client) {
     assert!(movable.contains(&format!("{state} → {renamed}")), "{movable}");
     click(c, "#migrate").await;
     wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;
+
+    // The seller admin names Berlin Werk's account manager (Acme's is Rita in the demo).
+    c.goto(&format!("{}/customers", s.base)).await.unwrap();
+    let table = wait_text(c, "#customers", |t| t.contains("Berlin Werk")).await;
+    assert!(table.contains("Acme Corp"), "{table}");
+    let berlin = "select.account-manager[aria-label='Account manager of Berlin Werk GmbH']";
+    let rita = c
+        .execute(
+            "return [...document.querySelectorAll(\"select.account-manager option\")].find(o => o.textContent === 'Rita Rep').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    c.find(Locator::Css(berlin))
+        .await
+        .unwrap()
+        .select_by_value(rita.as_str().unwrap())
+        .await
+        .unwrap();
+    let said = wait_text(c, "[role=status]", |t| !t.is_empty()).await;
+    assert_eq!(said, "Berlin Werk GmbH: the account manager is now Rita Rep.");
 }
 
 /// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in

@@ -32,6 +32,8 @@ pub struct Company {
     pub credit_limit: Option<String>,
     pub open_balance: String,
     pub directory_version: i64,
+    /// The account manager: the seller's sales rep who looks after this company (user id).
+    pub sales_rep: Option<String>,
 }
 
 pub async fn load(state: &AppState, id: &str) -> Result<Option<Company>, ApiError> {
@@ -43,7 +45,7 @@ pub async fn load(state: &AppState, id: &str) -> Result<Option<Company>, ApiErro
     row.map(|r| company_from(&r)).transpose()
 }
 
-const COMPANY: &str = "id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, directory_version";
+const COMPANY: &str = "id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, directory_version, sales_rep_id";
 
 fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
     Ok(Company {
@@ -57,6 +59,7 @@ fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
         credit_limit: r.try_get("credit_limit")?,
         open_balance: r.try_get("open_balance")?,
         directory_version: r.try_get("directory_version")?,
+        sales_rep: r.try_get("sales_rep_id")?,
     })
 }
 
@@ -309,6 +312,52 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Company>, ApiError> {
+    Ok(Json(visible(&state, &caller, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesRepInput {
+    /// A sales rep of the seller, or `null` for none.
+    pub user_id: Option<String>,
+}
+
+/// `PUT /api/companies/{id}/sales-rep`: names the customer company's account manager, a sales
+/// rep of the seller (seller admins); `null` leaves the company to every sales rep.
+pub async fn put_sales_rep(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<SalesRepInput>,
+) -> Result<Json<Company>, ApiError> {
+    if !caller.seller || !caller.has("seller_admin") {
+        return Err(ApiError::forbidden("only the seller's admins assign account managers"));
+    }
+    let company = visible(&state, &caller, &id).await?;
+    if company.seller {
+        return Err(ApiError::invalid("id", "the seller's own company has no account manager"));
+    }
+    if let Some(user) = &input.user_id {
+        let rep = sqlx::query(
+            "SELECT u.id FROM users u JOIN companies c ON c.id = u.company_id
+             JOIN user_roles r ON r.user_id = u.id
+             WHERE u.id = $1 AND c.kind = 'seller' AND r.role = 'sales_rep'",
+        )
+        .bind(user)
+        .fetch_optional(&state.db.read)
+        .await?;
+        if rep.is_none() {
+            return Err(ApiError::invalid(
+                "user_id",
+                format!("{user} is not a sales rep of the seller"),
+            ));
+        }
+    }
+    sqlx::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
+        .bind(&input.user_id)
+        .bind(&id)
+        .execute(&state.db.write)
+        .await?;
     Ok(Json(visible(&state, &caller, &id).await?))
 }
 

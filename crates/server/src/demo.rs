@@ -49,7 +49,10 @@ pub const LOGINS: [DemoLogin; 10] = [
         email: "kim@berlin-werk.example",
         who: "Kim Keller, buyer at Berlin Werk GmbH (EUR, German VAT)",
     },
-    DemoLogin { email: "rita@toolmaker.example", who: "Rita Rep, the seller's sales rep" },
+    DemoLogin {
+        email: "rita@toolmaker.example",
+        who: "Rita Rep, the seller's sales rep, Acme's account manager",
+    },
     DemoLogin {
         email: "sol@toolmaker.example",
         who: "Sol Seller, the seller's admin (prices and catalog)",
@@ -227,7 +230,14 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     user("ACME", "robin@acme.example", "Robin Cash", &["finance"], None, None).await?;
     user(&berlin, "kim@berlin-werk.example", "Kim Keller", &["buyer", "company_admin"], None, None)
         .await?;
-    user(&seller, "rita@toolmaker.example", "Rita Rep", &["sales_rep"], None, None).await?;
+    let rita =
+        user(&seller, "rita@toolmaker.example", "Rita Rep", &["sales_rep"], None, None).await?;
+    // Rita manages the Acme account; Berlin Werk has no account manager of its own.
+    sqlx::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
+        .bind(&rita)
+        .bind(acme)
+        .execute(&s.db.write)
+        .await?;
     user(
         &seller,
         "sol@toolmaker.example",

@@ -362,7 +362,20 @@ async fn recipients(
             }
             Recipient::Approvers => (false, "approver"),
             Recipient::CompanyAdmins => (false, "company_admin"),
-            Recipient::SalesRep => (true, "sales_rep"),
+            Recipient::SalesRep => {
+                // The company's account manager, if it has one; else every sales rep.
+                let manager: Option<String> =
+                    sqlx::query_scalar("SELECT sales_rep_id FROM companies WHERE id = $1")
+                        .bind(&stored.company_id)
+                        .fetch_optional(&state.db.read)
+                        .await?
+                        .flatten();
+                if let Some(manager) = manager {
+                    out.push(manager);
+                    continue;
+                }
+                (true, "sales_rep")
+            }
             Recipient::SellerAdmins => (true, "seller_admin"),
             Recipient::BackOffice => (true, "back_office"),
         };

@@ -124,6 +124,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/companies", get(companies::list)),
         ("/companies/{id}", get(companies::get)),
         ("/companies/{id}/directory", get(companies::get_directory)),
+        ("/companies/{id}/sales-rep", put(companies::put_sales_rep)),
         ("/companies/{id}/users", post(companies::add_user)),
         ("/companies/{id}/units", post(companies::add_unit)),
         ("/companies/{id}/policy", get(companies::get_policy).put(companies::put_policy)),

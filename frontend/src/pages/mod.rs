@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod cart;
 pub mod catalog;
+pub mod customers;
 pub mod login;
 pub mod notifications;
 pub mod orders;

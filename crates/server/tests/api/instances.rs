@@ -302,3 +302,57 @@ async fn manual_transitions_follow_roles_and_versions(app: &TestApp) {
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 }
 both_databases!(workflow_instances, manual_transitions_follow_roles_and_versions);
+
+async fn the_account_manager_gets_the_sales_rep_notices(app: &TestApp) {
+    let shop = shop(app).await;
+    let rex = server::seed::user(
+        &app.state,
+        server::seed::NewUser {
+            company_id: &shop.seller,
+            email: "rex@toolmaker.test",
+            name: "Rex Rep",
+            password: harness::PASSWORD,
+            roles: &["sales_rep"],
+            unit_id: None,
+            manager_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let path = format!("/api/companies/{}/sales-rep", shop.customer);
+    // Only the seller's admins assign, and only a sales rep of the seller.
+    for who in ["rep@toolmaker.test", "dana@acme.test"] {
+        let mut c = logged_in(app, who).await;
+        let refused = c.send(Method::PUT, &path, Some(json!({ "user_id": rex }))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    let bad = admin.send(Method::PUT, &path, Some(json!({ "user_id": shop.buyer }))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["field"], json!("user_id"));
+    let assigned = admin.send(Method::PUT, &path, Some(json!({ "user_id": rex }))).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
+    assert_eq!(assigned.body["sales_rep"], json!(rex));
+    let other = admin.get(&format!("/api/companies/{}", shop.other_customer)).await;
+    assert_eq!(other.body["sales_rep"], Value::Null);
+
+    // The seed workflow's timer tells "the sales rep": Acme's account manager alone.
+    publish_seed(app).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    start(&mut pat, "big-1", usd("60000.00")).await;
+    let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
+    assert_eq!(tick.fired, 1);
+    let to = |email: &str| format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}'");
+    assert_eq!(count(app, &to("rex@toolmaker.test")).await, 1);
+    assert_eq!(count(app, &to("rep@toolmaker.test")).await, 0);
+
+    // Without an account manager, every sales rep is told.
+    let cleared = admin.send(Method::PUT, &path, Some(json!({ "user_id": null }))).await;
+    assert_eq!(cleared.body["sales_rep"], Value::Null);
+    start(&mut pat, "big-2", usd("60000.00")).await;
+    let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
+    assert_eq!(tick.fired, 1);
+    assert_eq!(count(app, &to("rex@toolmaker.test")).await, 2);
+    assert_eq!(count(app, &to("rep@toolmaker.test")).await, 1);
+}
+both_databases!(account_managers, the_account_manager_gets_the_sales_rep_notices);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use server::seed;
 
 pub struct Shop {
+    pub seller: String,
     pub customer: String,
     pub other_customer: String,
     pub ny: String,
@@ -129,7 +130,7 @@ pub async fn shop(app: &TestApp) -> Shop {
     let other_approver =
         user(other.clone(), "olga@globex.test", "Olga Other", &["approver", "buyer"], None).await;
     user(seller.clone(), "admin@toolmaker.test", "Sam Seller", &["seller_admin"], None).await;
-    user(seller, "rep@toolmaker.test", "Rita Rep", &["sales_rep"], None).await;
+    user(seller.clone(), "rep@toolmaker.test", "Rita Rep", &["sales_rep"], None).await;
     let data: PricingData = serde_json::from_value(pricing()).unwrap();
     server::catalog::publish(s, &data, None).await.unwrap();
     let policy: ApprovalPolicy = serde_json::from_value(json!({
@@ -144,6 +145,7 @@ pub async fn shop(app: &TestApp) -> Shop {
     .unwrap();
     server::companies::save_policy(s, &customer, &policy, None).await.unwrap();
     Shop {
+        seller,
         customer,
         other_customer: other,
         ny,
