@@ -142,7 +142,7 @@ pub fn div_round(numerator: i128, divisor: i128, mode: Rounding) -> Option<i128>
 /// `mantissa × 10^-scale` in units of `10^-dp`, rounded: `(1249, 3)` is 125 cents at 2 places.
 pub fn to_units(mantissa: i128, scale: u32, dp: u32, mode: Rounding) -> Option<i128> {
     if scale <= dp {
-        mantissa.checked_mul(pow10(dp.checked_sub(scale)?)?)
+        mul_exact(mantissa, pow10(dp.checked_sub(scale)?)?)
     } else {
         div_round(mantissa, pow10(scale.checked_sub(dp)?)?, mode)
     }
@@ -178,6 +178,18 @@ pub fn from_units_within(units: i128, scale: u32) -> Decimal {
 /// The largest mantissa a decimal holds: 2^96 - 1.
 const DECIMAL_MAX_MANTISSA: u128 = (1 << 96) - 1;
 
+/// `a × b`, exactly, or `None` on overflow. Factors of 32 bits (nearly every amount in minor
+/// units, price, quantity and rate) multiply in 64 bits: a 128-bit multiplication with its
+/// overflow check is a library call in wasm.
+#[inline]
+pub fn mul_exact(a: i128, b: i128) -> Option<i128> {
+    match (i32::try_from(a), i32::try_from(b)) {
+        // |a|, |b| <= 2^31, so |a × b| <= 2^62: no overflow in 64 bits.
+        (Ok(x), Ok(y)) => Some(i128::from(i64::from(x).wrapping_mul(i64::from(y)))),
+        _ => a.checked_mul(b),
+    }
+}
+
 /// `10^exp` for the exponents decimals have (0 to 28), from a table.
 pub fn pow10(exp: u32) -> Option<i128> {
     match POW10_U64.get(exp as usize) {
@@ -190,7 +202,7 @@ pub fn pow10(exp: u32) -> Option<i128> {
 fn round_mantissa(mantissa: i128, scale: u32, dp: u32, mode: Rounding) -> Option<Decimal> {
     if scale <= dp {
         let factor = pow10_i128(dp.checked_sub(scale)?)?;
-        return from_units(mantissa.checked_mul(factor)?, dp);
+        return from_units(mul_exact(mantissa, factor)?, dp);
     }
     let shift = scale.checked_sub(dp)?;
     let negative = mantissa < 0;

@@ -14,7 +14,9 @@ mod model;
 pub use model::*;
 
 use crate::{
-    decimal::{div_round, from_units, from_units_within, pow10, round_to_scale, to_units},
+    decimal::{
+        div_round, from_units, from_units_within, mul_exact, pow10, round_to_scale, to_units,
+    },
     diagnostic::{Diagnostic, Problem},
     ids::{CategoryId, Sku, TaxClass, TaxRuleId},
     money::{Currency, Money, MoneyError},
@@ -537,7 +539,7 @@ impl<'a> Pricer<'a> {
     fn tax_units(&self, rule: &TaxRule, base: i128) -> Result<i128, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
         let (percent, scale) = (rule.percent.mantissa(), rule.percent.scale());
-        let numerator = base.checked_mul(percent).ok_or_else(overflow)?;
+        let numerator = mul_exact(base, percent).ok_or_else(overflow)?;
         let hundred = pow10(scale.checked_add(2).ok_or_else(overflow)?).ok_or_else(overflow)?;
         let divisor = if self.gross == Some(true) {
             if rule.kind == TaxKind::SalesTax {
@@ -583,7 +585,7 @@ impl<'a> Pricer<'a> {
         let mut remainders = Vec::with_capacity(amounts.len());
         let mut left = discount;
         for (i, a) in amounts.iter().enumerate() {
-            let product = discount.checked_mul(*a)?;
+            let product = mul_exact(discount, *a)?;
             // 64-bit division when it fits: 128-bit division is a library call (slow in wasm).
             let (share, rem) = match (u64::try_from(product), u64::try_from(subtotal)) {
                 (Ok(p), Ok(s)) => (i128::from(p.checked_div(s)?), i128::from(p.checked_rem(s)?)),
@@ -677,7 +679,7 @@ impl<'a> Pricer<'a> {
         let mut amounts = Vec::with_capacity(resolved.len());
         for r in &resolved {
             let exact =
-                r.unit.mantissa().checked_mul(i128::from(r.quantity)).ok_or_else(overflow)?;
+                mul_exact(r.unit.mantissa(), i128::from(r.quantity)).ok_or_else(overflow)?;
             amounts.push(to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?);
         }
         let subtotal_units =
