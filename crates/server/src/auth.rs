@@ -274,19 +274,46 @@ fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> Result<Heade
 }
 
 /// The network address a request came from, when the server knows it (it does when serving;
-/// tests that call the router directly may leave it out).
+/// tests that call the router directly may leave it out). Behind a trusted proxy
+/// (`--trusted-proxies`), the client's address from `X-Forwarded-For`.
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+impl Peer {
+    /// The client of a connection from `peer`, given the proxies trusted and the
+    /// `X-Forwarded-For` header: the last address not of a trusted proxy. Only a trusted proxy
+    /// is believed; anyone can write the header.
+    pub fn client(
+        peer: std::net::IpAddr,
+        trusted: &[std::net::IpAddr],
+        forwarded_for: Option<&str>,
+    ) -> std::net::IpAddr {
+        if !trusted.contains(&peer) {
+            return peer;
+        }
+        let mut client = peer;
+        for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+            match hop.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) if trusted.contains(&ip) => client = ip,
+                Ok(ip) => return ip,
+                // A hop that is not an address: nothing before it can be believed.
+                Err(_) => return client,
+            }
+        }
+        client
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(Peer(info.map(|i| i.0.ip())))
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        Ok(Peer(info.map(|i| Peer::client(i.0.ip(), &state.config.trusted_proxies, forwarded))))
     }
 }
 
@@ -468,4 +495,36 @@ pub async fn create_token(
         .execute(&state.db.write)
         .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { id, name: name.to_owned(), token })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Peer;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // Not a proxy: the header is anyone's to write, and ignored.
+        assert_eq!(
+            Peer::client(ip("198.51.100.7"), &trusted, Some("203.0.113.9")),
+            ip("198.51.100.7")
+        );
+        // Through one proxy, or two: the last address that is not a proxy's.
+        assert_eq!(
+            Peer::client(ip("10.0.0.1"), &trusted, Some("1.2.3.4, 203.0.113.9")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            Peer::client(ip("10.0.0.1"), &trusted, Some("203.0.113.9, 10.0.0.2")),
+            ip("203.0.113.9")
+        );
+        // A proxy that names nobody, or nonsense: the proxy itself.
+        assert_eq!(Peer::client(ip("10.0.0.1"), &trusted, None), ip("10.0.0.1"));
+        assert_eq!(Peer::client(ip("10.0.0.1"), &trusted, Some("unknown")), ip("10.0.0.1"));
+    }
 }

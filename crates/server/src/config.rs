@@ -47,4 +47,11 @@ pub struct Config {
     /// by, besides the public ones (Mozilla's list): for receivers with a company's own CA.
     #[arg(long, env = "COUNTERSIGN_WEBHOOK_CA_FILE")]
     pub webhook_ca_file: Option<PathBuf>,
+    /// The addresses of reverse proxies (load balancers) in front of the server, comma
+    /// separated. A request from one of them is taken to come from the address it names last
+    /// in `X-Forwarded-For` (skipping other trusted proxies); from anywhere else, the header is
+    /// ignored. Set it behind a proxy: the login limit per address must see the clients, not
+    /// the proxy.
+    #[arg(long = "trusted-proxies", env = "COUNTERSIGN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

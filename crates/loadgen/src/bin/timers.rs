@@ -78,6 +78,7 @@ fn config(database_url: String) -> Result<Config> {
         log_json: false,
         allow_private_webhooks: false,
         webhook_ca_file: None,
+        trusted_proxies: Vec::new(),
     })
 }
 

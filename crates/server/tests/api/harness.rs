@@ -38,6 +38,8 @@ fn config(database_url: String) -> Config {
         // The tests' webhook receiver listens on loopback.
         allow_private_webhooks: true,
         webhook_ca_file: None,
+        // The tests' reverse proxy.
+        trusted_proxies: vec!["10.0.0.1".parse().expect("an address")],
     }
 }
 
@@ -149,7 +151,14 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookie: None, csrf: None, bearer: None, peer: None }
+        Client {
+            router: self.router.clone(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+            peer: None,
+            forwarded_for: None,
+        }
     }
 }
 
@@ -162,6 +171,8 @@ pub struct Client {
     pub bearer: Option<String>,
     /// The network address requests come from, as the server sees it when serving.
     pub peer: Option<std::net::SocketAddr>,
+    /// An `X-Forwarded-For` header, as a proxy (or someone pretending) sends it.
+    pub forwarded_for: Option<String>,
 }
 
 /// An answer: status, headers of interest and JSON body.
@@ -198,6 +209,9 @@ impl Client {
         }
         if let Some(peer) = self.peer {
             req = req.extension(axum::extract::ConnectInfo(peer));
+        }
+        if let Some(hops) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", hops);
         }
         let req = match body {
             Some((media, text)) => req.header(header::CONTENT_TYPE, media).body(Body::from(text)),

@@ -81,6 +81,41 @@ async fn one_address_trying_many_accounts_is_limited(app: &TestApp) {
 }
 both_databases!(address_rate_limit, one_address_trying_many_accounts_is_limited);
 
+async fn behind_the_proxy_the_limit_sees_the_clients(app: &TestApp) {
+    world(app).await;
+    let proxy: std::net::SocketAddr = "10.0.0.1:50000".parse().unwrap();
+    let via_proxy = |client: &str| {
+        let mut c = app.client();
+        c.peer = Some(proxy);
+        c.forwarded_for = Some(format!("192.0.2.1, {client}"));
+        c
+    };
+    let mut sprayer = via_proxy("203.0.113.9");
+    for i in 0..30 {
+        let answer = sprayer.login(&format!("user{i}@acme.test"), "Summer2026!").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_eq!(
+        sprayer.login("buyer@acme.test", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client through the same proxy is not locked out with the sprayer.
+    assert_eq!(
+        via_proxy("198.51.100.20").login("buyer@acme.test", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    // A client that is not a trusted proxy cannot pass for another address: its own counts.
+    let mut forger = app.client();
+    forger.peer = Some("198.51.100.77:40000".parse().unwrap());
+    forger.forwarded_for = Some("198.51.100.20".into());
+    assert_eq!(forger.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
+    let mut pretender = app.client();
+    pretender.peer = Some("198.51.100.78:40000".parse().unwrap());
+    pretender.forwarded_for = Some("203.0.113.9".into());
+    assert_eq!(pretender.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
+}
+both_databases!(proxied_rate_limit, behind_the_proxy_the_limit_sees_the_clients);
+
 async fn bad_bodies_get_the_error_format_with_the_field(app: &TestApp) {
     let mut c = app.client();
     let answer = c.post("/api/session", json!({ "email": "a@b.c" })).await;
