@@ -14,7 +14,8 @@
 //! `--allow-private-webhooks`): the host is resolved, and an address that is loopback,
 //! private, link-local, shared or otherwise not public refuses the delivery. The check is made
 //! by the resolver the connection uses, so a name cannot resolve to a public address for the
-//! check and a private one for the connection.
+//! check and a private one for the connection. HTTPS receivers are verified by rustls against
+//! Mozilla's roots and those of `--webhook-ca-file`.
 
 use crate::{
     AppState,

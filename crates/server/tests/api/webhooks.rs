@@ -54,13 +54,38 @@ async fn receiver(seen: Arc<Mutex<Received>>) -> String {
     format!("http://{addr}/erp/hooks")
 }
 
-async fn approvals_call_the_erp(app: &TestApp) {
-    let _shop = shop(app).await;
+/// The seed order workflow, published by the seller's admin (who is returned, logged in).
+async fn published_seed(app: &TestApp) -> Client {
     let mut admin = logged_in(app, "admin@toolmaker.test").await;
     let def: Value = serde_json::from_str(SEED_WORKFLOW).unwrap();
     assert_eq!(admin.post("/api/workflows", def).await.status, StatusCode::CREATED);
     let published = admin.post("/api/workflows/b2b-order/versions/1/publish", json!({})).await;
     assert_eq!(published.status, StatusCode::OK);
+    admin
+}
+
+/// An order of 2,500.00 USD on the seed workflow, submitted by Pat and approved by Blake: the
+/// approval's `call` action puts a webhook in the outbox.
+async fn approved_order(app: &TestApp, order: &str) {
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let started = pat
+        .post(
+            "/api/workflow-instances",
+            json!({ "entity": "order", "entity_id": order, "fields": { "order.total": { "money": { "amount": "2500.00", "currency": "USD" } } } }),
+        )
+        .await;
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let submit = format!("/api/workflow-instances/{id}/transitions/submit");
+    assert_eq!(pat.post(&submit, json!({ "revision": 1 })).await.status, StatusCode::OK);
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approve = format!("/api/workflow-instances/{id}/transitions/approve");
+    let approved = blake.post(&approve, json!({ "revision": 2 })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+}
+
+async fn approvals_call_the_erp(app: &TestApp) {
+    let _shop = shop(app).await;
+    let mut admin = published_seed(app).await;
 
     let seen = Arc::new(Mutex::new(Received { fail_first: 1, ..Received::default() }));
     let url = receiver(seen.clone()).await;
@@ -92,20 +117,7 @@ async fn approvals_call_the_erp(app: &TestApp) {
     assert!(configured.body.get("secret").is_none(), "the secret is never shown");
 
     // An order is submitted and approved: the approval calls the ERP.
-    let mut pat = logged_in(app, "pat@acme.test").await;
-    let started = pat
-        .post(
-            "/api/workflow-instances",
-            json!({ "entity": "order", "entity_id": "ord-77", "fields": { "order.total": { "money": { "amount": "2500.00", "currency": "USD" } } } }),
-        )
-        .await;
-    let id = started.body["id"].as_str().unwrap().to_owned();
-    let submit = format!("/api/workflow-instances/{id}/transitions/submit");
-    assert_eq!(pat.post(&submit, json!({ "revision": 1 })).await.status, StatusCode::OK);
-    let mut blake = logged_in(app, "blake@acme.test").await;
-    let approve = format!("/api/workflow-instances/{id}/transitions/approve");
-    let approved = blake.post(&approve, json!({ "revision": 2 })).await;
-    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    approved_order(app, "ord-77").await;
 
     // A server left with its default refuses to call an address on its own network (the
     // receiver is on loopback): nothing is sent, and the row says why.
@@ -231,11 +243,7 @@ async fn tls_receiver(seen: Arc<Mutex<Vec<String>>>) -> (String, std::path::Path
 
 async fn https_receivers(app: &TestApp) {
     let _shop = shop(app).await;
-    let mut admin = logged_in(app, "admin@toolmaker.test").await;
-    let def: Value = serde_json::from_str(SEED_WORKFLOW).unwrap();
-    assert_eq!(admin.post("/api/workflows", def).await.status, StatusCode::CREATED);
-    let published = admin.post("/api/workflows/b2b-order/versions/1/publish", json!({})).await;
-    assert_eq!(published.status, StatusCode::OK);
+    let mut admin = published_seed(app).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (url, ca) = tls_receiver(seen.clone()).await;
     let configured = admin
@@ -246,19 +254,7 @@ async fn https_receivers(app: &TestApp) {
         )
         .await;
     assert_eq!(configured.status, StatusCode::OK, "{:?}", configured.body);
-    let mut pat = logged_in(app, "pat@acme.test").await;
-    let started = pat
-        .post(
-            "/api/workflow-instances",
-            json!({ "entity": "order", "entity_id": "ord-78", "fields": { "order.total": { "money": { "amount": "2500.00", "currency": "USD" } } } }),
-        )
-        .await;
-    let id = started.body["id"].as_str().unwrap().to_owned();
-    let submit = format!("/api/workflow-instances/{id}/transitions/submit");
-    assert_eq!(pat.post(&submit, json!({ "revision": 1 })).await.status, StatusCode::OK);
-    let mut blake = logged_in(app, "blake@acme.test").await;
-    let approve = format!("/api/workflow-instances/{id}/transitions/approve");
-    assert_eq!(blake.post(&approve, json!({ "revision": 2 })).await.status, StatusCode::OK);
+    approved_order(app, "ord-78").await;
 
     // The receiver's certificate is not from a public CA: refused, and nothing arrives.
     let at = server::util::now().millis();
