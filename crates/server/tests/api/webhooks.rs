@@ -64,6 +64,12 @@ async fn published_seed(app: &TestApp) -> Client {
     admin
 }
 
+/// Configures the ERP integration the seed workflow calls.
+async fn put_integration(admin: &mut Client, url: &str, secret: &str) -> harness::Answer {
+    let body = json!({ "url": url, "secret": secret });
+    admin.send(axum::http::Method::PUT, "/api/integrations/erp.order-export", Some(body)).await
+}
+
 /// An order of 2,500.00 USD on the seed workflow, submitted by Pat and approved by Blake: the
 /// approval's `call` action puts a webhook in the outbox.
 async fn approved_order(app: &TestApp, order: &str) {
@@ -90,29 +96,11 @@ async fn approvals_call_the_erp(app: &TestApp) {
     let seen = Arc::new(Mutex::new(Received { fail_first: 1, ..Received::default() }));
     let url = receiver(seen.clone()).await;
     // Bad configurations are refused, naming the field.
-    let bad = admin
-        .send(
-            axum::http::Method::PUT,
-            "/api/integrations/erp.order-export",
-            Some(json!({ "url": "ftp://erp", "secret": SECRET })),
-        )
-        .await;
+    let bad = put_integration(&mut admin, "ftp://erp", SECRET).await;
     assert_eq!(bad.body["error"]["field"], json!("url"));
-    let short = admin
-        .send(
-            axum::http::Method::PUT,
-            "/api/integrations/erp.order-export",
-            Some(json!({ "url": url, "secret": "short" })),
-        )
-        .await;
+    let short = put_integration(&mut admin, &url, "short").await;
     assert_eq!(short.body["error"]["field"], json!("secret"));
-    let configured = admin
-        .send(
-            axum::http::Method::PUT,
-            "/api/integrations/erp.order-export",
-            Some(json!({ "url": url, "secret": SECRET })),
-        )
-        .await;
+    let configured = put_integration(&mut admin, &url, SECRET).await;
     assert_eq!(configured.status, StatusCode::OK, "{:?}", configured.body);
     assert!(configured.body.get("secret").is_none(), "the secret is never shown");
 
@@ -246,13 +234,7 @@ async fn https_receivers(app: &TestApp) {
     let mut admin = published_seed(app).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (url, ca) = tls_receiver(seen.clone()).await;
-    let configured = admin
-        .send(
-            axum::http::Method::PUT,
-            "/api/integrations/erp.order-export",
-            Some(json!({ "url": url, "secret": SECRET })),
-        )
-        .await;
+    let configured = put_integration(&mut admin, &url, SECRET).await;
     assert_eq!(configured.status, StatusCode::OK, "{:?}", configured.body);
     approved_order(app, "ord-78").await;
 
