@@ -2,6 +2,7 @@
 //! token for state-changing requests, API tokens for integrations, login rate limiting, and the
 //! [`Caller`] extractor every endpoint starts from.
 
+use crate::db::{self, Row};
 use crate::{
     AppState,
     error::{ApiError, Json},
@@ -17,7 +18,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, any::AnyRow};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "countersign_session";
@@ -129,11 +129,11 @@ const CALLER: &str = "u.id, u.name, u.email, u.company_id, u.unit_id, c.kind, r.
 /// How stale an API token's `last_used_at` may get before a request writes it again.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
-fn caller_from(rows: &[AnyRow], via: Via) -> Result<Option<Caller>, ApiError> {
+fn caller_from(rows: &[Row], via: Via) -> Result<Option<Caller>, ApiError> {
     let Some(row) = rows.first() else { return Ok(None) };
     let mut roles = Vec::with_capacity(rows.len());
     for r in rows {
-        if let Some(role) = r.try_get::<Option<String>, _>("role")? {
+        if let Some(role) = r.try_get::<Option<String>>("role")? {
             roles.push(role);
         }
     }
@@ -144,7 +144,7 @@ fn caller_from(rows: &[AnyRow], via: Via) -> Result<Option<Caller>, ApiError> {
         email: row.try_get("email")?,
         company_id: row.try_get("company_id")?,
         unit_id: row.try_get("unit_id")?,
-        seller: row.try_get::<String, _>("kind")? == "seller",
+        seller: row.try_get::<String>("kind")? == "seller",
         roles,
         via,
     }))
@@ -156,7 +156,7 @@ async fn load_caller(
     user_id: &str,
     via: Via,
 ) -> Result<Option<Caller>, ApiError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CALLER} WHERE u.id = $1")))
+    let rows = db::query(db::AssertSqlSafe(format!("SELECT {CALLER} WHERE u.id = $1")))
         .bind(user_id)
         .fetch_all(&state.db.read)
         .await?;
@@ -176,7 +176,7 @@ impl FromRequestParts<AppState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let at = now().millis();
         if let Some(token) = bearer(&parts.headers) {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let rows = db::query(db::AssertSqlSafe(format!(
                 "SELECT t.id AS token_id, t.last_used_at, {CALLER} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1"
             )))
             .bind(sha256_hex(token))
@@ -185,9 +185,9 @@ impl FromRequestParts<AppState> for Caller {
             let first = rows.first().ok_or_else(ApiError::unauthenticated)?;
             let last_used: Option<i64> = first.try_get("last_used_at")?;
             if last_used.is_none_or(|t| at.saturating_sub(t) >= LAST_USED_RESOLUTION_MS) {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                db::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(at)
-                    .bind(first.try_get::<String, _>("token_id")?)
+                    .bind(first.try_get::<String>("token_id")?)
                     .execute(&state.db.write)
                     .await?;
             }
@@ -195,7 +195,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let token =
             cookie_value(&parts.headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = db::query(db::AssertSqlSafe(format!(
             "SELECT s.csrf_token, {CALLER} JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND s.expires_at > $2"
         )))
         .bind(sha256_hex(token))
@@ -326,14 +326,13 @@ async fn rate_limited(
     at: i64,
     failed: bool,
 ) -> Result<bool, ApiError> {
-    let row =
-        sqlx::query("SELECT window_start, failures FROM login_attempts WHERE attempt_key = $1")
-            .bind(key)
-            .fetch_optional(&state.db.read)
-            .await?;
+    let row = db::query("SELECT window_start, failures FROM login_attempts WHERE attempt_key = $1")
+        .bind(key)
+        .fetch_optional(&state.db.read)
+        .await?;
     let (start, failures) = match row {
-        Some(r) if at - r.try_get::<i64, _>("window_start")? < LOGIN_WINDOW_MS => {
-            (r.try_get::<i64, _>("window_start")?, r.try_get::<i64, _>("failures")?)
+        Some(r) if at - r.try_get::<i64>("window_start")? < LOGIN_WINDOW_MS => {
+            (r.try_get::<i64>("window_start")?, r.try_get::<i64>("failures")?)
         }
         _ => (at, 0),
     };
@@ -341,7 +340,7 @@ async fn rate_limited(
         return Ok(true);
     }
     if failed {
-        sqlx::query(
+        db::query(
             "INSERT INTO login_attempts (attempt_key, window_start, failures) VALUES ($1, $2, $3)
              ON CONFLICT (attempt_key) DO UPDATE SET window_start = $2, failures = $3",
         )
@@ -379,7 +378,7 @@ pub async fn login(
     {
         return Err(too_many());
     }
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+    let row = db::query("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(&state.db.read)
         .await?;
@@ -416,13 +415,13 @@ pub async fn login(
             "wrong email or password",
         ));
     };
-    sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1")
+    db::query("DELETE FROM login_attempts WHERE attempt_key = $1")
         .bind(&key)
         .execute(&state.db.write)
         .await?;
     let token = random_token(32).map_err(ApiError::internal)?;
     let csrf_token = random_token(16).map_err(ApiError::internal)?;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+    db::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(sha256_hex(&token))
         .bind(&user_id)
         .bind(&csrf_token)
@@ -451,7 +450,7 @@ pub async fn logout(
     if let (Via::Session { .. }, Some(token)) =
         (&caller.via, cookie_value(&headers, SESSION_COOKIE))
     {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        db::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(sha256_hex(token))
             .execute(&state.db.write)
             .await?;
@@ -486,7 +485,7 @@ pub async fn create_token(
     }
     let token = format!("cs_{}", random_token(32).map_err(ApiError::internal)?);
     let id = new_id("tok");
-    sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+    db::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(&caller.user_id)
         .bind(name)

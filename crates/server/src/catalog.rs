@@ -2,6 +2,7 @@
 //! rules) as versioned documents. Seller admins replace the document; every change is a new
 //! version; everyone else reads the current one.
 
+use crate::db;
 use crate::{
     AppState,
     auth::Caller,
@@ -15,12 +16,11 @@ use axum::{
 use rules::pricing::{Audience, PricingContext, PricingData};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use std::sync::Arc;
 
 /// The current pricing data, checked and indexed, and its version.
 pub async fn current(state: &AppState) -> Result<(i64, Arc<PricingContext>), ApiError> {
-    let version: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM pricing_versions")
+    let version: Option<i64> = db::query("SELECT MAX(version) AS v FROM pricing_versions")
         .fetch_one(&state.db.read)
         .await?
         .try_get("v")?;
@@ -46,7 +46,7 @@ pub async fn at_version(
     {
         return Ok(ctx.clone());
     }
-    let document: String = sqlx::query("SELECT document FROM pricing_versions WHERE version = $1")
+    let document: String = db::query("SELECT document FROM pricing_versions WHERE version = $1")
         .bind(version)
         .fetch_one(&state.db.read)
         .await?
@@ -72,17 +72,17 @@ pub async fn publish(
     }
     let document = serde_json::to_string(data).map_err(ApiError::internal)?;
     let mut tx = state.db.write.begin().await?;
-    let latest: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM pricing_versions")
-        .fetch_one(&mut *tx)
+    let latest: Option<i64> = db::query("SELECT MAX(version) AS v FROM pricing_versions")
+        .fetch_one(&mut tx)
         .await?
         .try_get("v")?;
     let version = latest.unwrap_or(0).saturating_add(1);
-    sqlx::query("INSERT INTO pricing_versions (version, document, created_at, created_by) VALUES ($1, $2, $3, $4)")
+    db::query("INSERT INTO pricing_versions (version, document, created_at, created_by) VALUES ($1, $2, $3, $4)")
         .bind(version)
         .bind(document)
         .bind(now().millis())
         .bind(by)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     Ok(version)

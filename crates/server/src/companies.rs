@@ -2,6 +2,7 @@
 //! policy, versioned. Company admins manage their own company; the seller's staff can read
 //! every company; nobody else sees a company that is not theirs.
 
+use crate::db::{self, Row};
 use crate::{
     AppState,
     auth::Caller,
@@ -16,7 +17,6 @@ use axum::{
 use rules::approval::{ApprovalContext, ApprovalPolicy, Directory, Member, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{Row, any::AnyRow};
 use std::sync::Arc;
 
 /// A company as routing and pricing need it.
@@ -38,7 +38,7 @@ pub struct Company {
 
 pub async fn load(state: &AppState, id: &str) -> Result<Option<Company>, ApiError> {
     let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
+        db::query(db::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
             .bind(id)
             .fetch_optional(&state.db.read)
             .await?;
@@ -47,11 +47,11 @@ pub async fn load(state: &AppState, id: &str) -> Result<Option<Company>, ApiErro
 
 const COMPANY: &str = "id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, directory_version, sales_rep_id";
 
-fn company_from(r: &AnyRow) -> Result<Company, ApiError> {
+fn company_from(r: &Row) -> Result<Company, ApiError> {
     Ok(Company {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        seller: r.try_get::<String, _>("kind")? == "seller",
+        seller: r.try_get::<String>("kind")? == "seller",
         customer_group: r.try_get("customer_group")?,
         country: r.try_get("country")?,
         region: r.try_get("region")?,
@@ -81,7 +81,7 @@ pub async fn load_for_checkout(
         })
         .collect();
     let earliest = period_starts.iter().copied().min().unwrap_or(0);
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = db::query(db::AssertSqlSafe(format!(
         "SELECT {COMPANY},
             (SELECT MAX(version) FROM pricing_versions) AS pricing_version,
             (SELECT MAX(version) FROM policy_versions p WHERE p.company_id = companies.id) AS policy_version,
@@ -154,7 +154,7 @@ async fn administered(state: &AppState, caller: &Caller, id: &str) -> Result<Com
 
 /// The company's units and users, as approval routing reads them.
 pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, ApiError> {
-    let units = sqlx::query(
+    let units = db::query(
         "SELECT id, name, parent_id FROM business_units WHERE company_id = $1 ORDER BY id",
     )
     .bind(company_id)
@@ -165,17 +165,17 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
         let parse = |v: String| rules::ids::UnitId::parse(&v).map_err(ApiError::internal);
         Ok(Unit {
             id: parse(r.try_get("id")?)?,
-            name: r.try_get::<String, _>("name")?.into(),
-            parent: r.try_get::<Option<String>, _>("parent_id")?.map(parse).transpose()?,
+            name: r.try_get::<String>("name")?.into(),
+            parent: r.try_get::<Option<String>>("parent_id")?.map(parse).transpose()?,
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
-    let roles = sqlx::query("SELECT r.user_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.company_id = $1 ORDER BY r.role")
+    let roles = db::query("SELECT r.user_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.company_id = $1 ORDER BY r.role")
         .bind(company_id)
         .fetch_all(&state.db.read)
         .await?;
     let mut users = Vec::new();
-    for r in sqlx::query(
+    for r in db::query(
         "SELECT id, name, unit_id, manager_id FROM users WHERE company_id = $1 ORDER BY id",
     )
     .bind(company_id)
@@ -186,22 +186,22 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
         let user = |v: String| rules::ids::UserId::parse(&v).map_err(ApiError::internal);
         let mut user_roles = Vec::new();
         for role in &roles {
-            if role.try_get::<String, _>("user_id")? == id {
+            if role.try_get::<String>("user_id")? == id {
                 user_roles.push(
-                    rules::ids::RoleName::parse(&role.try_get::<String, _>("role")?)
+                    rules::ids::RoleName::parse(&role.try_get::<String>("role")?)
                         .map_err(ApiError::internal)?,
                 );
             }
         }
         users.push(Member {
             id: user(id)?,
-            name: r.try_get::<String, _>("name")?.into(),
+            name: r.try_get::<String>("name")?.into(),
             roles: user_roles,
             unit: r
-                .try_get::<Option<String>, _>("unit_id")?
+                .try_get::<Option<String>>("unit_id")?
                 .map(|u| rules::ids::UnitId::parse(&u).map_err(ApiError::internal))
                 .transpose()?,
-            manager: r.try_get::<Option<String>, _>("manager_id")?.map(user).transpose()?,
+            manager: r.try_get::<Option<String>>("manager_id")?.map(user).transpose()?,
         });
     }
     Ok(Directory { units, users })
@@ -221,7 +221,7 @@ fn no_policy() -> ApprovalPolicy {
 
 /// The company's current policy document and version (version 0, no rules, when it has none).
 pub async fn policy(state: &AppState, company_id: &str) -> Result<(i64, ApprovalPolicy), ApiError> {
-    let row = sqlx::query("SELECT version, document FROM policy_versions WHERE company_id = $1 ORDER BY version DESC LIMIT 1")
+    let row = db::query("SELECT version, document FROM policy_versions WHERE company_id = $1 ORDER BY version DESC LIMIT 1")
         .bind(company_id)
         .fetch_optional(&state.db.read)
         .await?;
@@ -247,7 +247,7 @@ async fn policy_at(
         return Ok(no_policy());
     }
     let document: String =
-        sqlx::query("SELECT document FROM policy_versions WHERE company_id = $1 AND version = $2")
+        db::query("SELECT document FROM policy_versions WHERE company_id = $1 AND version = $2")
             .bind(company_id)
             .bind(version)
             .fetch_one(&state.db.read)
@@ -291,13 +291,13 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let rows = if caller.seller {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        db::query(db::AssertSqlSafe(format!(
             "SELECT {COMPANY} FROM companies WHERE kind = 'customer' ORDER BY name, id"
         )))
         .fetch_all(&state.db.read)
         .await?
     } else {
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
+        db::query(db::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
             .bind(&caller.company_id)
             .fetch_all(&state.db.read)
             .await?
@@ -338,7 +338,7 @@ pub async fn put_sales_rep(
         return Err(ApiError::invalid("id", "the seller's own company has no account manager"));
     }
     if let Some(user) = &input.user_id {
-        let rep = sqlx::query(
+        let rep = db::query(
             "SELECT u.id FROM users u JOIN companies c ON c.id = u.company_id
              JOIN user_roles r ON r.user_id = u.id
              WHERE u.id = $1 AND c.kind = 'seller' AND r.role = 'sales_rep'",
@@ -353,7 +353,7 @@ pub async fn put_sales_rep(
             ));
         }
     }
-    sqlx::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
+    db::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
         .bind(&input.user_id)
         .bind(&id)
         .execute(&state.db.write)
@@ -409,19 +409,19 @@ pub async fn save_policy(
     let document = serde_json::to_string(policy).map_err(ApiError::internal)?;
     let mut tx = state.db.write.begin().await?;
     let latest: Option<i64> =
-        sqlx::query("SELECT MAX(version) AS v FROM policy_versions WHERE company_id = $1")
+        db::query("SELECT MAX(version) AS v FROM policy_versions WHERE company_id = $1")
             .bind(company_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?
             .try_get("v")?;
     let version = latest.unwrap_or(0).saturating_add(1);
-    sqlx::query("INSERT INTO policy_versions (company_id, version, document, created_at, created_by) VALUES ($1, $2, $3, $4, $5)")
+    db::query("INSERT INTO policy_versions (company_id, version, document, created_at, created_by) VALUES ($1, $2, $3, $4, $5)")
         .bind(company_id)
         .bind(version)
         .bind(document)
         .bind(now().millis())
         .bind(by)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     Ok(version)
@@ -481,12 +481,7 @@ pub async fn add_user(
             } else {
                 "SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2"
             };
-            if sqlx::query(sql)
-                .bind(value)
-                .bind(&id)
-                .fetch_optional(&state.db.read)
-                .await?
-                .is_none()
+            if db::query(sql).bind(value).bind(&id).fetch_optional(&state.db.read).await?.is_none()
             {
                 return Err(ApiError::invalid(
                     field,
@@ -540,7 +535,7 @@ pub async fn add_unit(
         return Err(ApiError::invalid("name", "a name is required"));
     }
     if let Some(parent) = &body.parent_id
-        && sqlx::query("SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2")
+        && db::query("SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2")
             .bind(parent)
             .bind(&id)
             .fetch_optional(&state.db.read)
@@ -558,7 +553,7 @@ pub async fn add_unit(
 }
 
 pub async fn bump_directory(state: &AppState, company_id: &str) -> Result<(), ApiError> {
-    sqlx::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
+    db::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
         .bind(company_id)
         .execute(&state.db.write)
         .await?;

@@ -1,14 +1,26 @@
 //! The database: SQLite (a file, created on first run) by default, PostgreSQL when the URL
 //! says so. One set of migrations serves both (see `migrations/`): only TEXT and BIGINT
-//! columns, standard upserts, `$1`-style placeholders used in order (SQLite numbers `$N`
-//! parameters by first appearance).
+//! columns, standard upserts, `$1`-style placeholders (`$N` is the Nth bound value on both).
+//!
+//! The rest of the server writes its SQL once, through this module's small query API
+//! (`query(..).bind(..).fetch_one(&db.read)`), and never knows which database answers:
+//!
+//! - **SQLite** runs in this process, through rusqlite, on the calling thread. A statement on
+//!   a warm connection takes microseconds, less than handing it to another thread and waking
+//!   the caller when it is done (which is how async SQLite drivers work, and what the load test
+//!   found to be most of a submission's cost). Readers take a connection from a small stack;
+//!   the one writer connection sits behind an async mutex, so writers queue in the process
+//!   rather than in SQLite's busy handler.
+//! - **PostgreSQL** goes through sqlx's connection pool.
+//!
+//! Rows come back as [`Row`]s of TEXT, BIGINT or NULL, read by column name.
 
-use sqlx::{
-    Any, AnyPool, Executor, Transaction,
-    any::{AnyArguments, AnyPoolOptions, install_default_drivers},
-    query::Query,
+use sqlx::{Connection as _, PgPool, postgres::PgPoolOptions};
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
-use std::time::Duration;
 
 /// Which database is behind the pool, for the few statements that differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,92 +29,321 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The database's connection pools and its dialect.
+/// The database's connections and its dialect.
 ///
 /// Reads go to `read`; every write (single statements and transactions) goes to `write`. On
-/// SQLite, `write` holds a single connection: SQLite lets one writer in at a time, and a queue
-/// in the process is far cheaper than connections sleeping in SQLite's busy handler until the
-/// lock frees. On PostgreSQL, `write` is the same pool as `read`.
+/// SQLite, `write` is a single connection and `read` connections are opened with
+/// `query_only`, so a write sent to `read` fails in every test rather than racing the writer.
+/// On PostgreSQL both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub read: AnyPool,
-    pub write: AnyPool,
+    pub read: Pool,
+    pub write: Pool,
     pub dialect: Dialect,
 }
 
-/// Why the database could not be opened.
+/// Connections to run statements on: see [`Db`].
+#[derive(Clone, Debug)]
+pub struct Pool(Arc<Connections>);
+
 #[derive(Debug)]
-pub enum DbError {
-    UnsupportedUrl(String),
-    Connect(sqlx::Error),
-    Migrate(sqlx::migrate::MigrateError),
+enum Connections {
+    SqliteReaders(SqliteReaders),
+    SqliteWriter(Arc<tokio::sync::Mutex<rusqlite::Connection>>),
+    Postgres(PgPool),
 }
 
-impl std::fmt::Display for DbError {
+/// Idle reader connections; one is opened when none is idle, and at most `keep` are kept.
+#[derive(Debug)]
+struct SqliteReaders {
+    file: SqliteFile,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+    keep: usize,
+}
+
+/// Why the database could not be opened, or a statement failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The URL names no database this server supports.
+    UnsupportedUrl(String),
+    Sqlite(rusqlite::Error),
+    Postgres(sqlx::Error),
+    Migrate(sqlx::migrate::MigrateError),
+    /// A row lacks the column asked for, or holds another type there.
+    Column {
+        column: String,
+        problem: &'static str,
+    },
+    /// `fetch_one` found no row.
+    NoRow,
+    /// A statement's placeholders and its bound parameters differ in number.
+    Parameters {
+        expected: usize,
+        bound: usize,
+    },
+    /// A transaction was asked of the read connections.
+    ReadOnly,
+    /// A statement was sent to a transaction that had ended.
+    Ended,
+}
+
+impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DbError::UnsupportedUrl(url) => {
-                write!(
-                    f,
-                    "{url:?} is not a database URL this server supports (sqlite://... or postgres://...)"
-                )
+            Error::UnsupportedUrl(url) => write!(
+                f,
+                "{url:?} is not a database URL this server supports (sqlite://FILE[?mode=rwc] or postgres://...)"
+            ),
+            Error::Sqlite(e) => write!(f, "SQLite: {e}"),
+            Error::Postgres(e) => write!(f, "PostgreSQL: {e}"),
+            Error::Migrate(e) => write!(f, "cannot migrate the database: {e}"),
+            Error::Column { column, problem } => write!(f, "column {column:?}: {problem}"),
+            Error::NoRow => f.write_str("the query returned no row"),
+            Error::Parameters { expected, bound } => {
+                write!(f, "the statement takes {expected} parameters, {bound} were bound")
             }
-            DbError::Connect(e) => write!(f, "cannot connect to the database: {e}"),
-            DbError::Migrate(e) => write!(f, "cannot migrate the database: {e}"),
+            Error::ReadOnly => f.write_str("transactions run on the write connection"),
+            Error::Ended => f.write_str("the transaction has ended"),
         }
     }
 }
 
-impl std::error::Error for DbError {}
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::Sqlite(e)
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        Error::Postgres(e)
+    }
+}
+
+impl Error {
+    /// A unique key or primary key would be broken.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            Error::Postgres(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+
+    /// A foreign key would point at nothing.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+            Error::Postgres(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            _ => false,
+        }
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-impl Db {
-    /// Connects and brings the schema up to date.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Db, DbError> {
-        install_default_drivers();
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Dialect::Postgres
-        } else {
-            return Err(DbError::UnsupportedUrl(url.to_owned()));
+/// A SQLite file and whether it may be created.
+#[derive(Clone, Debug)]
+struct SqliteFile {
+    path: String,
+    create: bool,
+}
+
+impl SqliteFile {
+    /// `sqlite://PATH`, `sqlite:PATH`, optionally `?mode=rwc` (create if missing) or
+    /// `?mode=rw`.
+    fn parse(url: &str) -> Result<SqliteFile, Error> {
+        let unsupported = || Error::UnsupportedUrl(url.to_owned());
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(unsupported)?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let create = match query {
+            "" | "mode=rw" => false,
+            "mode=rwc" => true,
+            _ => return Err(unsupported()),
         };
-        let options = |max: u32| {
-            let options =
-                AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(10));
-            if dialect != Dialect::Sqlite {
-                return options;
-            }
-            // A SQLite connection is a file handle in this process: it cannot break the way a
-            // network connection can, so it is not pinged (a trip to its thread) at every
-            // acquire.
-            options.test_before_acquire(false).after_connect(|conn, _| {
-                Box::pin(async move {
-                    // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a
-                    // commit survives a crash of the process; a power loss may lose the last
-                    // commits but never corrupts the file.
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            })
-        };
-        let read = options(max_connections).connect(url).await.map_err(DbError::Connect)?;
-        let write = if dialect == Dialect::Sqlite {
-            // WAL lets readers go on while the writer writes; it is a property of the file.
-            read.execute("PRAGMA journal_mode = WAL").await.map_err(DbError::Connect)?;
-            options(1).connect(url).await.map_err(DbError::Connect)?
-        } else {
-            read.clone()
-        };
-        MIGRATOR.run(&write).await.map_err(DbError::Migrate)?;
-        Ok(Db { read, write, dialect })
+        // One in-memory database per connection would be several databases.
+        if path.is_empty() || path.starts_with(":memory:") {
+            return Err(unsupported());
+        }
+        Ok(SqliteFile { path: path.to_owned(), create })
     }
 
-    /// Closes both pools.
+    fn open(&self, reader: bool) -> Result<rusqlite::Connection, rusqlite::Error> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        if self.create && !reader {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = rusqlite::Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a commit
+        // survives a crash of the process; a power loss may lose the last commits but never
+        // corrupts the file.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        if reader {
+            conn.execute_batch("PRAGMA query_only = ON;")?;
+        }
+        Ok(conn)
+    }
+}
+
+impl Db {
+    /// Connects and brings the schema up to date. `max_connections` bounds PostgreSQL's pool
+    /// and the idle SQLite readers kept.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Db, Error> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            MIGRATOR.run(&pool).await.map_err(Error::Migrate)?;
+            let pool = Pool(Arc::new(Connections::Postgres(pool)));
+            return Ok(Db { read: pool.clone(), write: pool, dialect: Dialect::Postgres });
+        }
+        let file = SqliteFile::parse(url)?;
+        let writer = file.open(false)?;
+        // WAL lets readers go on while the writer writes; it is a property of the file.
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        // The migrations are sqlx's (one record of them for both databases), run on a
+        // connection of its own that is closed before any other use.
+        let mut migrating = sqlx::SqliteConnection::connect(url).await?;
+        MIGRATOR.run(&mut migrating).await.map_err(Error::Migrate)?;
+        migrating.close().await?;
+        let keep = usize::try_from(max_connections).unwrap_or(usize::MAX).max(1);
+        Ok(Db {
+            read: Pool(Arc::new(Connections::SqliteReaders(SqliteReaders {
+                file,
+                idle: Mutex::new(Vec::new()),
+                keep,
+            }))),
+            write: Pool(Arc::new(Connections::SqliteWriter(Arc::new(tokio::sync::Mutex::new(
+                writer,
+            ))))),
+            dialect: Dialect::Sqlite,
+        })
+    }
+
+    /// Closes the connections (PostgreSQL's at once; SQLite's idle readers now, the writer when
+    /// the last handle goes).
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        for pool in [&self.read, &self.write] {
+            match &*pool.0 {
+                Connections::Postgres(pool) => pool.close().await,
+                Connections::SqliteReaders(readers) => {
+                    readers.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                }
+                Connections::SqliteWriter(_) => {}
+            }
+        }
+    }
+}
+
+impl Pool {
+    /// Begins a transaction on the write connection: on SQLite it holds the writer until it
+    /// commits, rolls back or is dropped (which rolls back).
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        match &*self.0 {
+            Connections::SqliteWriter(writer) => {
+                let conn = writer.clone().lock_owned().await;
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                Ok(Tx(TxInner::Sqlite(Some(conn))))
+            }
+            Connections::Postgres(pool) => Ok(Tx(TxInner::Postgres(Some(pool.begin().await?)))),
+            Connections::SqliteReaders(_) => Err(Error::ReadOnly),
+        }
+    }
+}
+
+/// A transaction: see [`Pool::begin`].
+#[derive(Debug)]
+pub struct Tx(TxInner);
+
+/// Each `None` once committed or rolled back.
+#[derive(Debug)]
+enum TxInner {
+    Sqlite(Option<tokio::sync::OwnedMutexGuard<rusqlite::Connection>>),
+    Postgres(Option<sqlx::Transaction<'static, sqlx::Postgres>>),
+}
+
+impl Tx {
+    pub async fn commit(mut self) -> Result<(), Error> {
+        match &mut self.0 {
+            TxInner::Sqlite(conn) => {
+                if let Some(c) = conn {
+                    // A failed COMMIT leaves the transaction open: dropping rolls it back.
+                    c.execute_batch("COMMIT")?;
+                }
+                *conn = None;
+            }
+            TxInner::Postgres(tx) => {
+                if let Some(tx) = tx.take() {
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(mut self) -> Result<(), Error> {
+        match &mut self.0 {
+            TxInner::Sqlite(conn) => {
+                if let Some(c) = conn.take() {
+                    c.execute_batch("ROLLBACK")?;
+                }
+            }
+            TxInner::Postgres(tx) => {
+                if let Some(tx) = tx.take() {
+                    tx.rollback().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    /// Rolls back what was neither committed nor rolled back (sqlx does so for PostgreSQL).
+    fn drop(&mut self) {
+        if let TxInner::Sqlite(Some(conn)) = &self.0
+            && !conn.is_autocommit()
+        {
+            // Nothing to report to: the statement that failed already was.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Where a statement runs: a pool (`&db.read`, `&db.write`) or a transaction (`&mut tx`).
+#[derive(Debug)]
+pub enum Exec<'a> {
+    Pool(&'a Pool),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Pool> for Exec<'a> {
+    fn from(pool: &'a Pool) -> Exec<'a> {
+        Exec::Pool(pool)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Exec<'a> {
+    fn from(tx: &'a mut Tx) -> Exec<'a> {
+        Exec::Tx(tx)
     }
 }
 
@@ -138,6 +379,11 @@ impl From<Option<String>> for Param {
         Param::Text(v)
     }
 }
+impl From<&Option<String>> for Param {
+    fn from(v: &Option<String>) -> Param {
+        Param::Text(v.clone())
+    }
+}
 impl From<i64> for Param {
     fn from(v: i64) -> Param {
         Param::Int(Some(v))
@@ -149,34 +395,348 @@ impl From<Option<i64>> for Param {
     }
 }
 
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Param::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(Some(i)) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Param::Text(None) | Param::Int(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
 /// The parameters of one statement: `params![id, name, 3]`.
 #[macro_export]
 macro_rules! params {
     ($($value:expr),* $(,)?) => { vec![$($crate::db::Param::from($value)),*] };
 }
 
-/// Binds parameters in order.
-pub fn bind_all<'q>(
-    mut query: Query<'q, Any, AnyArguments>,
-    params: Vec<Param>,
-) -> Query<'q, Any, AnyArguments> {
-    for param in params {
-        query = match param {
-            Param::Text(v) => query.bind(v),
-            Param::Int(v) => query.bind(v),
-        };
+/// SQL built at run time from names written in the code, never from input: the caller
+/// vouches for it by wrapping it.
+#[derive(Debug)]
+pub struct AssertSqlSafe(pub String);
+
+/// The text of a statement: a literal, or [`AssertSqlSafe`].
+pub trait SqlText {
+    fn into_sql(self) -> Cow<'static, str>;
+}
+
+impl SqlText for &'static str {
+    fn into_sql(self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
     }
-    query
+}
+
+impl SqlText for AssertSqlSafe {
+    fn into_sql(self) -> Cow<'static, str> {
+        Cow::Owned(self.0)
+    }
+}
+
+/// A statement and its parameters: `query("... WHERE id = $1").bind(id).fetch_one(&db.read)`.
+#[derive(Debug)]
+#[must_use = "a query does nothing until it is executed or fetched"]
+pub struct Query {
+    sql: Cow<'static, str>,
+    params: Vec<Param>,
+}
+
+pub fn query(sql: impl SqlText) -> Query {
+    Query { sql: sql.into_sql(), params: Vec::new() }
+}
+
+/// What a statement that returns no rows did.
+#[derive(Clone, Copy, Debug)]
+pub struct Done {
+    rows_affected: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+}
+
+/// What the caller wants from a statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    Nothing,
+    First,
+    All,
+}
+
+enum Output {
+    Done(Done),
+    Rows(Vec<Row>),
+}
+
+impl Query {
+    pub fn bind(mut self, value: impl Into<Param>) -> Query {
+        self.params.push(value.into());
+        self
+    }
+
+    /// Binds parameters in order.
+    pub fn bind_all(mut self, params: Vec<Param>) -> Query {
+        self.params.extend(params);
+        self
+    }
+
+    pub async fn execute<'a>(self, on: impl Into<Exec<'a>>) -> Result<Done, Error> {
+        match self.run(on.into(), Want::Nothing).await? {
+            Output::Done(done) => Ok(done),
+            Output::Rows(rows) => {
+                Ok(Done { rows_affected: u64::try_from(rows.len()).unwrap_or(u64::MAX) })
+            }
+        }
+    }
+
+    /// The first row; [`Error::NoRow`] when there is none.
+    pub async fn fetch_one<'a>(self, on: impl Into<Exec<'a>>) -> Result<Row, Error> {
+        self.fetch_optional(on).await?.ok_or(Error::NoRow)
+    }
+
+    pub async fn fetch_optional<'a>(self, on: impl Into<Exec<'a>>) -> Result<Option<Row>, Error> {
+        Ok(self.fetch(on.into(), Want::First).await?.into_iter().next())
+    }
+
+    pub async fn fetch_all<'a>(self, on: impl Into<Exec<'a>>) -> Result<Vec<Row>, Error> {
+        self.fetch(on.into(), Want::All).await
+    }
+
+    async fn fetch(self, on: Exec<'_>, want: Want) -> Result<Vec<Row>, Error> {
+        match self.run(on, want).await? {
+            Output::Rows(rows) => Ok(rows),
+            Output::Done(_) => Ok(Vec::new()),
+        }
+    }
+
+    async fn run(self, on: Exec<'_>, want: Want) -> Result<Output, Error> {
+        match on {
+            Exec::Tx(Tx(TxInner::Sqlite(Some(conn)))) => self.run_sqlite(conn, want),
+            Exec::Tx(Tx(TxInner::Postgres(Some(tx)))) => self.run_postgres(&mut **tx, want).await,
+            Exec::Tx(Tx(TxInner::Sqlite(None) | TxInner::Postgres(None))) => Err(Error::Ended),
+            Exec::Pool(pool) => match &*pool.0 {
+                Connections::SqliteWriter(writer) => {
+                    let conn = writer.lock().await;
+                    self.run_sqlite(&conn, want)
+                }
+                Connections::SqliteReaders(readers) => {
+                    let idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+                    let conn = match idle {
+                        Some(conn) => conn,
+                        None => readers.file.open(true)?,
+                    };
+                    let out = self.run_sqlite(&conn, want);
+                    let mut idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner);
+                    if idle.len() < readers.keep {
+                        idle.push(conn);
+                    }
+                    out
+                }
+                Connections::Postgres(pool) => self.run_postgres(pool, want).await,
+            },
+        }
+    }
+
+    /// Runs on a SQLite connection, here and now: the statement is prepared once per
+    /// connection and kept.
+    fn run_sqlite(&self, conn: &rusqlite::Connection, want: Want) -> Result<Output, Error> {
+        let mut statement = conn.prepare_cached(&self.sql)?;
+        // SQLite numbers parameters by first appearance; `$N` names the Nth bound value.
+        let numbers: Vec<usize> = (1..=statement.parameter_count())
+            .map(|i| {
+                statement
+                    .parameter_name(i)
+                    .and_then(|name| name.strip_prefix('$'))
+                    .and_then(|digits| digits.parse().ok())
+                    .unwrap_or(i)
+            })
+            .collect();
+        let expected = numbers.iter().copied().max().unwrap_or(0);
+        if expected != self.params.len() {
+            return Err(Error::Parameters { expected, bound: self.params.len() });
+        }
+        for (i, n) in numbers.into_iter().enumerate() {
+            let param = self
+                .params
+                .get(n.saturating_sub(1))
+                .ok_or(Error::Parameters { expected, bound: self.params.len() })?;
+            statement.raw_bind_parameter(i.saturating_add(1), param)?;
+        }
+        if want == Want::Nothing && statement.column_count() == 0 {
+            let rows_affected = statement.raw_execute()?;
+            return Ok(Output::Done(Done {
+                rows_affected: u64::try_from(rows_affected).unwrap_or(u64::MAX),
+            }));
+        }
+        let columns: Arc<[String]> =
+            statement.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
+                use rusqlite::types::ValueRef;
+                values.push(match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8(t.to_vec()).map_err(|_| Error::Column {
+                            column: column.clone(),
+                            problem: "not UTF-8 text",
+                        })?)
+                    }
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(Error::Column {
+                            column: column.clone(),
+                            problem: "neither TEXT nor BIGINT",
+                        });
+                    }
+                });
+            }
+            out.push(Row { columns: columns.clone(), values });
+            if want == Want::First {
+                break;
+            }
+        }
+        Ok(Output::Rows(out))
+    }
+
+    async fn run_postgres<'e, E>(self, on: E, want: Want) -> Result<Output, Error>
+    where
+        E: sqlx::PgExecutor<'e>,
+    {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql.into_owned()));
+        for param in self.params {
+            q = match param {
+                Param::Text(v) => q.bind(v),
+                Param::Int(v) => q.bind(v),
+            };
+        }
+        match want {
+            Want::Nothing => {
+                Ok(Output::Done(Done { rows_affected: q.execute(on).await?.rows_affected() }))
+            }
+            Want::First => {
+                let row = q.fetch_optional(on).await?;
+                Ok(Output::Rows(row.map(|r| from_postgres(&r)).transpose()?.into_iter().collect()))
+            }
+            Want::All => Ok(Output::Rows(
+                q.fetch_all(on).await?.iter().map(from_postgres).collect::<Result<_, _>>()?,
+            )),
+        }
+    }
+}
+
+/// A PostgreSQL row as TEXT, BIGINT (and smaller integers) or NULL values.
+fn from_postgres(row: &sqlx::postgres::PgRow) -> Result<Row, Error> {
+    use sqlx::{Column as _, Row as _, TypeInfo as _};
+    let columns: Arc<[String]> = row.columns().iter().map(|c| c.name().to_owned()).collect();
+    let mut values = Vec::with_capacity(columns.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let value = match column.type_info().name() {
+            "INT8" => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+            "INT4" => row.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v.into())),
+            "INT2" => row.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v.into())),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                row.try_get::<Option<String>, _>(i)?.map(Value::Text)
+            }
+            _ => {
+                return Err(Error::Column {
+                    column: column.name().to_owned(),
+                    problem: "neither TEXT nor BIGINT",
+                });
+            }
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row { columns, values })
+}
+
+/// A value read from the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// One row of a result: values by column name.
+#[derive(Clone, Debug)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// The value of column `name` as `T`: `String`, `i64` or an `Option` of either for a
+    /// column that may be NULL.
+    pub fn try_get<T: FromValue>(&self, name: &str) -> Result<T, Error> {
+        let value = self
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| Error::Column { column: name.to_owned(), problem: "no such column" })?;
+        T::from_value(value).map_err(|problem| Error::Column { column: name.to_owned(), problem })
+    }
+
+    /// The value of the `index`th column (from 0) as `T`.
+    pub fn try_get_at<T: FromValue>(&self, index: usize) -> Result<T, Error> {
+        let column = || self.columns.get(index).cloned().unwrap_or_else(|| index.to_string());
+        let value = self
+            .values
+            .get(index)
+            .ok_or_else(|| Error::Column { column: column(), problem: "no such column" })?;
+        T::from_value(value).map_err(|problem| Error::Column { column: column(), problem })
+    }
+}
+
+/// A Rust type a column can be read as.
+pub trait FromValue: Sized {
+    #[doc(hidden)]
+    #[expect(private_interfaces, reason = "the values are this module's business")]
+    fn from_value(value: &Value) -> Result<Self, &'static str>;
+}
+
+impl FromValue for String {
+    #[expect(private_interfaces, reason = "the values are this module's business")]
+    fn from_value(value: &Value) -> Result<String, &'static str> {
+        match value {
+            Value::Text(s) => Ok(s.clone()),
+            Value::Null => Err("is NULL"),
+            Value::Int(_) => Err("is a number, not text"),
+        }
+    }
+}
+
+impl FromValue for i64 {
+    #[expect(private_interfaces, reason = "the values are this module's business")]
+    fn from_value(value: &Value) -> Result<i64, &'static str> {
+        match value {
+            Value::Int(i) => Ok(*i),
+            Value::Null => Err("is NULL"),
+            Value::Text(_) => Err("is text, not a number"),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    #[expect(private_interfaces, reason = "the values are this module's business")]
+    fn from_value(value: &Value) -> Result<Option<T>, &'static str> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
 }
 
 /// Statements written together inside a transaction, with no answer needed from any of them
-/// but success: the rows of an order, its steps, history, notifications and mail.
-///
-/// On SQLite they go to the connection as one multi-statement query, placeholders renumbered:
-/// one trip to the connection's worker thread instead of one per statement, which is most of
-/// the cost of a write there. On PostgreSQL (which takes one statement per prepared query) they
-/// run one after another. Either way they run inside the caller's transaction, so a failure
-/// leaves nothing behind once it rolls back.
+/// but success: the rows of an order, its steps, history, notifications and mail. They run in
+/// order inside the caller's transaction, so a failure leaves nothing behind once it rolls
+/// back.
 #[derive(Debug, Default)]
 pub struct Batch {
     statements: Vec<(String, Vec<Param>)>,
@@ -198,66 +758,11 @@ impl Batch {
     }
 
     /// Runs the statements in order inside `tx`.
-    pub async fn run(
-        self,
-        tx: &mut Transaction<'_, Any>,
-        dialect: Dialect,
-    ) -> Result<(), sqlx::Error> {
-        match dialect {
-            Dialect::Sqlite => {
-                if self.statements.is_empty() {
-                    return Ok(());
-                }
-                let (sql, params) = self.joined();
-                bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params).execute(&mut **tx).await?;
-            }
-            Dialect::Postgres => {
-                for (sql, params) in self.statements {
-                    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
+    pub async fn run(self, tx: &mut Tx) -> Result<(), Error> {
+        for (sql, params) in self.statements {
+            query(AssertSqlSafe(sql)).bind_all(params).execute(&mut *tx).await?;
         }
         Ok(())
-    }
-
-    /// One text of all statements, each statement's `$k` renumbered after the parameters of
-    /// those before it, and all parameters in order.
-    fn joined(self) -> (String, Vec<Param>) {
-        let mut sql = String::new();
-        let mut params = Vec::new();
-        for (text, own) in self.statements {
-            renumber(&text, params.len(), &mut sql);
-            sql.push_str(";\n");
-            params.extend(own);
-        }
-        (sql, params)
-    }
-}
-
-/// Copies `sql` into `out` with every placeholder `$k` outside quotes written `$(k + offset)`.
-fn renumber(sql: &str, offset: usize, out: &mut String) {
-    let mut chars = sql.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        out.push(c);
-        match c {
-            '\'' => quoted = !quoted,
-            '$' if !quoted => {
-                let mut number = 0usize;
-                let mut digits = false;
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    number = number.saturating_mul(10).saturating_add(d as usize);
-                    digits = true;
-                    chars.next();
-                }
-                if digits {
-                    out.push_str(&number.saturating_add(offset).to_string());
-                }
-            }
-            _ => {}
-        }
     }
 }
 
@@ -286,31 +791,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_renumbers_placeholders_after_the_statements_before() {
-        let mut batch = Batch::new();
-        batch.push("INSERT INTO a (x, y) VALUES ($1, $2)", params!["one", 2]);
-        batch.push("UPDATE b SET s = 'cost $1' WHERE id = $1 AND n = $2", params![None::<&str>, 5]);
-        let (sql, params) = batch.joined();
-        assert_eq!(
-            sql,
-            "INSERT INTO a (x, y) VALUES ($1, $2);\nUPDATE b SET s = 'cost $1' WHERE id = $3 AND n = $4;\n"
-        );
-        assert_eq!(
-            params,
-            vec![
-                Param::Text(Some("one".into())),
-                Param::Int(Some(2)),
-                Param::Text(None),
-                Param::Int(Some(5))
-            ]
-        );
-    }
-
-    #[test]
     fn insert_rows_numbers_the_placeholders_in_order() {
         assert_eq!(
             super::insert_rows("t", &["a", "b"], 2),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
         );
+    }
+
+    #[test]
+    fn sqlite_urls_name_a_file_and_whether_to_create_it() {
+        let file = SqliteFile::parse("sqlite://data/c.db?mode=rwc").map_err(|e| e.to_string());
+        assert_eq!(file.map(|f| (f.path, f.create)), Ok(("data/c.db".to_owned(), true)));
+        let file = SqliteFile::parse("sqlite:c.db").map_err(|e| e.to_string());
+        assert_eq!(file.map(|f| (f.path, f.create)), Ok(("c.db".to_owned(), false)));
+        for bad in ["sqlite::memory:", "sqlite://c.db?mode=ro", "mysql://x", "sqlite://"] {
+            assert!(matches!(SqliteFile::parse(bad), Err(Error::UnsupportedUrl(_))), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_reads_writes_and_rolls_back_a_dropped_transaction() {
+        let dir = std::env::temp_dir().join(crate::util::new_id("countersign-db"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = Db::open(&url, 2).await.unwrap();
+        let mut tx = db.write.begin().await.unwrap();
+        query("INSERT INTO pricing_versions (version, document, created_at) VALUES ($1, $2, $3)")
+            .bind(7)
+            .bind("{}")
+            .bind(1)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        drop(tx);
+        let none = query("SELECT MAX(version) AS v FROM pricing_versions")
+            .fetch_one(&db.read)
+            .await
+            .and_then(|r| r.try_get::<Option<i64>>("v"));
+        assert_eq!(none.map_err(|e| e.to_string()), Ok(None));
+        let mut tx = db.write.begin().await.unwrap();
+        query("INSERT INTO pricing_versions (version, document, created_at) VALUES ($1, $2, $3)")
+            .bind(8)
+            .bind("{}")
+            .bind(1)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let row = query("SELECT version, document FROM pricing_versions").fetch_one(&db.read).await;
+        let row = row.unwrap();
+        assert_eq!(row.try_get::<i64>("version").map_err(|e| e.to_string()), Ok(8));
+        assert!(matches!(row.try_get::<i64>("document"), Err(Error::Column { .. })));
+        assert!(matches!(row.try_get::<String>("nothing"), Err(Error::Column { .. })));
+        // The readers are read-only.
+        let write = query("DELETE FROM pricing_versions").execute(&db.read).await;
+        assert!(write.is_err());
+        let bad = query("SELECT $1 AS a").fetch_one(&db.read).await;
+        assert!(matches!(bad, Err(Error::Parameters { expected: 1, bound: 0 })));
+        // `$N` is the Nth value wherever it appears first.
+        let row = query("SELECT $2 AS b, $1 AS a, $2 AS c")
+            .bind("one")
+            .bind(2)
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        let got = (row.try_get::<i64>("b"), row.try_get::<String>("a"), row.try_get::<i64>("c"));
+        assert!(matches!(got, (Ok(2), Ok(ref a), Ok(2)) if a == "one"), "{got:?}");
+        db.close().await;
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

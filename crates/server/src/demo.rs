@@ -4,6 +4,7 @@
 //! order workflow with two draft orders on it, and Acme's own order workflow (orders shipped by
 //! the back office after approval).
 
+use crate::db;
 use crate::{
     AppState, catalog, companies,
     error::ApiError,
@@ -13,7 +14,6 @@ use crate::{
 };
 use rules::time::Timestamp;
 use serde_json::json;
-use sqlx::Row;
 
 /// Every demo user's password.
 pub const PASSWORD: &str = "countersign-demo";
@@ -127,7 +127,7 @@ fn pricing() -> serde_json::Value {
 /// Loads the demo into an empty database; does nothing if companies exist. Returns whether it
 /// loaded.
 pub async fn load(state: &AppState) -> Result<bool, ApiError> {
-    let companies: i64 = sqlx::query("SELECT COUNT(*) AS n FROM companies")
+    let companies: i64 = db::query("SELECT COUNT(*) AS n FROM companies")
         .fetch_one(&state.db.read)
         .await?
         .try_get("n")?;
@@ -149,7 +149,7 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     .await?;
     // The Acme company has a fixed id, so that its contract price list can name it.
     let acme = "ACME";
-    sqlx::query("INSERT INTO companies (id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, created_at) VALUES ($1, $2, 'customer', 'wholesale', 'US', 'NY', 'USD', '25000.00', '3500.00', $3)")
+    db::query("INSERT INTO companies (id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, created_at) VALUES ($1, $2, 'customer', 'wholesale', 'US', 'NY', 'USD', '25000.00', '3500.00', $3)")
         .bind(acme)
         .bind("Acme Corp")
         .bind(crate::util::now().millis())
@@ -233,7 +233,7 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     let rita =
         user(&seller, "rita@toolmaker.example", "Rita Rep", &["sales_rep"], None, None).await?;
     // Rita manages the Acme account; Berlin Werk has no account manager of its own.
-    sqlx::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
+    db::query("UPDATE companies SET sales_rep_id = $1 WHERE id = $2")
         .bind(&rita)
         .bind(acme)
         .execute(&s.db.write)
@@ -283,7 +283,7 @@ async fn demo_workflow(s: &AppState, acme: &str) -> Result<(), ApiError> {
     let def = serde_json::from_str(include_str!("../demo/order-workflow.json"))
         .map_err(ApiError::internal)?;
     workflows::publish_directly(s, def, None).await?;
-    let pat: String = sqlx::query("SELECT id FROM users WHERE email = 'pat@acme.example'")
+    let pat: String = db::query("SELECT id FROM users WHERE email = 'pat@acme.example'")
         .fetch_one(&s.db.read)
         .await?
         .try_get("id")?;

@@ -2,6 +2,7 @@
 //! `{"error": {"code", "message", "field"?, ...details}}`, and internal errors are logged, never
 //! shown.
 
+use crate::db;
 use axum::{
     Json as AxumJson,
     extract::{FromRequest, Request},
@@ -79,19 +80,17 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return ApiError::conflict("already_exists", "this already exists");
-            }
-            if db.is_foreign_key_violation() {
-                return ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_reference",
-                    "this refers to something that does not exist",
-                );
-            }
+impl From<db::Error> for ApiError {
+    fn from(e: db::Error) -> Self {
+        if e.is_unique_violation() {
+            return ApiError::conflict("already_exists", "this already exists");
+        }
+        if e.is_foreign_key_violation() {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_reference",
+                "this refers to something that does not exist",
+            );
         }
         ApiError::internal(e)
     }

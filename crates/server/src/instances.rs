@@ -14,7 +14,7 @@
 use crate::{
     AppState,
     auth::Caller,
-    db::Batch,
+    db::{self, Batch},
     error::{ApiError, Json},
     notifications::{Notice, notify_all},
     params,
@@ -35,7 +35,6 @@ use rules::{
     },
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 /// How long a lease on a due timer lasts: a server that dies holding one lets another take it
@@ -48,7 +47,7 @@ pub async fn workflow(state: &AppState, id: &str, version: u32) -> Result<Arc<Wo
     if let Some(w) = state.workflow_cache.read().map_err(ApiError::internal)?.get(&key) {
         return Ok(w.clone());
     }
-    let document: String = sqlx::query(
+    let document: String = db::query(
         "SELECT document FROM workflow_versions WHERE workflow_id = $1 AND version = $2 AND status = $3",
     )
     .bind(id)
@@ -79,15 +78,15 @@ pub(crate) struct Stored {
 pub(crate) const COLUMNS: &str = "id, company_id, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision";
 
 /// An instance from a row of [`COLUMNS`].
-pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, ApiError> {
+pub(crate) fn from_row(row: &db::Row) -> Result<Stored, ApiError> {
     let instance = Instance {
-        workflow: rules::ids::WorkflowId::parse(&row.try_get::<String, _>("workflow_id")?)
+        workflow: rules::ids::WorkflowId::parse(&row.try_get::<String>("workflow_id")?)
             .map_err(ApiError::internal)?,
-        version: u32::try_from(row.try_get::<i64, _>("version")?).map_err(ApiError::internal)?,
-        state: rules::ids::StateId::parse(&row.try_get::<String, _>("state")?)
+        version: u32::try_from(row.try_get::<i64>("version")?).map_err(ApiError::internal)?,
+        state: rules::ids::StateId::parse(&row.try_get::<String>("state")?)
             .map_err(ApiError::internal)?,
         entered_at: Timestamp::from_millis(row.try_get("entered_at")?),
-        fields: serde_json::from_str(&row.try_get::<String, _>("fields")?)
+        fields: serde_json::from_str(&row.try_get::<String>("fields")?)
             .map_err(ApiError::internal)?,
     };
     Ok(Stored {
@@ -101,11 +100,11 @@ pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, ApiError> {
 }
 
 pub(crate) async fn load<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    executor: impl Into<db::Exec<'e>>,
     id: &str,
 ) -> Result<Option<Stored>, ApiError> {
     let sql = format!("SELECT {COLUMNS} FROM workflow_instances WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    db::query(db::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(executor)
         .await?
@@ -266,10 +265,10 @@ pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result
     );
     arm_timers(&mut batch, &workflow, &id, 1, &instance);
     let mut tx = state.db.write.begin().await?;
-    if let Err(e) = batch.run(&mut tx, state.db.dialect).await {
+    if let Err(e) = batch.run(&mut tx).await {
         tx.rollback().await?;
         return match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
+            e if e.is_unique_violation() => {
                 Err(ApiError::conflict("instance_exists", "this entity runs on a workflow already")
                     .with_field("entity_id"))
             }
@@ -306,7 +305,7 @@ async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<InstanceVie
     let available =
         workflow.available(&stored.instance, &actor(caller)?, at).map_err(|e| refused(&e))?;
     let timers = workflow.timers(&stored.instance, at).map_err(|e| refused(&e))?;
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT at, actor_id, cause, transition_id, from_state, to_state, note FROM workflow_history WHERE instance_id = $1 ORDER BY at, id",
     )
     .bind(id)
@@ -365,10 +364,12 @@ async fn recipients(
             Recipient::SalesRep => {
                 // The company's account manager, if it has one; else every sales rep.
                 let manager: Option<String> =
-                    sqlx::query_scalar("SELECT sales_rep_id FROM companies WHERE id = $1")
+                    db::query("SELECT sales_rep_id FROM companies WHERE id = $1")
                         .bind(&stored.company_id)
                         .fetch_optional(&state.db.read)
                         .await?
+                        .map(|row| row.try_get("sales_rep_id"))
+                        .transpose()?
                         .flatten();
                 if let Some(manager) = manager {
                     out.push(manager);
@@ -387,7 +388,7 @@ async fn recipients(
              WHERE r.role = $1 AND u.company_id = $2 ORDER BY u.id"
         };
         let rows =
-            sqlx::query(sql).bind(role).bind(&stored.company_id).fetch_all(&state.db.read).await?;
+            db::query(sql).bind(role).bind(&stored.company_id).fetch_all(&state.db.read).await?;
         for row in rows {
             out.push(row.try_get("id")?);
         }
@@ -557,7 +558,7 @@ pub(crate) async fn commit_fired(
     );
     crate::orders::workflow::new_round_if_required(state, &mut batch, &stored.id, fired).await?;
     let mut tx = state.db.write.begin().await?;
-    let updated = sqlx::query(
+    let updated = db::query(
         "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
     )
     .bind(fired.to.to_string())
@@ -567,13 +568,13 @@ pub(crate) async fn commit_fired(
     .bind(fired.at.millis())
     .bind(&stored.id)
     .bind(stored.revision)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     if updated.rows_affected() != 1 {
         tx.rollback().await?;
         return Ok(false);
     }
-    batch.run(&mut tx, state.db.dialect).await?;
+    batch.run(&mut tx).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -583,11 +584,11 @@ pub(crate) async fn order_of(
     state: &AppState,
     instance_id: &str,
 ) -> Result<Option<String>, ApiError> {
-    Ok(sqlx::query("SELECT id FROM orders WHERE workflow_instance_id = $1")
+    Ok(db::query("SELECT id FROM orders WHERE workflow_instance_id = $1")
         .bind(instance_id)
         .fetch_optional(&state.db.read)
         .await?
-        .map(|r| r.try_get::<String, _>("id"))
+        .map(|r| r.try_get::<String>("id"))
         .transpose()?)
 }
 
@@ -686,7 +687,7 @@ pub async fn event(
             batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&updated.id]);
             arm_timers(&mut batch, &workflow, &updated.id, revision, &changed);
             let mut tx = state.db.write.begin().await?;
-            let done = sqlx::query(
+            let done = db::query(
                 "UPDATE workflow_instances SET fields = $1, revision = $2, updated_at = $3 WHERE id = $4 AND revision = $5",
             )
             .bind(serde_json::to_string(&changed.fields).map_err(ApiError::internal)?)
@@ -694,7 +695,7 @@ pub async fn event(
             .bind(at.millis())
             .bind(&updated.id)
             .bind(updated.revision)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             if done.rows_affected() != 1 {
                 tx.rollback().await?;
@@ -703,7 +704,7 @@ pub async fn event(
                     "the instance changed meanwhile; try again",
                 ));
             }
-            batch.run(&mut tx, state.db.dialect).await?;
+            batch.run(&mut tx).await?;
             tx.commit().await?;
         }
     }
@@ -725,7 +726,7 @@ pub async fn fire_due_timers(
     batch: i64,
 ) -> Result<Tick, ApiError> {
     let now_ms = at.millis();
-    let candidates = sqlx::query(
+    let candidates = db::query(
         "SELECT instance_id, transition_id, revision FROM workflow_timers WHERE due_at <= $1 AND leased_until <= $2 ORDER BY due_at LIMIT $3",
     )
     .bind(now_ms)
@@ -738,7 +739,7 @@ pub async fn fire_due_timers(
         let instance_id: String = row.try_get("instance_id")?;
         let transition: String = row.try_get("transition_id")?;
         let revision: i64 = row.try_get("revision")?;
-        let leased = sqlx::query(
+        let leased = db::query(
             "UPDATE workflow_timers SET leased_until = $1 WHERE instance_id = $2 AND transition_id = $3 AND revision = $4 AND leased_until <= $5",
         )
         .bind(now_ms.saturating_add(LEASE_MS))
@@ -770,7 +771,7 @@ async fn fire_one(
     at: Timestamp,
 ) -> Result<bool, ApiError> {
     let drop_timer = || async {
-        sqlx::query("DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3")
+        db::query("DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3")
             .bind(instance_id)
             .bind(transition)
             .bind(revision)
@@ -812,7 +813,7 @@ async fn fire_one(
                 ],
             );
             let mut tx = state.db.write.begin().await?;
-            batch.run(&mut tx, state.db.dialect).await?;
+            batch.run(&mut tx).await?;
             tx.commit().await?;
             Ok(false)
         }

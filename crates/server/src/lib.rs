@@ -96,7 +96,7 @@ impl AppState {
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<error::Json<serde_json::Value>, error::ApiError> {
-    sqlx::query("SELECT 1").execute(&state.db.read).await?;
+    db::query("SELECT 1").execute(&state.db.read).await?;
     let database = match state.db.dialect {
         Dialect::Sqlite => "sqlite",
         Dialect::Postgres => "postgres",

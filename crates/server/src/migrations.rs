@@ -19,7 +19,7 @@
 use crate::{
     AppState,
     auth::Caller,
-    db::Batch,
+    db::{self, Batch},
     error::{ApiError, Json},
     instances::{self, Stored},
     params,
@@ -34,7 +34,6 @@ use rules::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use std::{collections::BTreeMap, sync::Arc};
 
 /// A migration, or its preview.
@@ -120,7 +119,7 @@ async fn published(
     field: &str,
 ) -> Result<Arc<Workflow>, ApiError> {
     let row =
-        sqlx::query("SELECT status FROM workflow_versions WHERE workflow_id = $1 AND version = $2")
+        db::query("SELECT status FROM workflow_versions WHERE workflow_id = $1 AND version = $2")
             .bind(id)
             .bind(version)
             .fetch_optional(&state.db.read)
@@ -128,7 +127,7 @@ async fn published(
             .ok_or_else(|| {
                 ApiError::invalid(field, format!("workflow {id} has no version {version}"))
             })?;
-    if row.try_get::<String, _>("status")? != PUBLISHED {
+    if row.try_get::<String>("status")? != PUBLISHED {
         return Err(ApiError::invalid(
             field,
             format!(
@@ -156,11 +155,10 @@ async fn plan(
     input: &MigrationInput,
 ) -> Result<Planned, ApiError> {
     workflows::require(caller, &EDITORS)?;
-    let exists =
-        sqlx::query("SELECT 1 AS one FROM workflow_versions WHERE workflow_id = $1 LIMIT 1")
-            .bind(id)
-            .fetch_optional(&state.db.read)
-            .await?;
+    let exists = db::query("SELECT 1 AS one FROM workflow_versions WHERE workflow_id = $1 LIMIT 1")
+        .bind(id)
+        .fetch_optional(&state.db.read)
+        .await?;
     if exists.is_none() {
         return Err(ApiError::not_found("workflow"));
     }
@@ -195,7 +193,7 @@ async fn plan(
         "SELECT {} FROM workflow_instances WHERE workflow_id = $1 AND version = $2 ORDER BY created_at, id",
         instances::COLUMNS
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = db::query(db::AssertSqlSafe(sql))
         .bind(id)
         .bind(input.from_version)
         .fetch_all(&state.db.read)
@@ -284,7 +282,7 @@ pub async fn migrate(
     let mut moved = Vec::with_capacity(planned.moves.len());
     for (stored, m) in &planned.moves {
         let revision = stored.revision.saturating_add(1);
-        let updated = sqlx::query(
+        let updated = db::query(
             "UPDATE workflow_instances SET version = $1, state = $2, revision = $3, updated_at = $4
              WHERE id = $5 AND revision = $6 AND version = $7",
         )
@@ -295,7 +293,7 @@ pub async fn migrate(
         .bind(&stored.id)
         .bind(stored.revision)
         .bind(input.from_version)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if updated.rows_affected() != 1 {
             tx.rollback().await?;
@@ -332,7 +330,7 @@ pub async fn migrate(
         );
         moved.push(stored.id.clone());
     }
-    batch.run(&mut tx, state.db.dialect).await?;
+    batch.run(&mut tx).await?;
     tx.commit().await?;
     state.metrics.count("instances_migrated");
     Ok(Json(Migrated {

@@ -9,7 +9,7 @@
 use crate::{
     AppState,
     auth::Caller,
-    db::{Batch, insert_rows},
+    db::{self, Batch, insert_rows},
     error::{ApiError, Json},
     util::{new_id, now},
 };
@@ -22,7 +22,6 @@ use lettre::{
 };
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 use std::time::Duration;
 
 /// Something to tell a user: in the app, and by mail.
@@ -90,13 +89,13 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = sqlx::query("SELECT id, kind, title, body, order_id, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
+    let rows = db::query("SELECT id, kind, title, body, order_id, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
         .bind(&caller.user_id)
         .fetch_all(&state.db.read)
         .await?;
     let items = rows
         .iter()
-        .map(|r| -> Result<Notification, sqlx::Error> {
+        .map(|r| -> Result<Notification, db::Error> {
             Ok(Notification {
                 id: r.try_get("id")?,
                 kind: r.try_get("kind")?,
@@ -104,17 +103,16 @@ pub async fn list(
                 body: r.try_get("body")?,
                 order_id: r.try_get("order_id")?,
                 created_at: r.try_get("created_at")?,
-                read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                read: r.try_get::<Option<i64>>("read_at")?.is_some(),
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let unread: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
-    )
-    .bind(&caller.user_id)
-    .fetch_one(&state.db.read)
-    .await?
-    .try_get("n")?;
+    let unread: i64 =
+        db::query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            .bind(&caller.user_id)
+            .fetch_one(&state.db.read)
+            .await?
+            .try_get("n")?;
     Ok(Json(json!({ "unread": unread, "notifications": items })))
 }
 
@@ -124,7 +122,7 @@ pub async fn mark_read(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
     )
     .bind(now().millis())
@@ -133,7 +131,7 @@ pub async fn mark_read(
     .execute(&state.db.write)
     .await?;
     if done.rows_affected() == 0
-        && sqlx::query("SELECT 1 AS x FROM notifications WHERE id = $1 AND user_id = $2")
+        && db::query("SELECT 1 AS x FROM notifications WHERE id = $1 AND user_id = $2")
             .bind(&id)
             .bind(&caller.user_id)
             .fetch_optional(&state.db.read)
@@ -150,7 +148,7 @@ pub async fn mark_all_read(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<StatusCode, ApiError> {
-    sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+    db::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
         .bind(now().millis())
         .bind(&caller.user_id)
         .execute(&state.db.write)
@@ -163,20 +161,20 @@ pub async fn mail(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = sqlx::query("SELECT id, subject, body, created_at, sent_at, attempts, last_error FROM outbox WHERE recipient = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
+    let rows = db::query("SELECT id, subject, body, created_at, sent_at, attempts, last_error FROM outbox WHERE recipient = $1 ORDER BY created_at DESC, id DESC LIMIT 100")
         .bind(&caller.email)
         .fetch_all(&state.db.read)
         .await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         items.push(json!({
-            "id": r.try_get::<String, _>("id")?,
-            "subject": r.try_get::<String, _>("subject")?,
-            "body": r.try_get::<String, _>("body")?,
-            "created_at": r.try_get::<i64, _>("created_at")?,
-            "sent_at": r.try_get::<Option<i64>, _>("sent_at")?,
-            "attempts": r.try_get::<i64, _>("attempts")?,
-            "last_error": r.try_get::<Option<String>, _>("last_error")?,
+            "id": r.try_get::<String>("id")?,
+            "subject": r.try_get::<String>("subject")?,
+            "body": r.try_get::<String>("body")?,
+            "created_at": r.try_get::<i64>("created_at")?,
+            "sent_at": r.try_get::<Option<i64>>("sent_at")?,
+            "attempts": r.try_get::<i64>("attempts")?,
+            "last_error": r.try_get::<Option<String>>("last_error")?,
         }));
     }
     Ok(Json(json!({ "mail": items })))
@@ -195,7 +193,7 @@ pub async fn send_due(
     let at = now().millis();
     let lease = crate::util::new_id("lease");
     // Take the lease with one conditional update per candidate: two senders cannot both win.
-    let candidates = sqlx::query("SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 AND leased_until <= $2 ORDER BY created_at LIMIT $3")
+    let candidates = db::query("SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 AND leased_until <= $2 ORDER BY created_at LIMIT $3")
         .bind(at)
         .bind(at)
         .bind(batch)
@@ -204,7 +202,7 @@ pub async fn send_due(
     let mut sent = 0;
     for row in candidates {
         let id: String = row.try_get("id")?;
-        let taken = sqlx::query("UPDATE outbox SET leased_until = $1, last_error = $2 WHERE id = $3 AND sent_at IS NULL AND leased_until <= $4")
+        let taken = db::query("UPDATE outbox SET leased_until = $1, last_error = $2 WHERE id = $3 AND sent_at IS NULL AND leased_until <= $4")
             .bind(at.saturating_add(LEASE_MS))
             .bind(&lease)
             .bind(&id)
@@ -214,7 +212,7 @@ pub async fn send_due(
         if taken.rows_affected() != 1 {
             continue;
         }
-        let r = sqlx::query("SELECT recipient, subject, body, attempts FROM outbox WHERE id = $1")
+        let r = db::query("SELECT recipient, subject, body, attempts FROM outbox WHERE id = $1")
             .bind(&id)
             .fetch_one(&state.db.read)
             .await?;
@@ -230,7 +228,7 @@ pub async fn send_due(
         };
         match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET sent_at = $1, attempts = $2, last_error = NULL WHERE id = $3")
+                db::query("UPDATE outbox SET sent_at = $1, attempts = $2, last_error = NULL WHERE id = $3")
                     .bind(now().millis())
                     .bind(attempts.saturating_add(1))
                     .bind(&id)
@@ -242,7 +240,7 @@ pub async fn send_due(
                 // Backoff: 1 s, 2 s, 4 s, ... up to an hour.
                 let delay = 1000i64.saturating_mul(1i64 << attempts.clamp(0, 12)).min(3_600_000);
                 tracing::warn!(mail = %id, error = %e, "sending mail failed; will retry");
-                sqlx::query("UPDATE outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, leased_until = 0 WHERE id = $4")
+                db::query("UPDATE outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, leased_until = 0 WHERE id = $4")
                     .bind(attempts.saturating_add(1))
                     .bind(&e)
                     .bind(now().millis().saturating_add(delay))

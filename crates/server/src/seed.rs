@@ -1,5 +1,6 @@
 //! Creating companies, units and users: for the demo data, and for tests.
 
+use crate::db;
 use crate::{
     AppState,
     error::ApiError,
@@ -19,7 +20,7 @@ pub struct NewCompany<'a> {
 
 pub async fn company(state: &AppState, c: NewCompany<'_>) -> Result<String, ApiError> {
     let id = new_id("co");
-    sqlx::query(
+    db::query(
         "INSERT INTO companies (id, name, kind, customer_group, country, region, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
@@ -42,7 +43,7 @@ pub async fn unit(
     parent: Option<&str>,
 ) -> Result<String, ApiError> {
     let id = new_id("bu");
-    sqlx::query(
+    db::query(
         "INSERT INTO business_units (id, company_id, name, parent_id) VALUES ($1, $2, $3, $4)",
     )
     .bind(&id)
@@ -77,7 +78,7 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
             .map_err(ApiError::internal)?
     };
     let mut tx = state.db.write.begin().await?;
-    sqlx::query(
+    db::query(
         "INSERT INTO users (id, company_id, email, name, password_hash, unit_id, manager_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
@@ -88,13 +89,13 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
     .bind(u.unit_id)
     .bind(u.manager_id)
     .bind(now().millis())
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     for role in u.roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+        db::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(&id)
             .bind(*role)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
     }
     tx.commit().await?;

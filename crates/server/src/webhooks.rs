@@ -17,6 +17,7 @@
 //! check and a private one for the connection. HTTPS receivers are verified by rustls against
 //! Mozilla's roots and those of `--webhook-ca-file`.
 
+use crate::db;
 use crate::{
     AppState,
     auth::Caller,
@@ -39,7 +40,6 @@ use hyper_util::{
 };
 use rustls::pki_types::{CertificateDer, pem::PemObject};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::{
     future::Future,
     net::{IpAddr, SocketAddr},
@@ -225,7 +225,7 @@ pub async fn put(
     if input.secret.chars().count() < 16 {
         return Err(ApiError::invalid("secret", "a secret has at least 16 characters"));
     }
-    sqlx::query(
+    db::query(
         "INSERT INTO integrations (name, url, secret, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE SET url = $2, secret = $3, updated_at = $4",
     )
@@ -243,7 +243,7 @@ pub async fn put(
 }
 
 async fn list_all(state: &AppState) -> Result<Vec<Integration>, ApiError> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT i.name, i.url,
                 (SELECT COUNT(*) FROM webhook_outbox w WHERE w.integration = i.name AND w.delivered_at IS NULL) AS pending,
                 (SELECT w.last_error FROM webhook_outbox w WHERE w.integration = i.name AND w.last_error IS NOT NULL ORDER BY w.created_at DESC LIMIT 1) AS last_error
@@ -281,7 +281,7 @@ pub struct Sent {
 
 /// Sends the webhooks due at `at`, up to `batch` of them. Safe to run on several servers.
 pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, ApiError> {
-    let candidates = sqlx::query(
+    let candidates = db::query(
         "SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND leased_until <= $2 ORDER BY created_at LIMIT $3",
     )
     .bind(at)
@@ -294,7 +294,7 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
     let mut sent = Sent::default();
     for row in candidates {
         let id: String = row.try_get("id")?;
-        let leased = sqlx::query(
+        let leased = db::query(
             "UPDATE webhook_outbox SET leased_until = $1 WHERE id = $2 AND delivered_at IS NULL AND leased_until <= $3",
         )
         .bind(at.saturating_add(LEASE_MS))
@@ -305,7 +305,7 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
         if leased.rows_affected() != 1 {
             continue;
         }
-        let hook = sqlx::query(
+        let hook = db::query(
             "SELECT w.body, w.attempts, w.integration, i.url, i.secret FROM webhook_outbox w
              LEFT JOIN integrations i ON i.name = w.integration WHERE w.id = $1",
         )
@@ -313,11 +313,11 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
         .fetch_one(&state.db.read)
         .await?;
         let body: String = hook.try_get("body")?;
-        let attempts: i64 = hook.try_get::<i64, _>("attempts")?.saturating_add(1);
+        let attempts: i64 = hook.try_get::<i64>("attempts")?.saturating_add(1);
         let integration: String = hook.try_get("integration")?;
         let outcome = match (
-            hook.try_get::<Option<String>, _>("url")?,
-            hook.try_get::<Option<String>, _>("secret")?,
+            hook.try_get::<Option<String>>("url")?,
+            hook.try_get::<Option<String>>("secret")?,
         ) {
             (Some(url), Some(secret)) => {
                 post(&client, allow_private, &url, &secret, &id, &body).await
@@ -327,7 +327,7 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
         let done = now().millis();
         match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = $2, last_error = NULL WHERE id = $3")
+                db::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = $2, last_error = NULL WHERE id = $3")
                     .bind(done)
                     .bind(attempts)
                     .bind(&id)
@@ -337,7 +337,7 @@ pub async fn deliver_due(state: &AppState, at: i64, batch: i64) -> Result<Sent, 
             }
             Err(error) => {
                 tracing::warn!(webhook = %id, %integration, attempts, "webhook not delivered: {error}");
-                sqlx::query("UPDATE webhook_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, leased_until = 0 WHERE id = $4")
+                db::query("UPDATE webhook_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, leased_until = 0 WHERE id = $4")
                     .bind(attempts)
                     .bind(&error)
                     .bind(done.saturating_add(backoff_ms(attempts)))

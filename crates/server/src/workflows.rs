@@ -10,6 +10,7 @@
 //! repositories): a body sent as `application/yaml` is read as YAML, and `?format=yaml` answers
 //! a version as YAML.
 
+use crate::db;
 use crate::{
     AppState,
     auth::Caller,
@@ -29,7 +30,6 @@ use rules::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::json;
-use sqlx::Row;
 
 pub const DRAFT: &str = "draft";
 pub const PUBLISHED: &str = "published";
@@ -157,7 +157,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     require(&caller, &READERS)?;
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT w.workflow_id, w.version, w.status, w.document, w.created_at, w.published_at,
                 (SELECT COUNT(*) FROM workflow_instances i WHERE i.workflow_id = w.workflow_id AND i.version = w.version) AS instances
          FROM workflow_versions w ORDER BY w.workflow_id, w.version",
@@ -174,7 +174,7 @@ pub async fn list(
             published_at: row.try_get("published_at")?,
             instances: row.try_get("instances")?,
         };
-        let def = parse(&row.try_get::<String, _>("document")?)?;
+        let def = parse(&row.try_get::<String>("document")?)?;
         let summary = match out.last_mut() {
             Some(last) if last.id == id => last,
             _ => {
@@ -237,7 +237,7 @@ pub async fn publish_directly(
     by: Option<&str>,
 ) -> Result<i64, ApiError> {
     let latest: Option<i64> =
-        sqlx::query("SELECT MAX(version) AS v FROM workflow_versions WHERE workflow_id = $1")
+        db::query("SELECT MAX(version) AS v FROM workflow_versions WHERE workflow_id = $1")
             .bind(def.id.to_string())
             .fetch_one(&state.db.read)
             .await?
@@ -250,7 +250,7 @@ pub async fn publish_directly(
             .with_details(json!({ "diagnostics": diagnostics })));
     }
     let at = now().millis();
-    sqlx::query(
+    db::query(
         "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_by, created_at, published_by, published_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -275,7 +275,7 @@ async fn insert_draft(
     def: &WorkflowDefinition,
     by: &str,
 ) -> Result<bool, ApiError> {
-    let inserted = sqlx::query(
+    let inserted = db::query(
         "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -291,14 +291,14 @@ async fn insert_draft(
     .await;
     match inserted {
         Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) if e.is_unique_violation() => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
 /// The latest version of a workflow: its number and status.
 async fn latest(state: &AppState, id: &str) -> Result<(i64, String), ApiError> {
-    let row = sqlx::query(
+    let row = db::query(
         "SELECT version, status FROM workflow_versions WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1",
     )
     .bind(id)
@@ -328,7 +328,7 @@ pub async fn save_draft(
     let at = now().millis();
     let saved_version = if status == DRAFT {
         def.version = u32::try_from(version).map_err(ApiError::internal)?;
-        let updated = sqlx::query(
+        let updated = db::query(
             "UPDATE workflow_versions SET name = $1, entity = $2, document = $3, created_by = $4, created_at = $5
              WHERE workflow_id = $6 AND version = $7 AND status = $8",
         )
@@ -389,15 +389,14 @@ pub async fn version(
     Query(export): Query<Export>,
 ) -> Result<Response, ApiError> {
     require(&caller, &READERS)?;
-    let document: String = sqlx::query(
-        "SELECT document FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
-    )
-    .bind(&id)
-    .bind(version)
-    .fetch_optional(&state.db.read)
-    .await?
-    .ok_or_else(|| ApiError::not_found("workflow version"))?
-    .try_get("document")?;
+    let document: String =
+        db::query("SELECT document FROM workflow_versions WHERE workflow_id = $1 AND version = $2")
+            .bind(&id)
+            .bind(version)
+            .fetch_optional(&state.db.read)
+            .await?
+            .ok_or_else(|| ApiError::not_found("workflow version"))?
+            .try_get("document")?;
     let def = parse(&document)?;
     match export.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(def).into_response()),
@@ -427,7 +426,7 @@ pub async fn publish(
     Path((id, version)): Path<(String, i64)>,
 ) -> Result<Json<Saved>, ApiError> {
     require(&caller, &EDITORS)?;
-    let row = sqlx::query(
+    let row = db::query(
         "SELECT status, document FROM workflow_versions WHERE workflow_id = $1 AND version = $2",
     )
     .bind(&id)
@@ -435,10 +434,10 @@ pub async fn publish(
     .fetch_optional(&state.db.read)
     .await?
     .ok_or_else(|| ApiError::not_found("workflow version"))?;
-    if row.try_get::<String, _>("status")? != DRAFT {
+    if row.try_get::<String>("status")? != DRAFT {
         return Err(ApiError::conflict("already_published", "this version is published already"));
     }
-    let def = parse(&row.try_get::<String, _>("document")?)?;
+    let def = parse(&row.try_get::<String>("document")?)?;
     let diagnostics = validate(&def);
     if has_errors(&diagnostics) {
         return Err(ApiError::new(
@@ -448,7 +447,7 @@ pub async fn publish(
         )
         .with_details(json!({ "diagnostics": diagnostics })));
     }
-    let updated = sqlx::query(
+    let updated = db::query(
         "UPDATE workflow_versions SET status = $1, published_by = $2, published_at = $3
          WHERE workflow_id = $4 AND version = $5 AND status = $6",
     )
@@ -527,7 +526,7 @@ pub async fn current_published(
     state: &AppState,
     entity: Entity,
 ) -> Result<Vec<WorkflowDefinition>, ApiError> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT w.document FROM workflow_versions w
          WHERE w.entity = $1 AND w.status = $2 AND w.workflow_id <> $3 AND w.version = (
              SELECT MAX(v.version) FROM workflow_versions v WHERE v.workflow_id = w.workflow_id AND v.status = $4)",
@@ -538,7 +537,7 @@ pub async fn current_published(
     .bind(PUBLISHED)
     .fetch_all(&state.db.read)
     .await?;
-    rows.iter().map(|r| parse(&r.try_get::<String, _>("document")?)).collect()
+    rows.iter().map(|r| parse(&r.try_get::<String>("document")?)).collect()
 }
 
 /// `GET /api/workflows/resolve?entity=order&customer=co_...`: the workflow a new entity of this

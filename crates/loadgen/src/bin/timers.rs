@@ -9,8 +9,13 @@
 //! them all gives the scheduler's throughput. Each firing is a real one: the instance moves,
 //! its next timer is armed, the sales rep is notified and mailed through the outbox.
 
-use server::{AppState, Config, Db, auth::Passwords, db::insert_rows, instances, util::now};
-use sqlx::Row;
+use server::{
+    AppState, Config, Db,
+    auth::Passwords,
+    db::{self, insert_rows},
+    instances,
+    util::now,
+};
 use std::{
     collections::HashMap,
     path::PathBuf,
@@ -112,7 +117,7 @@ async fn store(
             ],
             chunk.len(),
         );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut insert = db::query(db::AssertSqlSafe(sql));
         for (id, at) in chunk {
             insert = insert
                 .bind(id)
@@ -128,24 +133,24 @@ async fn store(
                 .bind(at - 7 * DAY_MS)
                 .bind(at - 7 * DAY_MS);
         }
-        insert.execute(&mut *tx).await.map_err(|e| e.to_string())?;
+        insert.execute(&mut tx).await.map_err(|e| e.to_string())?;
         let sql = insert_rows(
             "workflow_timers",
             &["instance_id", "transition_id", "revision", "due_at", "leased_until"],
             chunk.len(),
         );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut insert = db::query(db::AssertSqlSafe(sql));
         for (id, at) in chunk {
             insert = insert.bind(id).bind("big-order-follow-up").bind(1i64).bind(*at).bind(0i64);
         }
-        insert.execute(&mut *tx).await.map_err(|e| e.to_string())?;
+        insert.execute(&mut tx).await.map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
     }
     Ok(due.into_iter().collect())
 }
 
 async fn fired_count(state: &AppState) -> Result<i64> {
-    sqlx::query("SELECT COUNT(*) AS n FROM workflow_history WHERE cause = 'timer'")
+    db::query("SELECT COUNT(*) AS n FROM workflow_history WHERE cause = 'timer'")
         .fetch_one(&state.db.read)
         .await
         .and_then(|r| r.try_get("n"))
@@ -204,7 +209,7 @@ async fn run(args: &Args) -> Result<serde_json::Value> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let rows = sqlx::query("SELECT instance_id, at FROM workflow_history WHERE cause = 'timer'")
+    let rows = db::query("SELECT instance_id, at FROM workflow_history WHERE cause = 'timer'")
         .fetch_all(&state.db.read)
         .await
         .map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@ use super::*;
 
 /// `GET /api/approvals`: the steps waiting for the caller's decision, with why.
 pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, u.name AS buyer_name
          FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
          WHERE s.status = 'pending' AND o.company_id = $1 ORDER BY o.created_at",
@@ -14,31 +14,30 @@ pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json
     .await?;
     let mut items = Vec::new();
     for r in rows {
-        let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("candidates")?)
+        let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String>("candidates")?)
             .map_err(ApiError::internal)?;
         if !candidates.contains(&caller.user_id) {
             continue;
         }
         let order_id: String = r.try_get("order_id")?;
         let plan: ApprovalPlan = {
-            let row = sqlx::query("SELECT plan FROM orders WHERE id = $1")
+            let row = db::query("SELECT plan FROM orders WHERE id = $1")
                 .bind(&order_id)
                 .fetch_one(&state.db.read)
                 .await?;
-            serde_json::from_str(&row.try_get::<String, _>("plan")?).map_err(ApiError::internal)?
+            serde_json::from_str(&row.try_get::<String>("plan")?).map_err(ApiError::internal)?
         };
         let reasons: Vec<rules::approval::Because> =
-            serde_json::from_str(&r.try_get::<String, _>("reasons")?)
-                .map_err(ApiError::internal)?;
+            serde_json::from_str(&r.try_get::<String>("reasons")?).map_err(ApiError::internal)?;
         let why: Vec<String> =
             reasons.iter().map(|b| rules::messages::explain_because(b, plan.total)).collect();
         items.push(json!({
-            "step_id": r.try_get::<String, _>("step_id")?,
+            "step_id": r.try_get::<String>("step_id")?,
             "order_id": order_id,
-            "revision": r.try_get::<i64, _>("revision")?,
-            "buyer_name": r.try_get::<String, _>("buyer_name")?,
-            "total": { "amount": r.try_get::<String, _>("total")?, "currency": r.try_get::<String, _>("currency")? },
-            "created_at": r.try_get::<i64, _>("created_at")?,
+            "revision": r.try_get::<i64>("revision")?,
+            "buyer_name": r.try_get::<String>("buyer_name")?,
+            "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
+            "created_at": r.try_get::<i64>("created_at")?,
             "why": why,
         }));
     }
@@ -94,19 +93,19 @@ pub async fn decide(
         )
         .with_field("revision"));
     }
-    let step = sqlx::query("SELECT round, step_index, status, candidates FROM approval_steps WHERE id = $1 AND order_id = $2")
+    let step = db::query("SELECT round, step_index, status, candidates FROM approval_steps WHERE id = $1 AND order_id = $2")
         .bind(&body.step_id)
         .bind(&id)
         .fetch_optional(&state.db.read)
         .await?
         .ok_or_else(|| ApiError::not_found("approval step"))?;
-    let candidates: Vec<String> = serde_json::from_str(&step.try_get::<String, _>("candidates")?)
-        .map_err(ApiError::internal)?;
+    let candidates: Vec<String> =
+        serde_json::from_str(&step.try_get::<String>("candidates")?).map_err(ApiError::internal)?;
     if !candidates.contains(&caller.user_id) {
         return Err(ApiError::forbidden("this step is not yours to decide"));
     }
     // A pending step is the order's approval under way, whatever the workflow calls the state.
-    if step.try_get::<String, _>("status")? != "pending" {
+    if step.try_get::<String>("status")? != "pending" {
         return Err(ApiError::conflict(
             "already_decided",
             "this step is not waiting for a decision (already decided, or not yet due)",
@@ -119,13 +118,13 @@ pub async fn decide(
     let comment = body.comment.trim();
     let order_instance = workflow::OrderInstance::of_order_id(&state, &id).await?;
     let mut tx = state.db.write.begin().await?;
-    let taken = sqlx::query("UPDATE approval_steps SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
+    let taken = db::query("UPDATE approval_steps SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
         .bind(if approve { "approved" } else { "rejected" })
         .bind(&caller.user_id)
         .bind(at)
         .bind(comment)
         .bind(&body.step_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     if taken.rows_affected() != 1 {
         tx.rollback().await?;
@@ -135,11 +134,11 @@ pub async fn decide(
         ));
     }
     let next = if approve {
-        sqlx::query("SELECT id, candidates FROM approval_steps WHERE order_id = $1 AND round = $2 AND step_index = $3")
+        db::query("SELECT id, candidates FROM approval_steps WHERE order_id = $1 AND round = $2 AND step_index = $3")
             .bind(&id)
             .bind(round)
             .bind(index.saturating_add(1))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?
     } else {
         None
@@ -165,12 +164,12 @@ pub async fn decide(
         (None, None, None, false) => REJECTED.to_owned(),
     };
     let new_state = new_state.as_str();
-    let updated = sqlx::query("UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
+    let updated = db::query("UPDATE orders SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
         .bind(new_state)
         .bind(at)
         .bind(&id)
         .bind(revision)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     if updated.rows_affected() != 1 {
         tx.rollback().await?;
@@ -179,9 +178,9 @@ pub async fn decide(
             "the order changed meanwhile; review it again",
         ));
     }
-    let total: String = sqlx::query("SELECT total, currency FROM orders WHERE id = $1")
+    let total: String = db::query("SELECT total, currency FROM orders WHERE id = $1")
         .bind(&id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?
         .try_get("total")?;
     let mut batch = Batch::new();
@@ -204,18 +203,18 @@ pub async fn decide(
                 params![next_id],
             );
             let next_candidates: Vec<String> =
-                serde_json::from_str(&step.try_get::<String, _>("candidates")?)
+                serde_json::from_str(&step.try_get::<String>("candidates")?)
                     .map_err(ApiError::internal)?;
-            let buyer_name: String = sqlx::query("SELECT name FROM users WHERE id = $1")
+            let buyer_name: String = db::query("SELECT name FROM users WHERE id = $1")
                 .bind(&buyer)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?
                 .try_get("name")?;
-            let currency = sqlx::query("SELECT currency FROM orders WHERE id = $1")
+            let currency = db::query("SELECT currency FROM orders WHERE id = $1")
                 .bind(&id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?
-                .try_get::<String, _>("currency")?;
+                .try_get::<String>("currency")?;
             let money = Money::parse(&total, &currency).map_err(ApiError::internal)?;
             tell_approvers(&mut batch, &next_candidates, &id, &buyer_name, money);
         }
@@ -247,7 +246,7 @@ pub async fn decide(
     }
     let note = if comment.is_empty() { None } else { Some(comment) };
     history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, note);
-    batch.run(&mut tx, state.db.dialect).await?;
+    batch.run(&mut tx).await?;
     tx.commit().await?;
     state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });
     Ok(Json(order_json(&state, &id, &caller).await?))

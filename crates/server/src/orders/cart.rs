@@ -15,14 +15,12 @@ pub(super) fn cart_lines(lines: &[LineInput]) -> Vec<CartLine> {
 }
 
 pub(super) async fn load_cart(state: &AppState, user_id: &str) -> Result<Vec<LineInput>, ApiError> {
-    let row = sqlx::query("SELECT lines FROM carts WHERE user_id = $1")
+    let row = db::query("SELECT lines FROM carts WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(&state.db.read)
         .await?;
     match row {
-        Some(r) => {
-            serde_json::from_str(&r.try_get::<String, _>("lines")?).map_err(ApiError::internal)
-        }
+        Some(r) => serde_json::from_str(&r.try_get::<String>("lines")?).map_err(ApiError::internal),
         None => Ok(vec![]),
     }
 }
@@ -67,7 +65,7 @@ pub async fn put_cart(
             ));
         }
     }
-    sqlx::query("INSERT INTO carts (user_id, lines, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3")
+    db::query("INSERT INTO carts (user_id, lines, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3")
         .bind(&caller.user_id)
         .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)
         .bind(now().millis())

@@ -53,18 +53,18 @@ pub async fn change(
         )
         .with_details(json!({ "plan": verdict.plan })));
     }
-    let old = sqlx::query(
+    let old = db::query(
         "SELECT priced, facts, plan, round, workflow_instance_id FROM orders WHERE id = $1",
     )
     .bind(&id)
     .fetch_one(&state.db.read)
     .await?;
     let old_priced: PricedCart =
-        serde_json::from_str(&old.try_get::<String, _>("priced")?).map_err(ApiError::internal)?;
+        serde_json::from_str(&old.try_get::<String>("priced")?).map_err(ApiError::internal)?;
     let old_facts: OrderFacts =
-        serde_json::from_str(&old.try_get::<String, _>("facts")?).map_err(ApiError::internal)?;
+        serde_json::from_str(&old.try_get::<String>("facts")?).map_err(ApiError::internal)?;
     let old_plan: ApprovalPlan =
-        serde_json::from_str(&old.try_get::<String, _>("plan")?).map_err(ApiError::internal)?;
+        serde_json::from_str(&old.try_get::<String>("plan")?).map_err(ApiError::internal)?;
     let round: i64 = old.try_get("round")?;
     let instance_id: Option<String> = old.try_get("workflow_instance_id")?;
     let d = drift(
@@ -123,7 +123,7 @@ pub async fn change(
     let new_state = new_state.as_str();
     let new_round = if stays_approved { round } else { round.saturating_add(1) };
     let mut tx = state.db.write.begin().await?;
-    let updated = sqlx::query(
+    let updated = db::query(
         "UPDATE orders SET state = $1, total = $2, total_minor = $3, payment_method = $4, pricing_version = $5, policy_version = $6, cart = $7, priced = $8, facts = $9, plan = $10, revision = revision + 1, round = $11, updated_at = $12
          WHERE id = $13 AND revision = $14",
     )
@@ -141,7 +141,7 @@ pub async fn change(
     .bind(at)
     .bind(&id)
     .bind(revision)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     if updated.rows_affected() != 1 {
         tx.rollback().await?;
@@ -179,7 +179,7 @@ pub async fn change(
         format!("changed: {comment}")
     };
     history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note));
-    batch.run(&mut tx, state.db.dialect).await?;
+    batch.run(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(order_json(&state, &id, &caller).await?))
 }

@@ -223,7 +223,7 @@ async fn cart_and_key(
     user_id: &str,
     key: &str,
 ) -> Result<(Vec<LineInput>, Option<Earlier>), ApiError> {
-    let row = sqlx::query(
+    let row = db::query(
         "SELECT c.lines, k.request_hash, k.order_id FROM (SELECT 1 AS one) x
          LEFT JOIN carts c ON c.user_id = $1
          LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.idempotency_key = $2",
@@ -232,7 +232,7 @@ async fn cart_and_key(
     .bind(key)
     .fetch_one(&state.db.read)
     .await?;
-    let lines = match row.try_get::<Option<String>, _>("lines")? {
+    let lines = match row.try_get::<Option<String>>("lines")? {
         Some(text) => serde_json::from_str(&text).map_err(ApiError::internal)?,
         None => Vec::new(),
     };
@@ -335,11 +335,11 @@ async fn place(
     }
     batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
     let mut tx = state.db.write.begin().await?;
-    if let Err(e) = batch.run(&mut tx, state.db.dialect).await {
+    if let Err(e) = batch.run(&mut tx).await {
         tx.rollback().await?;
         return match &e {
             // Ids are fresh, so the only unique key this can break is the idempotency key.
-            sqlx::Error::Database(db) if db.is_unique_violation() => Ok(None),
+            e if e.is_unique_violation() => Ok(None),
             _ => Err(e.into()),
         };
     }

@@ -35,7 +35,7 @@ use crate::{
     auth::Caller,
     catalog,
     companies::{self, Company},
-    db::{Batch, insert_rows},
+    db::{self, Batch, insert_rows},
     error::{ApiError, Json},
     notifications::{Notice, notify, notify_all},
     util::{new_id, now, sha256_hex},
@@ -56,7 +56,6 @@ use rules::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::Row;
 use std::{collections::BTreeMap, sync::Arc};
 
 /// The states of the built-in order workflow (`workflows/default-order.json`) that the order

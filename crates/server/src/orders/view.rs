@@ -85,7 +85,7 @@ pub async fn order_json(
     id: &str,
     caller: &Caller,
 ) -> Result<OrderView, ApiError> {
-    let r = sqlx::query(
+    let r = db::query(
         "SELECT o.id, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = $1",
     )
@@ -95,15 +95,15 @@ pub async fn order_json(
     .ok_or_else(|| ApiError::not_found("order"))?;
     let company_id: String = r.try_get("company_id")?;
     let names: HashMap<String, String> =
-        sqlx::query("SELECT id, name FROM users WHERE company_id = $1")
+        db::query("SELECT id, name FROM users WHERE company_id = $1")
             .bind(&company_id)
             .fetch_all(&state.db.read)
             .await?
             .iter()
             .map(|u| Ok((u.try_get("id")?, u.try_get("name")?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+            .collect::<Result<_, db::Error>>()?;
     let mut steps = Vec::new();
-    for s in sqlx::query(
+    for s in db::query(
         "SELECT s.id, s.round, s.step_index, s.status, s.candidates, s.reasons, s.decided_by, d.name AS decided_by_name, s.decided_at, s.comment
          FROM approval_steps s LEFT JOIN users d ON d.id = s.decided_by WHERE s.order_id = $1 ORDER BY s.round, s.step_index",
     )
@@ -111,7 +111,7 @@ pub async fn order_json(
     .fetch_all(&state.db.read)
     .await?
     {
-        let candidates: Vec<String> = serde_json::from_str(&s.try_get::<String, _>("candidates")?)
+        let candidates: Vec<String> = serde_json::from_str(&s.try_get::<String>("candidates")?)
             .map_err(ApiError::internal)?;
         steps.push(StepView {
             id: s.try_get("id")?,
@@ -129,14 +129,14 @@ pub async fn order_json(
             comment: s.try_get("comment")?,
         });
     }
-    let history = sqlx::query(
+    let history = db::query(
         "SELECT h.at, h.actor_id, a.name AS actor_name, h.from_state, h.to_state, h.comment FROM order_history h LEFT JOIN users a ON a.id = h.actor_id WHERE h.order_id = $1 ORDER BY h.at, h.id",
     )
     .bind(id)
     .fetch_all(&state.db.read)
     .await?
     .iter()
-    .map(|h| -> Result<HistoryView, sqlx::Error> {
+    .map(|h| -> Result<HistoryView, db::Error> {
         Ok(HistoryView {
             at: h.try_get("at")?,
             actor: h.try_get("actor_id")?,
@@ -193,7 +193,7 @@ pub(super) async fn visible_order(
     caller: &Caller,
     id: &str,
 ) -> Result<(String, String, String, i64), ApiError> {
-    let row = sqlx::query("SELECT company_id, buyer_id, state, revision FROM orders WHERE id = $1")
+    let row = db::query("SELECT company_id, buyer_id, state, revision FROM orders WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db.read)
         .await?
@@ -247,7 +247,7 @@ pub async fn list(
          FROM orders o JOIN users u ON u.id = o.buyer_id JOIN companies c ON c.id = o.company_id
          WHERE {filter} AND ($2 = '' OR o.state = $2) ORDER BY o.created_at DESC, o.id DESC LIMIT $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = db::query(db::AssertSqlSafe(sql))
         .bind(scope)
         .bind(q.state.unwrap_or_default())
         .bind(limit)
@@ -256,13 +256,13 @@ pub async fn list(
     let mut orders = Vec::with_capacity(rows.len());
     for r in rows {
         orders.push(json!({
-            "id": r.try_get::<String, _>("id")?,
-            "state": r.try_get::<String, _>("state")?,
-            "total": { "amount": r.try_get::<String, _>("total")?, "currency": r.try_get::<String, _>("currency")? },
-            "created_at": r.try_get::<i64, _>("created_at")?,
-            "buyer_id": r.try_get::<String, _>("buyer_id")?,
-            "buyer_name": r.try_get::<String, _>("buyer_name")?,
-            "company_name": r.try_get::<String, _>("company_name")?,
+            "id": r.try_get::<String>("id")?,
+            "state": r.try_get::<String>("state")?,
+            "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
+            "created_at": r.try_get::<i64>("created_at")?,
+            "buyer_id": r.try_get::<String>("buyer_id")?,
+            "buyer_name": r.try_get::<String>("buyer_name")?,
+            "company_name": r.try_get::<String>("company_name")?,
         }));
     }
     Ok(Json(json!({ "orders": orders })))

@@ -55,7 +55,7 @@ pub async fn ensure_default(state: &AppState) -> Result<(), ApiError> {
     }
     let def = default_definition()?;
     let at = now().millis();
-    sqlx::query(
+    db::query(
         "INSERT INTO workflow_versions (workflow_id, version, status, name, entity, document, created_at, published_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workflow_id, version) DO NOTHING",
     )
@@ -162,7 +162,7 @@ pub(crate) async fn new_round_if_required(
     if !requires_approval(&fired.actions) {
         return Ok(());
     }
-    let Some(row) = sqlx::query(
+    let Some(row) = db::query(
         "SELECT o.id, o.plan, o.round, o.total, o.currency, u.name AS buyer_name
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.workflow_instance_id = $1",
     )
@@ -174,25 +174,24 @@ pub(crate) async fn new_round_if_required(
     };
     let order_id: String = row.try_get("id")?;
     let plan: ApprovalPlan =
-        serde_json::from_str(&row.try_get::<String, _>("plan")?).map_err(ApiError::internal)?;
+        serde_json::from_str(&row.try_get::<String>("plan")?).map_err(ApiError::internal)?;
     if plan.steps.is_empty() {
         return Ok(());
     }
-    let round = row.try_get::<i64, _>("round")?.saturating_add(1);
+    let round = row.try_get::<i64>("round")?.saturating_add(1);
     batch.push(
         "UPDATE approval_steps SET status = 'cancelled' WHERE order_id = $1 AND status IN ('pending', 'waiting')",
         params![&order_id],
     );
     let steps = start_round(batch, &order_id, round, &plan)?;
     batch.push("UPDATE orders SET round = $1 WHERE id = $2", params![round, &order_id]);
-    let total =
-        Money::parse(&row.try_get::<String, _>("total")?, &row.try_get::<String, _>("currency")?)
-            .map_err(ApiError::internal)?;
+    let total = Money::parse(&row.try_get::<String>("total")?, &row.try_get::<String>("currency")?)
+        .map_err(ApiError::internal)?;
     tell_approvers(
         batch,
         first_candidates(&steps),
         &order_id,
-        &row.try_get::<String, _>("buyer_name")?,
+        &row.try_get::<String>("buyer_name")?,
         total,
     );
     Ok(())
@@ -228,7 +227,7 @@ impl OrderInstance {
         order_id: &str,
     ) -> Result<Option<OrderInstance>, ApiError> {
         let instance_id: Option<String> =
-            sqlx::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
+            db::query("SELECT workflow_instance_id FROM orders WHERE id = $1")
                 .bind(order_id)
                 .fetch_one(&state.db.read)
                 .await?
@@ -270,14 +269,14 @@ impl OrderInstance {
     pub async fn write(
         &self,
         state: &AppState,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut db::Tx,
         batch: &mut Batch,
         fired: Option<&Fired>,
         next: &Instance,
         actor_id: Option<&str>,
     ) -> Result<bool, ApiError> {
         let revision = self.stored.revision.saturating_add(1);
-        let updated = sqlx::query(
+        let updated = db::query(
             "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
         )
         .bind(next.state.to_string())
@@ -287,7 +286,7 @@ impl OrderInstance {
         .bind(now().millis())
         .bind(&self.stored.id)
         .bind(self.stored.revision)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
             return Ok(false);

@@ -72,9 +72,8 @@ static POSTGRES: OnceCell<Option<String>> = OnceCell::const_new();
 async fn postgres() -> Option<String> {
     POSTGRES
         .get_or_init(|| async {
-            sqlx::any::install_default_drivers();
             let url = admin_url();
-            match sqlx::AnyPool::connect(&url).await {
+            match sqlx::PgPool::connect(&url).await {
                 Ok(pool) => {
                     pool.close().await;
                     Some(url)
@@ -107,7 +106,7 @@ impl TestApp {
             Backend::Postgres => {
                 let admin = postgres().await?;
                 let name = server::util::new_id("cs_test");
-                let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to PostgreSQL");
+                let pool = sqlx::PgPool::connect(&admin).await.expect("connect to PostgreSQL");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
                     .await
@@ -137,11 +136,20 @@ impl TestApp {
         AppState::new(db, config, Passwords::new(true).expect("passwords"))
     }
 
+    /// The number in the first column of the first row of `sql`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        server::db::query(server::db::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.state.db.read)
+            .await
+            .and_then(|row| row.try_get_at(0))
+            .unwrap()
+    }
+
     /// Drops the PostgreSQL test database.
     pub async fn finish(self) {
         self.state.db.close().await;
         if let Some((admin, name)) = self.cleanup
-            && let Ok(pool) = sqlx::AnyPool::connect(&admin).await
+            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
         {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
                 .execute(&pool)

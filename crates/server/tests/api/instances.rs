@@ -11,8 +11,10 @@ use super::{
 use axum::http::{Method, StatusCode};
 use rules::time::{Duration, Timestamp};
 use serde_json::{Value, json};
-use server::instances::{Tick, fire_due_timers, run_timers};
-use sqlx::Row;
+use server::{
+    db,
+    instances::{Tick, fire_due_timers, run_timers},
+};
 
 const SEED_WORKFLOW: &str = include_str!("../../demo/order-workflow.json");
 
@@ -49,15 +51,6 @@ async fn start(c: &mut Client, order: &str, fields: Value) -> Value {
     started.body
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&app.state.db.read)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
 fn eight_days_on() -> Timestamp {
     let days = Duration::parse("8d").unwrap();
     server::util::now().checked_add(days).unwrap()
@@ -72,7 +65,7 @@ async fn the_seed_timer_fires_once_with_two_servers(app: &TestApp) {
     }
     // Below the threshold: its timer comes due, the guard does not hold, nothing is sent.
     start(&mut pat, "small", usd("40000.00")).await;
-    assert_eq!(count(app, "SELECT COUNT(*) FROM workflow_timers").await, 31);
+    assert_eq!(app.count("SELECT COUNT(*) FROM workflow_timers").await, 31);
 
     // Not due yet.
     let early = fire_due_timers(&app.state, server::util::now(), 500).await.unwrap();
@@ -88,14 +81,13 @@ async fn the_seed_timer_fires_once_with_two_servers(app: &TestApp) {
     assert_eq!(a.fired + b.fired + rest.fired, 30, "{a:?} {b:?} {rest:?}");
     assert_eq!(a.skipped + b.skipped + rest.skipped, 1);
     other.db.close().await;
-    assert_eq!(count(app, "SELECT COUNT(*) FROM workflow_history WHERE cause = 'timer'").await, 30);
+    assert_eq!(app.count("SELECT COUNT(*) FROM workflow_history WHERE cause = 'timer'").await, 30);
     let skipped =
-        sqlx::query("SELECT instance_id, note FROM workflow_history WHERE cause = 'skipped'")
+        db::query("SELECT instance_id, note FROM workflow_history WHERE cause = 'skipped'")
             .fetch_all(&app.state.db.read)
             .await
             .unwrap();
-    let notes: Vec<String> =
-        skipped.iter().map(|r| r.try_get::<String, _>("note").unwrap()).collect();
+    let notes: Vec<String> = skipped.iter().map(|r| r.try_get::<String>("note").unwrap()).collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
     // Each alert reached the sales rep once, in the app and in the outbox.
     let mut rita = logged_in(app, "rep@toolmaker.test").await;
@@ -113,18 +105,18 @@ async fn the_seed_timer_fires_once_with_two_servers(app: &TestApp) {
         alerts[0]
     );
     assert_eq!(
-        count(app, "SELECT COUNT(*) FROM outbox WHERE recipient = 'rep@toolmaker.test'").await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'rep@toolmaker.test'").await,
         30
     );
     // The timer is set again for another 7 days (the state was re-entered), not due now.
     let again = fire_due_timers(&app.state, at, 500).await.unwrap();
     assert_eq!(again, Tick::default());
     // The action set its field.
-    let row = sqlx::query("SELECT fields FROM workflow_instances WHERE entity_id = 'big-0'")
+    let row = db::query("SELECT fields FROM workflow_instances WHERE entity_id = 'big-0'")
         .fetch_one(&app.state.db.read)
         .await
         .unwrap();
-    let fields: Value = serde_json::from_str(&row.try_get::<String, _>("fields").unwrap()).unwrap();
+    let fields: Value = serde_json::from_str(&row.try_get::<String>("fields").unwrap()).unwrap();
     assert_eq!(fields["order.follow_up_sent"], json!({ "bool": true }));
 }
 both_databases!(timers_fire_once, the_seed_timer_fires_once_with_two_servers);
@@ -137,13 +129,13 @@ async fn a_timer_due_while_down_fires_at_start(app: &TestApp) {
     let id = started["id"].as_str().unwrap().to_owned();
     // The order was started eight days ago, and no server ran since.
     let eight_days_ago = server::util::now().millis() - 8 * 86_400_000;
-    sqlx::query("UPDATE workflow_instances SET entered_at = $1 WHERE id = $2")
+    db::query("UPDATE workflow_instances SET entered_at = $1 WHERE id = $2")
         .bind(eight_days_ago)
         .bind(&id)
         .execute(&app.state.db.write)
         .await
         .unwrap();
-    sqlx::query("UPDATE workflow_timers SET due_at = $1 WHERE instance_id = $2")
+    db::query("UPDATE workflow_timers SET due_at = $1 WHERE instance_id = $2")
         .bind(eight_days_ago + 7 * 86_400_000)
         .bind(&id)
         .execute(&app.state.db.write)
@@ -156,7 +148,7 @@ async fn a_timer_due_while_down_fires_at_start(app: &TestApp) {
     let sql = format!(
         "SELECT COUNT(*) FROM workflow_history WHERE instance_id = '{id}' AND cause = 'timer'"
     );
-    while count(app, &sql).await == 0 {
+    while app.count(&sql).await == 0 {
         assert!(std::time::Instant::now() < deadline, "the overdue timer did not fire");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -164,7 +156,7 @@ async fn a_timer_due_while_down_fires_at_start(app: &TestApp) {
     server.db.close().await;
     let view = pat.get(&format!("/api/workflow-instances/{id}")).await;
     assert_eq!(view.body["history"][0]["transition"], json!("big-order-follow-up"));
-    assert_eq!(count(app, &sql).await, 1);
+    assert_eq!(app.count(&sql).await, 1);
 }
 both_databases!(timers_after_downtime, a_timer_due_while_down_fires_at_start);
 
@@ -343,8 +335,8 @@ async fn the_account_manager_gets_the_sales_rep_notices(app: &TestApp) {
     let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
     assert_eq!(tick.fired, 1);
     let to = |email: &str| format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}'");
-    assert_eq!(count(app, &to("rex@toolmaker.test")).await, 1);
-    assert_eq!(count(app, &to("rep@toolmaker.test")).await, 0);
+    assert_eq!(app.count(&to("rex@toolmaker.test")).await, 1);
+    assert_eq!(app.count(&to("rep@toolmaker.test")).await, 0);
 
     // Without an account manager, every sales rep is told.
     let cleared = admin.send(Method::PUT, &path, Some(json!({ "user_id": null }))).await;
@@ -352,7 +344,7 @@ async fn the_account_manager_gets_the_sales_rep_notices(app: &TestApp) {
     start(&mut pat, "big-2", usd("60000.00")).await;
     let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
     assert_eq!(tick.fired, 1);
-    assert_eq!(count(app, &to("rex@toolmaker.test")).await, 2);
-    assert_eq!(count(app, &to("rep@toolmaker.test")).await, 1);
+    assert_eq!(app.count(&to("rex@toolmaker.test")).await, 2);
+    assert_eq!(app.count(&to("rep@toolmaker.test")).await, 1);
 }
 both_databases!(account_managers, the_account_manager_gets_the_sales_rep_notices);

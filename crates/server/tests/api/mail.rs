@@ -5,7 +5,6 @@ use super::*;
 use axum::http::StatusCode;
 use serde_json::json;
 use server::notifications::{mailer, send_due};
-use sqlx::Row;
 use std::{
     io::BufRead,
     process::{Command, Stdio},
@@ -49,8 +48,8 @@ fn messages(sink: &Sink) -> Vec<String> {
 async fn mail_is_delivered_once_and_retried_on_failure(app: &TestApp) {
     harness::world(app).await;
     let mut tx = app.state.db.write.begin().await.unwrap();
-    let buyer: String = sqlx::query("SELECT id FROM users WHERE email = 'buyer@acme.test'")
-        .fetch_one(&mut *tx)
+    let buyer: String = db::query("SELECT id FROM users WHERE email = 'buyer@acme.test'")
+        .fetch_one(&mut tx)
         .await
         .unwrap()
         .try_get("id")
@@ -66,23 +65,20 @@ async fn mail_is_delivered_once_and_retried_on_failure(app: &TestApp) {
             order_id: None,
         },
     );
-    batch.run(&mut tx, app.state.db.dialect).await.unwrap();
+    batch.run(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
 
     // Nobody listening: the attempt fails and is scheduled again.
     let dead = mailer("smtp://127.0.0.1:9").unwrap();
     assert_eq!(send_due(&app.state, &dead, 10).await.unwrap(), 0);
-    let row = sqlx::query("SELECT attempts, last_error, next_attempt_at, sent_at FROM outbox")
+    let row = db::query("SELECT attempts, last_error, next_attempt_at, sent_at FROM outbox")
         .fetch_one(&app.state.db.read)
         .await
         .unwrap();
-    assert_eq!(row.try_get::<i64, _>("attempts").unwrap(), 1);
-    assert!(row.try_get::<Option<String>, _>("last_error").unwrap().is_some());
-    assert!(row.try_get::<Option<i64>, _>("sent_at").unwrap().is_none());
-    sqlx::query("UPDATE outbox SET next_attempt_at = 0")
-        .execute(&app.state.db.write)
-        .await
-        .unwrap();
+    assert_eq!(row.try_get::<i64>("attempts").unwrap(), 1);
+    assert!(row.try_get::<Option<String>>("last_error").unwrap().is_some());
+    assert!(row.try_get::<Option<i64>>("sent_at").unwrap().is_none());
+    db::query("UPDATE outbox SET next_attempt_at = 0").execute(&app.state.db.write).await.unwrap();
 
     let sink = sink();
     let live = mailer(&format!("smtp://127.0.0.1:{}", sink.port)).unwrap();

@@ -22,3 +22,4 @@ mod webhooks;
 mod workflows;
 
 use harness::TestApp;
+use server::db;

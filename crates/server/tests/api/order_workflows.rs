@@ -9,7 +9,6 @@ use harness::{Client, PASSWORD};
 use rules::time::Duration;
 use serde_json::{Value, json};
 use shop::{claims, shop};
-use sqlx::Row;
 
 const DEFAULT_WORKFLOW: &str = include_str!("../../workflows/default-order.json");
 const SEED_WORKFLOW: &str = include_str!("../../demo/order-workflow.json");
@@ -19,15 +18,6 @@ async fn logged_in(app: &TestApp, email: &str) -> Client {
     let answer = c.login(email, PASSWORD).await;
     assert_eq!(answer.status, StatusCode::OK, "{email}: {:?}", answer.body);
     c
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&app.state.db.read)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
 }
 
 /// Submits `lines` as the browser would; answers the order.
@@ -292,7 +282,7 @@ async fn the_instance_gets_the_servers_figures(app: &TestApp) {
     let forged =
         pat.post("/api/orders", json!({ "idempotency_key": "f", "claimed": claimed })).await;
     assert_eq!(forged.status, StatusCode::CONFLICT);
-    assert_eq!(count(app, "SELECT COUNT(*) FROM workflow_instances").await, 0, "nothing written");
+    assert_eq!(app.count("SELECT COUNT(*) FROM workflow_instances").await, 0, "nothing written");
 
     let placed = order(&mut pat, twenty_drills(), "honest").await;
     let instance_id = placed["workflow"]["instance_id"].as_str().unwrap();

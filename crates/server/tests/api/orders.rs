@@ -6,10 +6,9 @@ use axum::http::{Method, StatusCode};
 use harness::{Client, PASSWORD};
 use serde_json::{Value, json};
 use shop::{claims, shop};
-use sqlx::Row;
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
+    db::query(db::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
         .fetch_one(&app.state.db.read)
         .await
         .unwrap()

@@ -13,8 +13,8 @@ use axum::{
     routing::post,
 };
 use serde_json::{Value, json};
+use server::db;
 use server::webhooks::{Sent, backoff_ms, deliver_due, signature};
-use sqlx::Row;
 use std::sync::{Arc, Mutex};
 
 const SEED_WORKFLOW: &str = include_str!("../../demo/order-workflow.json");
@@ -112,14 +112,15 @@ async fn approvals_call_the_erp(app: &TestApp) {
     let strict = app.second_server_with(|c| c.allow_private_webhooks = false).await;
     let at = server::util::now().millis();
     assert_eq!(deliver_due(&strict, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
-    let error: String = sqlx::query_scalar("SELECT last_error FROM webhook_outbox")
+    let error: String = db::query("SELECT last_error FROM webhook_outbox")
         .fetch_one(&app.state.db.read)
         .await
+        .and_then(|row| row.try_get("last_error"))
         .unwrap();
     assert!(error.contains("127.0.0.1 is 127.0.0.1, not a public address"), "{error}");
     assert!(seen.lock().unwrap().requests.is_empty());
     strict.db.close().await;
-    sqlx::query("UPDATE webhook_outbox SET attempts = 0, last_error = NULL, next_attempt_at = 0")
+    db::query("UPDATE webhook_outbox SET attempts = 0, last_error = NULL, next_attempt_at = 0")
         .execute(&app.state.db.write)
         .await
         .unwrap();
@@ -128,12 +129,12 @@ async fn approvals_call_the_erp(app: &TestApp) {
     let at = server::util::now().millis();
     assert_eq!(deliver_due(&app.state, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
     assert_eq!(deliver_due(&app.state, at + 1, 10).await.unwrap(), Sent::default());
-    let row = sqlx::query("SELECT attempts, last_error FROM webhook_outbox")
+    let row = db::query("SELECT attempts, last_error FROM webhook_outbox")
         .fetch_one(&app.state.db.read)
         .await
         .unwrap();
-    assert_eq!(row.try_get::<i64, _>("attempts").unwrap(), 1);
-    assert!(row.try_get::<String, _>("last_error").unwrap().contains("503"));
+    assert_eq!(row.try_get::<i64>("attempts").unwrap(), 1);
+    assert!(row.try_get::<String>("last_error").unwrap().contains("503"));
     let later = server::util::now().millis() + backoff_ms(1) + 1;
     assert_eq!(deliver_due(&app.state, later, 10).await.unwrap(), Sent { delivered: 1, failed: 0 });
     assert_eq!(deliver_due(&app.state, later + 3_600_000, 10).await.unwrap(), Sent::default());
@@ -241,9 +242,10 @@ async fn https_receivers(app: &TestApp) {
     // The receiver's certificate is not from a public CA: refused, and nothing arrives.
     let at = server::util::now().millis();
     assert_eq!(deliver_due(&app.state, at, 10).await.unwrap(), Sent { delivered: 0, failed: 1 });
-    let error: String = sqlx::query_scalar("SELECT last_error FROM webhook_outbox")
+    let error: String = db::query("SELECT last_error FROM webhook_outbox")
         .fetch_one(&app.state.db.read)
         .await
+        .and_then(|row| row.try_get("last_error"))
         .unwrap();
     assert!(error.contains("certificate"), "{error}");
     assert!(seen.lock().unwrap().is_empty());
