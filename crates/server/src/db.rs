@@ -15,6 +15,8 @@
 //!
 //! Rows come back as [`Row`]s of TEXT, BIGINT or NULL, read by column name.
 
+mod writer;
+
 use sqlx::{Connection as _, PgPool, postgres::PgPoolOptions};
 use std::{
     borrow::Cow,
@@ -49,7 +51,7 @@ pub struct Pool(Arc<Connections>);
 #[derive(Debug)]
 enum Connections {
     SqliteReaders(SqliteReaders),
-    SqliteWriter(Arc<tokio::sync::Mutex<rusqlite::Connection>>),
+    SqliteWriter(writer::Writer),
     Postgres(PgPool),
 }
 
@@ -85,6 +87,8 @@ pub enum Error {
     ReadOnly,
     /// A statement was sent to a transaction that had ended.
     Ended,
+    /// The group of transactions this one was committed with could not be (see `writer`).
+    Commit(Arc<str>),
 }
 
 impl std::fmt::Display for Error {
@@ -104,6 +108,7 @@ impl std::fmt::Display for Error {
             }
             Error::ReadOnly => f.write_str("transactions run on the write connection"),
             Error::Ended => f.write_str("the transaction has ended"),
+            Error::Commit(e) => write!(f, "SQLite could not commit: {e}"),
         }
     }
 }
@@ -194,6 +199,9 @@ impl SqliteFile {
         // survives a crash of the process; a power loss may lose the last commits but never
         // corrupts the file.
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        // The writer's savepoints (see `writer`) keep their undo pages in memory, not in a
+        // temporary file.
+        conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
         if reader {
             conn.execute_batch("PRAGMA query_only = ON;")?;
         }
@@ -224,16 +232,21 @@ impl Db {
         let mut migrating = sqlx::SqliteConnection::connect(url).await?;
         MIGRATOR.run(&mut migrating).await.map_err(Error::Migrate)?;
         migrating.close().await?;
+        // Checkpoints (copying the WAL back into the file) run on a thread of their own, so
+        // that no request waits for one; the writer checkpoints itself only if the WAL grows
+        // past a bound.
+        writer.pragma_update(None, "wal_autocheckpoint", WAL_BOUND_PAGES)?;
+        let checkpointer = file.open(false)?;
         let keep = usize::try_from(max_connections).unwrap_or(usize::MAX).max(1);
+        let writer = writer::Writer::new(writer);
+        checkpoint_in_background(checkpointer, writer.alive());
         Ok(Db {
             read: Pool(Arc::new(Connections::SqliteReaders(SqliteReaders {
                 file,
                 idle: Mutex::new(Vec::new()),
                 keep,
             }))),
-            write: Pool(Arc::new(Connections::SqliteWriter(Arc::new(tokio::sync::Mutex::new(
-                writer,
-            ))))),
+            write: Pool(Arc::new(Connections::SqliteWriter(writer))),
             dialect: Dialect::Sqlite,
         })
     }
@@ -253,77 +266,69 @@ impl Db {
     }
 }
 
+/// The WAL size (in pages of 4 KB) past which the writer checkpoints itself.
+const WAL_BOUND_PAGES: i64 = 65_536;
+/// How often the background checkpoint runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] (a passive
+/// checkpoint: it never blocks the writer or readers), until the writer is dropped.
+fn checkpoint_in_background(
+    conn: rusqlite::Connection,
+    writer_alive: impl Fn() -> bool + Send + 'static,
+) {
+    let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if !writer_alive() {
+                return;
+            }
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::warn!(error = %e, "background checkpoint failed");
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        // The writer's own checkpoints (past WAL_BOUND_PAGES) still bound the WAL.
+        tracing::warn!(error = %e, "cannot start the checkpoint thread");
+    }
+}
+
 impl Pool {
     /// Begins a transaction on the write connection: on SQLite it holds the writer until it
-    /// commits, rolls back or is dropped (which rolls back).
+    /// commits, rolls back or is dropped (which rolls back), and its commit may be shared
+    /// with others (see `writer`).
     pub async fn begin(&self) -> Result<Tx, Error> {
         match &*self.0 {
-            Connections::SqliteWriter(writer) => {
-                let conn = writer.clone().lock_owned().await;
-                conn.execute_batch("BEGIN IMMEDIATE")?;
-                Ok(Tx(TxInner::Sqlite(Some(conn))))
-            }
-            Connections::Postgres(pool) => Ok(Tx(TxInner::Postgres(Some(pool.begin().await?)))),
+            Connections::SqliteWriter(writer) => Ok(Tx(TxInner::Sqlite(writer.unit().await?))),
+            Connections::Postgres(pool) => Ok(Tx(TxInner::Postgres(pool.begin().await?))),
             Connections::SqliteReaders(_) => Err(Error::ReadOnly),
         }
     }
 }
 
-/// A transaction: see [`Pool::begin`].
+/// A transaction: see [`Pool::begin`]. Dropped, it rolls back.
 #[derive(Debug)]
 pub struct Tx(TxInner);
 
-/// Each `None` once committed or rolled back.
 #[derive(Debug)]
 enum TxInner {
-    Sqlite(Option<tokio::sync::OwnedMutexGuard<rusqlite::Connection>>),
-    Postgres(Option<sqlx::Transaction<'static, sqlx::Postgres>>),
+    Sqlite(writer::Unit),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
-    pub async fn commit(mut self) -> Result<(), Error> {
-        match &mut self.0 {
-            TxInner::Sqlite(conn) => {
-                if let Some(c) = conn {
-                    // A failed COMMIT leaves the transaction open: dropping rolls it back.
-                    c.execute_batch("COMMIT")?;
-                }
-                *conn = None;
-            }
-            TxInner::Postgres(tx) => {
-                if let Some(tx) = tx.take() {
-                    tx.commit().await?;
-                }
-            }
+    pub async fn commit(self) -> Result<(), Error> {
+        match self.0 {
+            TxInner::Sqlite(unit) => unit.commit().await,
+            TxInner::Postgres(tx) => Ok(tx.commit().await?),
         }
-        Ok(())
     }
 
-    pub async fn rollback(mut self) -> Result<(), Error> {
-        match &mut self.0 {
-            TxInner::Sqlite(conn) => {
-                if let Some(c) = conn.take() {
-                    c.execute_batch("ROLLBACK")?;
-                }
-            }
-            TxInner::Postgres(tx) => {
-                if let Some(tx) = tx.take() {
-                    tx.rollback().await?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Tx {
-    /// Rolls back what was neither committed nor rolled back (sqlx does so for PostgreSQL).
-    fn drop(&mut self) {
-        if let TxInner::Sqlite(Some(conn)) = &self.0
-            && !conn.is_autocommit()
-        {
-            // Nothing to report to: the statement that failed already was.
-            let _ = conn.execute_batch("ROLLBACK");
+    pub async fn rollback(self) -> Result<(), Error> {
+        match self.0 {
+            TxInner::Sqlite(unit) => unit.rollback(),
+            TxInner::Postgres(tx) => Ok(tx.rollback().await?),
         }
     }
 }
@@ -514,13 +519,20 @@ impl Query {
 
     async fn run(self, on: Exec<'_>, want: Want) -> Result<Output, Error> {
         match on {
-            Exec::Tx(Tx(TxInner::Sqlite(Some(conn)))) => self.run_sqlite(conn, want),
-            Exec::Tx(Tx(TxInner::Postgres(Some(tx)))) => self.run_postgres(&mut **tx, want).await,
-            Exec::Tx(Tx(TxInner::Sqlite(None) | TxInner::Postgres(None))) => Err(Error::Ended),
+            Exec::Tx(Tx(TxInner::Sqlite(unit))) => self.run_sqlite(unit.conn()?, want),
+            Exec::Tx(Tx(TxInner::Postgres(tx))) => self.run_postgres(&mut **tx, want).await,
             Exec::Pool(pool) => match &*pool.0 {
                 Connections::SqliteWriter(writer) => {
-                    let conn = writer.lock().await;
-                    self.run_sqlite(&conn, want)
+                    // A statement on its own is a transaction of its own.
+                    let unit = writer.unit().await?;
+                    let out = unit.conn().and_then(|conn| self.run_sqlite(conn, want));
+                    match out {
+                        Ok(out) => unit.commit().await.map(|()| out),
+                        Err(e) => {
+                            let _ = unit.rollback();
+                            Err(e)
+                        }
+                    }
                 }
                 Connections::SqliteReaders(readers) => {
                     let idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
@@ -807,6 +819,55 @@ mod tests {
         for bad in ["sqlite::memory:", "sqlite://c.db?mode=ro", "mysql://x", "sqlite://"] {
             assert!(matches!(SqliteFile::parse(bad), Err(Error::UnsupportedUrl(_))), "{bad}");
         }
+    }
+
+    /// Many writers at once share commits; each one's rollback, failure or drop undoes its
+    /// own work only, and every commit that was answered is there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_group_commit_keeps_each_transactions_fate() {
+        let dir = std::env::temp_dir().join(crate::util::new_id("countersign-db"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let db = Db::open(&url, 4).await.unwrap();
+        let insert = |version: i64| {
+            query(
+                "INSERT INTO pricing_versions (version, document, created_at) VALUES ($1, '{}', 0)",
+            )
+            .bind(version)
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..200i64 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let mut tx = db.write.begin().await.unwrap();
+                insert(i).execute(&mut tx).await.unwrap();
+                tokio::task::yield_now().await;
+                match i % 4 {
+                    0 => tx.rollback().await.unwrap(),
+                    1 => drop(tx),
+                    // A unique key broken after a first insert: the unit fails as a whole.
+                    2 => {
+                        assert!(
+                            insert(i).execute(&mut tx).await.unwrap_err().is_unique_violation()
+                        );
+                        drop(tx);
+                    }
+                    _ => tx.commit().await.unwrap(),
+                }
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+        let rows = query("SELECT version FROM pricing_versions ORDER BY version")
+            .fetch_all(&db.read)
+            .await
+            .unwrap();
+        let versions: Vec<i64> = rows.iter().map(|r| r.try_get("version").unwrap()).collect();
+        assert_eq!(versions, (0..200).filter(|i| i % 4 == 3).collect::<Vec<_>>());
+        db.close().await;
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
