@@ -63,6 +63,9 @@ fn company_from(r: &Row) -> Result<Company, ApiError> {
     })
 }
 
+/// A day in milliseconds: `spend_by_day` counts days since 1970-01-01 (UTC).
+const DAY_MS: i64 = 86_400_000;
+
 /// A company with the versions a checkout is computed from, in one query: the current
 /// pricing version (none before the seller publishes a catalog) and the company's current
 /// policy version (0 without a policy).
@@ -73,14 +76,15 @@ pub async fn load_for_checkout(
     period_starts: [i64; 5],
 ) -> Result<Option<ForCheckout>, ApiError> {
     // What the buyer spent since the start of each period (day, week, month, quarter, year),
-    // in the company's currency, rejected orders aside, in one pass over the buyer's orders
-    // since the earliest of the starts: every spending limit reads one of the five.
+    // in the company's currency, rejected orders aside, from the daily sums since the earliest
+    // of the starts: every spending limit reads one of the five.
+    let days = period_starts.map(|start| start.div_euclid(DAY_MS));
     let sums: Vec<String> = (3..8)
         .map(|n| {
-            format!("CAST(COALESCE(SUM(CASE WHEN o.created_at >= ${n} THEN o.total_minor ELSE 0 END), 0) AS BIGINT) AS spent_{n}")
+            format!("CAST(COALESCE(SUM(CASE WHEN d.day >= ${n} THEN d.total_minor ELSE 0 END), 0) AS BIGINT) AS spent_{n}")
         })
         .collect();
-    let earliest = period_starts.iter().copied().min().unwrap_or(0);
+    let earliest = days.iter().copied().min().unwrap_or(0);
     let row = db::query(db::AssertSqlSafe(format!(
         "SELECT {COMPANY},
             (SELECT MAX(version) FROM pricing_versions) AS pricing_version,
@@ -88,20 +92,20 @@ pub async fn load_for_checkout(
             (SELECT COUNT(*) FROM workflow_versions w WHERE w.status = 'published') AS published_workflows,
             s.*
          FROM companies CROSS JOIN (
-            SELECT {} FROM orders o
-            WHERE o.buyer_id = $2 AND o.created_at >= $8 AND o.state <> 'rejected'
-              AND o.currency = (SELECT c.currency FROM companies c WHERE c.id = $1)
+            SELECT {} FROM spend_by_day d
+            WHERE d.buyer_id = $2 AND d.day >= $8
+              AND d.currency = (SELECT c.currency FROM companies c WHERE c.id = $1)
          ) s
          WHERE companies.id = $1",
         sums.join(", ")
     )))
     .bind(id)
     .bind(buyer)
-    .bind(period_starts[0])
-    .bind(period_starts[1])
-    .bind(period_starts[2])
-    .bind(period_starts[3])
-    .bind(period_starts[4])
+    .bind(days[0])
+    .bind(days[1])
+    .bind(days[2])
+    .bind(days[3])
+    .bind(days[4])
     .bind(earliest)
     .fetch_optional(&state.db.read)
     .await?;

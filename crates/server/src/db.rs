@@ -153,7 +153,20 @@ impl Error {
     }
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations of both databases (`migrations/`), then the database's own
+/// (`migrations-sqlite/`, `migrations-postgres/`: triggers, whose syntax differs). Each set
+/// ignores the other's in the record of applied migrations they share, so their version
+/// numbers must never overlap (a test checks).
+fn migrators(dialect: Dialect) -> [sqlx::migrate::Migrator; 2] {
+    let mut shared = sqlx::migrate!("./migrations");
+    let mut own = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations-sqlite"),
+        Dialect::Postgres => sqlx::migrate!("./migrations-postgres"),
+    };
+    shared.set_ignore_missing(true);
+    own.set_ignore_missing(true);
+    [shared, own]
+}
 
 /// A SQLite file and whether it may be created.
 #[derive(Clone, Debug)]
@@ -219,7 +232,9 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            MIGRATOR.run(&pool).await.map_err(Error::Migrate)?;
+            for migrator in migrators(Dialect::Postgres) {
+                migrator.run(&pool).await.map_err(Error::Migrate)?;
+            }
             let pool = Pool(Arc::new(Connections::Postgres(pool)));
             return Ok(Db { read: pool.clone(), write: pool, dialect: Dialect::Postgres });
         }
@@ -230,7 +245,9 @@ impl Db {
         // The migrations are sqlx's (one record of them for both databases), run on a
         // connection of its own that is closed before any other use.
         let mut migrating = sqlx::SqliteConnection::connect(url).await?;
-        MIGRATOR.run(&mut migrating).await.map_err(Error::Migrate)?;
+        for migrator in migrators(Dialect::Sqlite) {
+            migrator.run(&mut migrating).await.map_err(Error::Migrate)?;
+        }
         migrating.close().await?;
         // Checkpoints (copying the WAL back into the file) run on a thread of their own, so
         // that no request waits for one; the writer checkpoints itself only if the WAL grows
@@ -808,6 +825,20 @@ mod tests {
             super::insert_rows("t", &["a", "b"], 2),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
         );
+    }
+
+    #[test]
+    fn migration_versions_are_unique_across_the_shared_and_each_databases_own() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let [shared, own] = migrators(dialect);
+            let mut versions: Vec<i64> =
+                shared.iter().chain(own.iter()).map(|m| m.version).collect();
+            let all = versions.len();
+            versions.sort_unstable();
+            versions.dedup();
+            assert_eq!(versions.len(), all, "{dialect:?}: {versions:?}");
+            assert!(own.iter().count() > 0, "{dialect:?}");
+        }
     }
 
     #[test]

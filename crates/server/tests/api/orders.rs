@@ -480,5 +480,21 @@ async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) 
     assert_eq!(third.status, StatusCode::CREATED, "{:?}", third.body);
     assert_eq!(third.body["state"], json!("awaiting_approval"), "{:?}", third.body);
     assert_eq!(third.body["steps"][0]["candidates"][0]["id"], json!(shop.a3));
+    // What the buyer spent, as the checkout sees it: the three orders, then, once Casey
+    // rejects the third, the first two only.
+    let one = rules::decimal::parse_decimal(first.body["total"]["amount"].as_str().unwrap());
+    let one = one.unwrap();
+    let spent = |body: Value| {
+        let amount = body["request"]["spent"][0]["amount"]["amount"].as_str().unwrap().to_owned();
+        rules::decimal::parse_decimal(&amount).unwrap()
+    };
+    let context = buyer.get("/api/checkout/context").await;
+    assert_eq!(spent(context.body), one + one + one);
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let id = third.body["id"].as_str().unwrap();
+    let rejected = casey.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": third.body["steps"][0]["id"], "decision": "reject", "comment": "over budget", "revision": third.body["revision"] })).await;
+    assert_eq!(rejected.body["state"], json!("rejected"), "{:?}", rejected.body);
+    let context = buyer.get("/api/checkout/context").await;
+    assert_eq!(spent(context.body), one + one);
 }
 both_databases!(spending_limit, a_spending_limit_counts_what_the_buyer_spent_this_month);
