@@ -12,7 +12,8 @@ pub struct Config {
     /// The database: a SQLite file (created if missing) or a PostgreSQL server.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://countersign.db?mode=rwc")]
     pub database_url: String,
-    /// Connections in the pool.
+    /// PostgreSQL: connections in the pool. SQLite: idle reader connections kept (it has one
+    /// writer).
     #[arg(long, env = "COUNTERSIGN_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: u32,
     /// The SMTP server for mail, as `smtp://host:port`. Without one, mail stays in the outbox and
