@@ -334,16 +334,15 @@ async fn place(
         tell_approvers(&mut batch, first_candidates(&steps), &order_id, &caller.name, total);
     }
     batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
-    let mut tx = state.db.write.begin().await?;
-    if let Err(e) = batch.run(&mut tx).await {
-        tx.rollback().await?;
-        return match &e {
+    // Every statement inserts rows of the new order (and empties the cart): they can go as
+    // one (see `Batch::run_alone`).
+    if let Err(e) = batch.run_alone(&state.db.write).await {
+        return match e {
             // Ids are fresh, so the only unique key this can break is the idempotency key.
             e if e.is_unique_violation() => Ok(None),
-            _ => Err(e.into()),
+            e => Err(e.into()),
         };
     }
-    tx.commit().await?;
     let (workflow, transitions) =
         workflow::describe(&begun.workflow, &begun.id, 1, &begun.instance, caller)?;
     let directory = p.approval.directory();
