@@ -985,6 +985,9 @@ mod tests {
             .unwrap();
         let versions: Vec<i64> = rows.iter().map(|r| r.try_get("version").unwrap()).collect();
         assert_eq!(versions, (0..200).filter(|i| i % 4 == 3).collect::<Vec<_>>());
+        // They did share commits: fewer groups than transactions.
+        let Connections::SqliteWriter(writer) = &*db.write.0 else { panic!("SQLite") };
+        assert!(writer.groups() < 200, "{} groups for 200 transactions", writer.groups());
         db.close().await;
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);

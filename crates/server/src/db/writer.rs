@@ -46,6 +46,8 @@ struct Shared {
     waiting: AtomicUsize,
     /// Asks the committer task to commit the open group once it gets the writer.
     commit_later: mpsc::UnboundedSender<()>,
+    /// Groups committed so far (or failed to), for tests and curiosity.
+    groups: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -73,6 +75,7 @@ impl Writer {
             state: Arc::new(Mutex::new(State { conn, group: None })),
             waiting: AtomicUsize::new(0),
             commit_later,
+            groups: AtomicUsize::new(0),
         });
         tokio::spawn(committer(Arc::downgrade(&shared), asks));
         Writer { shared }
@@ -82,6 +85,11 @@ impl Writer {
     pub(super) fn alive(&self) -> impl Fn() -> bool + Send + 'static {
         let weak: Weak<Shared> = Arc::downgrade(&self.shared);
         move || weak.strong_count() > 0
+    }
+
+    /// How many groups have ended so far.
+    pub(super) fn groups(&self) -> usize {
+        self.shared.groups.load(Ordering::Relaxed)
     }
 
     /// Waits for the writer and begins a unit.
@@ -176,15 +184,16 @@ fn settle(state: &mut State, shared: &Shared) {
         || group.units >= MAX_UNITS
         || group.opened.elapsed() >= MAX_OPEN;
     if now {
-        commit_group(state);
+        commit_group(state, shared);
     } else {
         // The receiver lives as long as the writer: a failed send means nobody can wait.
         let _ = shared.commit_later.send(());
     }
 }
 
-fn commit_group(state: &mut State) {
+fn commit_group(state: &mut State, shared: &Shared) {
     let Some(group) = state.group.take() else { return };
+    shared.groups.fetch_add(1, Ordering::Relaxed);
     let outcome = match state.conn.execute_batch("COMMIT") {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -199,8 +208,8 @@ fn commit_group(state: &mut State) {
 async fn committer(shared: Weak<Shared>, mut asks: mpsc::UnboundedReceiver<()>) {
     while asks.recv().await.is_some() {
         while asks.try_recv().is_ok() {}
-        let Some(state) = shared.upgrade().map(|s| s.state.clone()) else { return };
-        commit_group(&mut *state.lock().await);
+        let Some(shared) = shared.upgrade() else { return };
+        commit_group(&mut *shared.state.lock().await, &shared);
     }
 }
 
