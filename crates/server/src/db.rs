@@ -268,6 +268,15 @@ impl Db {
         })
     }
 
+    /// How many commits SQLite's writer made so far (each may hold several transactions: see
+    /// `writer`); `None` on PostgreSQL.
+    pub fn sqlite_commit_groups(&self) -> Option<usize> {
+        match &*self.write.0 {
+            Connections::SqliteWriter(writer) => Some(writer.groups()),
+            Connections::SqliteReaders(_) | Connections::Postgres(_) => None,
+        }
+    }
+
     /// Closes the connections (PostgreSQL's at once; SQLite's idle readers now, the writer when
     /// the last handle goes).
     pub async fn close(&self) {
@@ -804,7 +813,7 @@ impl Batch {
     /// the batch inserts.
     pub async fn run_alone(self, write: &Pool) -> Result<(), Error> {
         if let Connections::Postgres(pool) = &*write.0 {
-            let Some((sql, params)) = self.as_one_statement() else { return Ok(()) };
+            let Some((sql, params)) = self.into_one_statement() else { return Ok(()) };
             query(AssertSqlSafe(sql)).bind_all(params).run_postgres(pool, Want::Nothing).await?;
             return Ok(());
         }
@@ -815,7 +824,7 @@ impl Batch {
 
     /// `WITH s1 AS (first), s2 AS (second), ... last`, each statement's `$k` renumbered after
     /// the parameters of those before it, and all parameters in order; `None` when empty.
-    fn as_one_statement(self) -> Option<(String, Vec<Param>)> {
+    fn into_one_statement(self) -> Option<(String, Vec<Param>)> {
         let count = self.statements.len();
         let mut sql = String::new();
         let mut params = Vec::new();
@@ -890,7 +899,7 @@ mod tests {
         batch.push("INSERT INTO a (x, y) VALUES ($1, $2)", params!["one", 2]);
         batch.push("UPDATE b SET s = 'cost $1' WHERE id = $1 AND n = $2", params![None::<&str>, 5]);
         batch.push("DELETE FROM c WHERE id = $1", params!["three"]);
-        let (sql, params) = batch.as_one_statement().unwrap();
+        let (sql, params) = batch.into_one_statement().unwrap();
         assert_eq!(
             sql,
             "WITH s0 AS (INSERT INTO a (x, y) VALUES ($1, $2))\n, s1 AS (UPDATE b SET s = 'cost $1' WHERE id = $3 AND n = $4)\nDELETE FROM c WHERE id = $5"
@@ -905,7 +914,7 @@ mod tests {
                 Param::Text(Some("three".into())),
             ]
         );
-        assert!(Batch::new().as_one_statement().is_none());
+        assert!(Batch::new().into_one_statement().is_none());
     }
 
     #[test]

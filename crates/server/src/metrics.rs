@@ -128,5 +128,14 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
 
 /// `GET /metrics`.
 pub async fn expose(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    let mut text = state.metrics.render();
+    if let Some(groups) = state.db.sqlite_commit_groups() {
+        let _ = writeln!(
+            text,
+            "# HELP countersign_sqlite_commit_groups_total Commits of SQLite's writer (each may hold several transactions)."
+        );
+        let _ = writeln!(text, "# TYPE countersign_sqlite_commit_groups_total counter");
+        let _ = writeln!(text, "countersign_sqlite_commit_groups_total {groups}");
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
