@@ -56,6 +56,8 @@ enum Connections {
 }
 
 /// Idle reader connections; one is opened when none is idle, and at most `keep` are kept.
+/// A read runs to its end on the calling thread, so no more are busy at once than there are
+/// threads running requests.
 #[derive(Debug)]
 struct SqliteReaders {
     file: SqliteFile,
