@@ -659,40 +659,41 @@ impl Query {
             Want::Nothing => {
                 Ok(Output::Done(Done { rows_affected: q.execute(on).await?.rows_affected() }))
             }
-            Want::First => {
-                let row = q.fetch_optional(on).await?;
-                Ok(Output::Rows(row.map(|r| from_postgres(&r)).transpose()?.into_iter().collect()))
-            }
-            Want::All => Ok(Output::Rows(
-                q.fetch_all(on).await?.iter().map(from_postgres).collect::<Result<_, _>>()?,
-            )),
+            Want::First => Ok(Output::Rows(from_postgres(q.fetch_optional(on).await?.as_slice())?)),
+            Want::All => Ok(Output::Rows(from_postgres(&q.fetch_all(on).await?)?)),
         }
     }
 }
 
-/// A PostgreSQL row as TEXT, BIGINT (and smaller integers) or NULL values.
-fn from_postgres(row: &sqlx::postgres::PgRow) -> Result<Row, Error> {
+/// PostgreSQL rows as TEXT, BIGINT (and smaller integers) or NULL values; the column names
+/// are read once, from the first row, and shared by all.
+fn from_postgres(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Row>, Error> {
     use sqlx::{Column as _, Row as _, TypeInfo as _};
-    let columns: Arc<[String]> = row.columns().iter().map(|c| c.name().to_owned()).collect();
-    let mut values = Vec::with_capacity(columns.len());
-    for (i, column) in row.columns().iter().enumerate() {
-        let value = match column.type_info().name() {
-            "INT8" => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
-            "INT4" => row.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v.into())),
-            "INT2" => row.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v.into())),
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
-                row.try_get::<Option<String>, _>(i)?.map(Value::Text)
-            }
-            _ => {
-                return Err(Error::Column {
-                    column: column.name().to_owned(),
-                    problem: "neither TEXT nor BIGINT",
-                });
-            }
-        };
-        values.push(value.unwrap_or(Value::Null));
+    let Some(first) = rows.first() else { return Ok(Vec::new()) };
+    let columns: Arc<[String]> = first.columns().iter().map(|c| c.name().to_owned()).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, column) in row.columns().iter().enumerate() {
+            let value = match column.type_info().name() {
+                "INT8" => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+                "INT4" => row.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v.into())),
+                "INT2" => row.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v.into())),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                    row.try_get::<Option<String>, _>(i)?.map(Value::Text)
+                }
+                _ => {
+                    return Err(Error::Column {
+                        column: column.name().to_owned(),
+                        problem: "neither TEXT nor BIGINT",
+                    });
+                }
+            };
+            values.push(value.unwrap_or(Value::Null));
+        }
+        out.push(Row { columns: columns.clone(), values });
     }
-    Ok(Row { columns, values })
+    Ok(out)
 }
 
 /// A value read from the database.
