@@ -73,6 +73,9 @@ pub struct OrderSummary {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Orders {
     pub orders: Vec<OrderSummary>,
+    /// The cursor of the next (older) page; `None` on the last.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -154,6 +157,9 @@ pub struct Pending {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Queue {
     pub pending: Vec<Pending>,
+    /// The cursor of the next page; `None` on the last.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

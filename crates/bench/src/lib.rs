@@ -10,6 +10,12 @@
     reason = "benchmark set-up: bad data is a bug here"
 )]
 
+/// Natively, the server's allocator (see `crates/server/src/main.rs`): the engine's figures are
+/// what the server gets.
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use rules::{
     CheckoutRequest, CheckoutVerdict,
     approval::{ApprovalContext, ApprovalPlan, OrderFacts, RouteRequest},

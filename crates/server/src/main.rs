@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use server::{AppState, Config, Db, auth::Passwords};
 use std::{path::PathBuf, process::ExitCode};
 
+/// mimalloc: under load glibc's malloc cost a sixth of the server's CPU, much of it waiting on
+/// its arena locks (see ARCHITECTURE.md, "Measured").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "countersign",

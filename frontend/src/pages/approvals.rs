@@ -4,6 +4,7 @@
 use crate::{
     Session, api,
     model::{Pending, Queue, when},
+    pages::{MoreButton, Paged},
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -13,18 +14,22 @@ use serde_json::{Value, json};
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
-    let queue = RwSignal::new(None::<Result<Vec<Pending>, String>>);
-    let reload = move || {
+    let queue = Paged::<Pending>::new();
+    let load = move |after: Option<String>| {
         spawn_local(async move {
-            queue.set(Some(
-                api::get::<Queue>("/api/approvals").await.map(|q| q.pending).map_err(|e| e.message),
-            ));
+            let path = match &after {
+                Some(cursor) => format!("/api/approvals?after={cursor}"),
+                None => "/api/approvals".to_owned(),
+            };
+            let page = api::get::<Queue>(&path).await;
+            queue.take(after.is_some(), page.map(|q| (q.pending, q.next)).map_err(|e| e.message));
         });
     };
+    let reload = move || load(None);
     reload();
     view! {
         <h1>"Approvals"</h1>
-        {move || match queue.get() {
+        {move || match queue.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(p)) if p.is_empty() => view! { <p>"Nothing waits for your approval."</p> }.into_any(),
@@ -32,6 +37,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                 <ul class="queue">{p.into_iter().map(|item| view! { <PendingItem item reload=Callback::new(move |_| reload())/> }).collect_view()}</ul>
             }.into_any(),
         }}
+        <MoreButton list=queue label="More" on_more=Callback::new(move |cursor| load(Some(cursor)))/>
     }
 }
 

@@ -9,3 +9,69 @@ pub mod notifications;
 pub mod orders;
 pub mod policy;
 pub mod workflows;
+
+use leptos::prelude::*;
+
+/// A list that the server sends a page at a time: the items so far, the cursor of the next
+/// page, and the error of the last page asked for.
+#[derive(Debug)]
+pub struct Paged<T: Send + Sync + 'static> {
+    pub items: RwSignal<Option<Result<Vec<T>, String>>>,
+    pub next: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Paged<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Paged<T> {}
+
+impl<T: Send + Sync + 'static> Default for Paged<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + Sync + 'static> Paged<T> {
+    pub fn new() -> Self {
+        Paged { items: RwSignal::new(None), next: RwSignal::new(None), error: RwSignal::new(None) }
+    }
+
+    /// Takes a page: the first replaces the list, a following one (`more`) extends it.
+    pub fn take(&self, more: bool, page: Result<(Vec<T>, Option<String>), String>) {
+        match page {
+            Ok((items, next)) => {
+                self.error.set(None);
+                self.next.set(next);
+                self.items.update(|list| match list {
+                    Some(Ok(list)) if more => list.extend(items),
+                    _ => *list = Some(Ok(items)),
+                });
+            }
+            Err(e) if more => self.error.set(Some(e)),
+            Err(e) => self.items.set(Some(Err(e))),
+        }
+    }
+}
+
+/// The button under a paged list that asks for its next page, while there is one.
+#[component]
+pub fn MoreButton<T: Send + Sync + 'static>(
+    list: Paged<T>,
+    label: &'static str,
+    on_more: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">{move || list.error.get()}</p>
+        <Show when=move || list.next.get().is_some()>
+            <button type="button" class="more" on:click=move |_| {
+                if let Some(cursor) = list.next.get_untracked() {
+                    on_more.run(cursor);
+                }
+            }>{label}</button>
+        </Show>
+    }
+}

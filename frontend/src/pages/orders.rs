@@ -2,7 +2,8 @@
 
 use crate::{
     api,
-    model::{Order, Orders, when},
+    model::{Order, OrderSummary, Orders, when},
+    pages::{MoreButton, Paged},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -18,21 +19,29 @@ fn state_label(state: &str) -> String {
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    let orders = RwSignal::new(None::<Result<Orders, String>>);
-    spawn_local(async move {
-        orders.set(Some(api::get::<Orders>("/api/orders").await.map_err(|e| e.message)));
-    });
+    let orders = Paged::<OrderSummary>::new();
+    let load = move |before: Option<String>| {
+        spawn_local(async move {
+            let path = match &before {
+                Some(cursor) => format!("/api/orders?before={cursor}"),
+                None => "/api/orders".to_owned(),
+            };
+            let page = api::get::<Orders>(&path).await;
+            orders.take(before.is_some(), page.map(|p| (p.orders, p.next)).map_err(|e| e.message));
+        });
+    };
+    load(None);
     view! {
         <h1>"Orders"</h1>
-        {move || match orders.get() {
+        {move || match orders.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(o)) if o.orders.is_empty() => view! { <p>"No orders yet."</p> }.into_any(),
+            Some(Ok(o)) if o.is_empty() => view! { <p>"No orders yet."</p> }.into_any(),
             Some(Ok(o)) => view! {
                 <table class="orders">
                     <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Buyer"</th><th scope="col">"Total"</th><th scope="col">"State"</th></tr></thead>
                     <tbody>
-                        {o.orders.into_iter().map(|o| view! {
+                        {o.into_iter().map(|o| view! {
                             <tr>
                                 <td><A href=format!("/orders/{}", o.id)>{o.id.clone()}</A></td>
                                 <td>{when(o.created_at)}</td>
@@ -45,6 +54,7 @@ pub fn OrdersPage() -> impl IntoView {
                 </table>
             }.into_any(),
         }}
+        <MoreButton list=orders label="Older orders" on_more=Callback::new(move |cursor| load(Some(cursor)))/>
     }
 }
 

@@ -2,46 +2,81 @@
 
 use super::*;
 
-/// `GET /api/approvals`: the steps waiting for the caller's decision, with why.
-pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let rows = db::query(
+#[derive(Debug, Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// The `next` of the previous page: the steps of orders placed after its last one.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// `GET /api/approvals`: the steps waiting for the caller's decision, with why; oldest order
+/// first, a page at a time (`next` is the cursor of the following page, absent on the last).
+pub async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = page_size(q.limit);
+    let after = q.after.as_deref().map(|a| Cursor::parse("after", a)).transpose()?;
+    // A step's candidates are a JSON array of user ids: the database keeps the steps whose
+    // array holds the caller's id, quoted as JSON writes it (ids are ours: no escapes), and
+    // the exact test below makes sure.
+    let names_caller = match state.db.dialect {
+        db::Dialect::Sqlite => "instr(s.candidates, $2) > 0",
+        db::Dialect::Postgres => "strpos(s.candidates, $2) > 0",
+    };
+    let sql = format!(
         "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, u.name AS buyer_name
          FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
-         WHERE s.status = 'pending' AND o.company_id = $1 ORDER BY o.created_at",
-    )
-    .bind(&caller.company_id)
-    .fetch_all(&state.db.read)
-    .await?;
+         WHERE s.status = 'pending' AND o.company_id = $1 AND {names_caller}
+           AND ($3 = 0 OR o.created_at > $4 OR (o.created_at = $4 AND s.id > $5))
+         ORDER BY o.created_at, s.id LIMIT $6"
+    );
+    let rows = db::query(db::AssertSqlSafe(sql))
+        .bind(&caller.company_id)
+        .bind(serde_json::to_string(&caller.user_id).map_err(ApiError::internal)?)
+        .bind(i64::from(after.is_some()))
+        .bind(after.as_ref().map_or(0, |c| c.at))
+        .bind(after.map_or(String::new(), |c| c.id))
+        // One row more than the page, to know whether another page follows.
+        .bind(limit.saturating_add(1))
+        .fetch_all(&state.db.read)
+        .await?;
+    let more = i64::try_from(rows.len()).is_ok_and(|n| n > limit);
     let mut items = Vec::new();
-    for r in rows {
+    let mut last = None;
+    for r in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        let step_id: String = r.try_get("step_id")?;
+        let created_at: i64 = r.try_get("created_at")?;
+        last = Some(Cursor { at: created_at, id: step_id.clone() });
         let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String>("candidates")?)
             .map_err(ApiError::internal)?;
         if !candidates.contains(&caller.user_id) {
             continue;
         }
-        let order_id: String = r.try_get("order_id")?;
-        let plan: ApprovalPlan = {
-            let row = db::query("SELECT plan FROM orders WHERE id = $1")
-                .bind(&order_id)
-                .fetch_one(&state.db.read)
-                .await?;
-            serde_json::from_str(&row.try_get::<String>("plan")?).map_err(ApiError::internal)?
-        };
+        let (amount, currency): (String, String) = (r.try_get("total")?, r.try_get("currency")?);
+        let total = Money::new(
+            parse_decimal(&amount).map_err(ApiError::internal)?,
+            Currency::from_code(&currency).map_err(ApiError::internal)?,
+        );
         let reasons: Vec<rules::approval::Because> =
             serde_json::from_str(&r.try_get::<String>("reasons")?).map_err(ApiError::internal)?;
         let why: Vec<String> =
-            reasons.iter().map(|b| rules::messages::explain_because(b, plan.total)).collect();
+            reasons.iter().map(|b| rules::messages::explain_because(b, total)).collect();
         items.push(json!({
-            "step_id": r.try_get::<String>("step_id")?,
-            "order_id": order_id,
+            "step_id": step_id,
+            "order_id": r.try_get::<String>("order_id")?,
             "revision": r.try_get::<i64>("revision")?,
             "buyer_name": r.try_get::<String>("buyer_name")?,
-            "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
-            "created_at": r.try_get::<i64>("created_at")?,
+            "total": { "amount": amount, "currency": currency },
+            "created_at": created_at,
             "why": why,
         }));
     }
-    Ok(Json(json!({ "pending": items })))
+    let next = last.filter(|_| more).map(|c| c.text());
+    Ok(Json(json!({ "pending": items, "next": next })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,7 +20,7 @@ mod checkout;
 mod view;
 pub mod workflow;
 
-pub use approvals::{Decision, DecisionInput, decide, queue};
+pub use approvals::{Decision, DecisionInput, QueueQuery, decide, queue};
 pub use cart::{CartInput, LineInput, get_cart, put_cart};
 use cart::{cart_lines, load_cart};
 pub use change::{Change, change};
@@ -57,6 +57,35 @@ use rules::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::{collections::BTreeMap, sync::Arc};
+
+/// Where a page of a list ends: the last item's time and id, written `"{at}:{id}"`. The next
+/// page starts after it, so items added or removed meanwhile neither repeat nor go missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    at: i64,
+    id: String,
+}
+
+impl Cursor {
+    /// Reads the cursor of the query parameter `field`, as a previous page gave it.
+    fn parse(field: &str, text: &str) -> Result<Cursor, ApiError> {
+        text.split_once(':')
+            .and_then(|(at, id)| Some(Cursor { at: at.parse().ok()?, id: id.to_owned() }))
+            .filter(|c| !c.id.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid(field, "not a cursor: pass the \"next\" of the previous page")
+            })
+    }
+
+    fn text(&self) -> String {
+        format!("{}:{}", self.at, self.id)
+    }
+}
+
+/// A page size from the query: 50 unless asked, 1 to 200.
+fn page_size(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(50).clamp(1, 200)
+}
 
 /// The states of the built-in order workflow (`workflows/default-order.json`) that the order
 /// code knows by name: a change is allowed in these, and a rejected order's total does not

@@ -225,16 +225,21 @@ pub struct ListQuery {
     pub state: Option<String>,
     #[serde(default)]
     pub limit: Option<i64>,
+    /// The `next` of the previous page: the orders placed before its last one.
+    #[serde(default)]
+    pub before: Option<String>,
 }
 
 /// `GET /api/orders`: a buyer's own orders; the company's for its approvers and admins; every
-/// order for the seller's staff. Newest first.
+/// order for the seller's staff. Newest first, a page at a time (`next` is the cursor of the
+/// following page, absent on the last).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let limit = page_size(q.limit);
+    let before = q.before.as_deref().map(|b| Cursor::parse("before", b)).transpose()?;
     let (filter, scope): (&str, &str) = if caller.seller {
         ("1 = 1 AND $1 = $1", "")
     } else if caller.roles.iter().any(|r| r != "buyer") {
@@ -242,28 +247,40 @@ pub async fn list(
     } else {
         ("o.buyer_id = $1", caller.user_id.as_str())
     };
+    // One row more than the page, to know whether another page follows.
     let sql = format!(
         "SELECT o.id, o.state, o.total, o.currency, o.created_at, o.buyer_id, u.name AS buyer_name, c.name AS company_name
          FROM orders o JOIN users u ON u.id = o.buyer_id JOIN companies c ON c.id = o.company_id
-         WHERE {filter} AND ($2 = '' OR o.state = $2) ORDER BY o.created_at DESC, o.id DESC LIMIT $3"
+         WHERE {filter} AND ($2 = '' OR o.state = $2)
+           AND ($4 = 0 OR o.created_at < $5 OR (o.created_at = $5 AND o.id < $6))
+         ORDER BY o.created_at DESC, o.id DESC LIMIT $3"
     );
     let rows = db::query(db::AssertSqlSafe(sql))
         .bind(scope)
         .bind(q.state.unwrap_or_default())
-        .bind(limit)
+        .bind(limit.saturating_add(1))
+        .bind(i64::from(before.is_some()))
+        .bind(before.as_ref().map_or(0, |c| c.at))
+        .bind(before.map_or(String::new(), |c| c.id))
         .fetch_all(&state.db.read)
         .await?;
+    let more = i64::try_from(rows.len()).is_ok_and(|n| n > limit);
     let mut orders = Vec::with_capacity(rows.len());
-    for r in rows {
+    let mut last = None;
+    for r in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        let id: String = r.try_get("id")?;
+        let created_at: i64 = r.try_get("created_at")?;
+        last = Some(Cursor { at: created_at, id: id.clone() });
         orders.push(json!({
-            "id": r.try_get::<String>("id")?,
+            "id": id,
             "state": r.try_get::<String>("state")?,
             "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
-            "created_at": r.try_get::<i64>("created_at")?,
+            "created_at": created_at,
             "buyer_id": r.try_get::<String>("buyer_id")?,
             "buyer_name": r.try_get::<String>("buyer_name")?,
             "company_name": r.try_get::<String>("company_name")?,
         }));
     }
-    Ok(Json(json!({ "orders": orders })))
+    let next = last.filter(|_| more).map(|c| c.text());
+    Ok(Json(json!({ "orders": orders, "next": next })))
 }

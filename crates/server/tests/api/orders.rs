@@ -498,3 +498,67 @@ async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) 
     assert_eq!(spent(context.body), one + one);
 }
 both_databases!(spending_limit, a_spending_limit_counts_what_the_buyer_spent_this_month);
+
+/// Follows a list's `next` cursors with `param` and a page size of 2, and returns the pages.
+async fn pages(c: &mut Client, path: &str, param: &str, items: &str) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut url = format!("{path}?limit=2");
+    loop {
+        let page = c.get(&url).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        pages.push(page.body[items].as_array().unwrap().clone());
+        match page.body["next"].as_str() {
+            Some(next) => url = format!("{path}?limit=2&{param}={next}"),
+            None => return pages,
+        }
+    }
+}
+
+/// The orders list (newest first) and the approval queue (oldest first) come a page at a
+/// time; following the cursors gives every item once, in order, and only the approver's own
+/// steps are in their queue.
+async fn lists_come_a_page_at_a_time(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let mut placed = Vec::new();
+    for key in ["p1", "p2", "p3", "p4", "p5"] {
+        // Solvent: a step that Blake and Casey may take.
+        let submission =
+            prepared(&mut buyer, json!([{ "sku": "SOLV-5", "quantity": 2 }]), key).await;
+        let order = buyer.post("/api/orders", submission).await;
+        assert_eq!(order.status, StatusCode::CREATED, "{:?}", order.body);
+        placed.push(order.body["id"].as_str().unwrap().to_owned());
+    }
+    let ids = |pages: &[Vec<Value>], field: &str| -> Vec<String> {
+        pages.iter().flatten().map(|o| o[field].as_str().unwrap().to_owned()).collect()
+    };
+
+    let orders = pages(&mut buyer, "/api/orders", "before", "orders").await;
+    assert_eq!(orders.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    let newest_first: Vec<String> = placed.iter().rev().cloned().collect();
+    assert_eq!(ids(&orders, "id"), newest_first);
+
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let queue = pages(&mut blake, "/api/approvals", "after", "pending").await;
+    assert_eq!(queue.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    assert_eq!(ids(&queue, "order_id"), placed);
+    assert!(queue.iter().flatten().all(|p| p["why"].as_array().is_some_and(|w| !w.is_empty())));
+    let mut avery = logged_in(app, "avery@acme.test").await;
+    assert_eq!(avery.get("/api/approvals").await.body, json!({ "pending": [], "next": null }));
+
+    // A decided step leaves the queue; the rest still come once each.
+    let first = buyer.get(&format!("/api/orders/{}", placed[0])).await.body;
+    let approved = blake.post(&format!("/api/orders/{}/decisions", placed[0]), json!({ "step_id": first["steps"][0]["id"], "decision": "approve", "revision": first["revision"] })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let queue = pages(&mut blake, "/api/approvals", "after", "pending").await;
+    assert_eq!(ids(&queue, "order_id"), placed[1..]);
+
+    for (path, field) in
+        [("/api/orders?before=yesterday", "before"), ("/api/approvals?after=12", "after")]
+    {
+        let bad = blake.get(path).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {:?}", bad.body);
+        assert_eq!(bad.body["error"]["field"], json!(field), "{path}");
+    }
+}
+both_databases!(paging, lists_come_a_page_at_a_time);
