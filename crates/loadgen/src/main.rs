@@ -14,6 +14,11 @@
 //! - **open loop** at a fixed rate: checkouts start on a schedule, whatever happened before, and
 //!   latency counts from the scheduled instant (no coordinated omission).
 //!
+//! Each run also reports the CPU spent per order (from `/proc`): by the server process, and by
+//! the whole machine (the server, the database's processes, this load generator). On a shared
+//! 2-core machine those vary much less from run to run than the throughput does, so they are
+//! the figures to compare when changing the server.
+//!
 //! ```text
 //! loadgen --server target/release/countersign [--database sqlite|postgres] [--seconds 10]
 //!         [--rate 1000] [--buyers 32] [--warmup 2] [--out target/load-sqlite.json]
@@ -386,6 +391,62 @@ fn latencies(samples: &[Sample], pick: fn(&Sample) -> Duration) -> Value {
     })
 }
 
+/// CPU time used so far, in clock ticks (`USER_HZ`, 100 a second on Linux): by the server
+/// process (all its threads) and by the whole machine (every process, the database's too).
+/// `None` where `/proc` cannot tell.
+#[derive(Debug, Clone, Copy)]
+struct CpuTicks {
+    server: Option<u64>,
+    machine: Option<u64>,
+}
+
+/// Linux's `USER_HZ`: the unit of `/proc/*/stat` times.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+impl CpuTicks {
+    fn now(server: &Server) -> CpuTicks {
+        let process = std::fs::read_to_string(format!("/proc/{}/stat", server.0.id())).ok();
+        // After the command's name (in parentheses, which may hold spaces): state is field 3,
+        // utime and stime are fields 14 and 15.
+        let server = process.as_deref().and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = after_name.split_whitespace().collect();
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            utime.checked_add(stime)
+        });
+        // The first line of /proc/stat: user nice system idle iowait irq softirq steal...;
+        // busy is everything but idle and iowait.
+        let machine = std::fs::read_to_string("/proc/stat").ok().and_then(|stat| {
+            let cpu = stat.lines().next()?;
+            let ticks: Vec<u64> =
+                cpu.split_whitespace().skip(1).take(8).filter_map(|t| t.parse().ok()).collect();
+            let all: u64 = ticks.iter().sum();
+            let idle = ticks.get(3)?.checked_add(*ticks.get(4)?)?;
+            all.checked_sub(idle)
+        });
+        CpuTicks { server, machine }
+    }
+
+    /// Milliseconds of CPU per order between `self` and `later`.
+    fn per_order(self, later: CpuTicks, orders: usize) -> Value {
+        let ms = |a: Option<u64>, b: Option<u64>| -> Value {
+            match (a, b) {
+                (Some(a), Some(b)) if orders > 0 => {
+                    #[expect(clippy::cast_precision_loss, reason = "ticks and counts")]
+                    let ms = b.saturating_sub(a) as f64 / TICKS_PER_SECOND * 1000.0 / orders as f64;
+                    json!((ms * 1000.0).round() / 1000.0)
+                }
+                _ => Value::Null,
+            }
+        };
+        json!({
+            "server_cpu_ms_per_order": ms(self.server, later.server),
+            "machine_cpu_ms_per_order": ms(self.machine, later.machine),
+        })
+    }
+}
+
 /// The server process, stopped when dropped.
 struct Server(Child);
 
@@ -482,31 +543,35 @@ async fn run(args: Args) -> Result<Value> {
     let work = std::env::temp_dir().join(format!("countersign-load-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let result = async {
-        let (_server, addr) = start_server(&args, &work).await?;
+        let (server, addr) = start_server(&args, &work).await?;
         let database = if args.postgres { "postgres" } else { "sqlite" };
         println!("loadgen: {database}, {} buyers, {} s per run", args.buyers, args.seconds);
         let buyers = buyers(addr, args.buyers).await?;
 
         let (buyers, _) = closed_loop(buyers, Instant::now() + Duration::from_secs(args.warmup)).await?;
         let started = Instant::now();
+        let cpu = CpuTicks::now(&server);
         let (buyers, closed) =
             closed_loop(buyers, started + Duration::from_secs(args.seconds)).await?;
         let elapsed = started.elapsed().as_secs_f64();
+        let closed_cpu = cpu.per_order(CpuTicks::now(&server), closed.len());
         #[expect(clippy::cast_precision_loss, reason = "a count of requests")]
         let per_second = (closed.len() as f64 / elapsed).round();
         println!(
-            "closed loop: {} orders in {elapsed:.1} s = {per_second} submissions/s; submit {}",
+            "closed loop: {} orders in {elapsed:.1} s = {per_second} submissions/s; submit {}; CPU {closed_cpu}",
             closed.len(),
             latencies(&closed, |s| s.submit)
         );
 
         let started = Instant::now();
+        let cpu = CpuTicks::now(&server);
         let (_, open) = open_loop(buyers, args.rate, args.seconds).await?;
         let elapsed = started.elapsed().as_secs_f64();
+        let open_cpu = cpu.per_order(CpuTicks::now(&server), open.len());
         let from_schedule = latencies(&open, |s| s.checkout);
         let submit = latencies(&open, |s| s.submit);
         println!(
-            "open loop at {}/s: {} orders in {elapsed:.1} s; submit {submit}; checkout from its scheduled start {from_schedule}",
+            "open loop at {}/s: {} orders in {elapsed:.1} s; submit {submit}; checkout from its scheduled start {from_schedule}; CPU {open_cpu}",
             args.rate,
             open.len()
         );
@@ -515,9 +580,9 @@ async fn run(args: Args) -> Result<Value> {
             "buyers": args.buyers,
             "cart": CART.iter().map(|(sku, q)| format!("{q} × {sku}")).collect::<Vec<_>>(),
             "closed_loop": { "seconds": args.seconds, "orders": closed.len(), "submissions_per_second": per_second,
-                             "submit": latencies(&closed, |s| s.submit) },
+                             "submit": latencies(&closed, |s| s.submit), "cpu": closed_cpu },
             "open_loop": { "rate_per_second": args.rate, "orders": open.len(), "submit": submit,
-                           "checkout_from_scheduled_start": from_schedule },
+                           "checkout_from_scheduled_start": from_schedule, "cpu": open_cpu },
         }))
     }
     .await;
