@@ -1,4 +1,6 @@
-//! The test harness: every test runs on a fresh database, on SQLite and on PostgreSQL.
+//! The test harness: every test runs on a fresh database, on SQLite and on PostgreSQL, against
+//! the server listening on a loopback port, over real HTTP (one connection a request; a client
+//! can come from another loopback address, as another machine would).
 //!
 //! PostgreSQL is found at `COUNTERSIGN_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/test`); each test creates its own database there and
@@ -6,16 +8,18 @@
 //! and says so, unless `CI=true`, where a missing PostgreSQL fails the test.
 
 use axum::{
-    Router,
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use server::{AppState, Config, Db, auth::Passwords, seed};
-use std::path::PathBuf;
-use tokio::sync::OnceCell;
-use tower::ServiceExt;
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
+use tokio::{net::TcpSocket, sync::OnceCell, task::JoinHandle};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -38,8 +42,8 @@ fn config(database_url: String) -> Config {
         // The tests' webhook receiver listens on loopback.
         allow_private_webhooks: true,
         webhook_ca_file: None,
-        // The tests' reverse proxy.
-        trusted_proxies: vec!["10.0.0.1".parse().expect("an address")],
+        // The tests' reverse proxy (a loopback address: see `Client::from`).
+        trusted_proxies: vec!["127.0.0.10".parse().expect("an address")],
     }
 }
 
@@ -49,10 +53,12 @@ pub enum Backend {
     Postgres,
 }
 
-/// A fresh database and the app on it.
+/// A fresh database and the server on it, listening on a loopback port.
 pub struct TestApp {
     pub state: AppState,
-    pub router: Router,
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
     cleanup: Option<(String, String)>,
     _dir: Option<TempDir>,
 }
@@ -118,8 +124,14 @@ impl TestApp {
         };
         let db = Db::open(&url, 8).await.expect("open the test database");
         let state = AppState::new(db, config(url), Passwords::new(true).expect("passwords"));
-        let router = server::app(state.clone());
-        Some(TestApp { state, router, cleanup, _dir: dir })
+        // As `countersign serve` does: with each connection's peer address.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let addr = listener.local_addr().expect("the port");
+        let app = server::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("the test server");
+        });
+        Some(TestApp { state, addr, server, cleanup, _dir: dir })
     }
 
     /// Another server on the same database: its own pools and caches, as a second process has.
@@ -147,6 +159,7 @@ impl TestApp {
 
     /// Drops the PostgreSQL test database.
     pub async fn finish(self) {
+        self.server.abort();
         self.state.db.close().await;
         if let Some((admin, name)) = self.cleanup
             && let Ok(pool) = sqlx::PgPool::connect(&admin).await
@@ -160,11 +173,11 @@ impl TestApp {
 
     pub fn client(&self) -> Client {
         Client {
-            router: self.router.clone(),
+            server: self.addr,
             cookie: None,
             csrf: None,
             bearer: None,
-            peer: None,
+            from: None,
             forwarded_for: None,
         }
     }
@@ -173,12 +186,13 @@ impl TestApp {
 /// An HTTP client with a cookie jar of one cookie.
 #[derive(Clone)]
 pub struct Client {
-    router: Router,
+    server: SocketAddr,
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
-    /// The network address requests come from, as the server sees it when serving.
-    pub peer: Option<std::net::SocketAddr>,
+    /// The loopback address requests come from (127.0.0.1 unless set): all of 127.0.0.0/8 is
+    /// this machine, so a test can play clients at different addresses for real.
+    pub from: Option<IpAddr>,
     /// An `X-Forwarded-For` header, as a proxy (or someone pretending) sends it.
     pub forwarded_for: Option<String>,
 }
@@ -205,7 +219,10 @@ impl Client {
         path: &str,
         body: Option<(&str, String)>,
     ) -> Answer {
-        let mut req = Request::builder().method(method.clone()).uri(path);
+        let mut req = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(header::HOST, self.server.to_string());
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie);
         }
@@ -215,9 +232,6 @@ impl Client {
         if let Some(token) = &self.bearer {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        if let Some(peer) = self.peer {
-            req = req.extension(axum::extract::ConnectInfo(peer));
-        }
         if let Some(hops) = &self.forwarded_for {
             req = req.header("x-forwarded-for", hops);
         }
@@ -226,7 +240,15 @@ impl Client {
             None => req.body(Body::empty()),
         }
         .expect("a request");
-        let res = self.router.clone().oneshot(req).await.expect("an answer");
+        let socket = TcpSocket::new_v4().expect("a socket");
+        if let Some(from) = self.from {
+            socket.bind(SocketAddr::new(from, 0)).expect("a loopback address to send from");
+        }
+        let stream = socket.connect(self.server).await.expect("connect to the test server");
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("HTTP/1.1");
+        tokio::spawn(connection);
+        let res = sender.send_request(req).await.expect("an answer");
         let status = res.status();
         let set_cookie =
             res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).map(str::to_owned);

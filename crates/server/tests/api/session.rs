@@ -66,7 +66,7 @@ async fn one_address_trying_many_accounts_is_limited(app: &TestApp) {
     // Password spraying: one wrong password on many accounts, from one address, stays under
     // every account's limit; the address's limit stops it.
     let mut sprayer = app.client();
-    sprayer.peer = Some("203.0.113.9:40000".parse().unwrap());
+    sprayer.from = Some("127.0.0.9".parse().unwrap());
     for i in 0..30 {
         let answer = sprayer.login(&format!("user{i}@acme.test"), "Summer2026!").await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {i}");
@@ -76,17 +76,18 @@ async fn one_address_trying_many_accounts_is_limited(app: &TestApp) {
     assert_eq!(answer.body["error"]["code"], json!("too_many_attempts"));
     // Another address, and the account itself, are not affected.
     let mut other = app.client();
-    other.peer = Some("198.51.100.20:40000".parse().unwrap());
+    other.from = Some("127.0.0.20".parse().unwrap());
     assert_eq!(other.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
 }
 both_databases!(address_rate_limit, one_address_trying_many_accounts_is_limited);
 
 async fn behind_the_proxy_the_limit_sees_the_clients(app: &TestApp) {
     world(app).await;
-    let proxy: std::net::SocketAddr = "10.0.0.1:50000".parse().unwrap();
+    // The trusted proxy of the tests' configuration.
+    let proxy: std::net::IpAddr = "127.0.0.10".parse().unwrap();
     let via_proxy = |client: &str| {
         let mut c = app.client();
-        c.peer = Some(proxy);
+        c.from = Some(proxy);
         c.forwarded_for = Some(format!("192.0.2.1, {client}"));
         c
     };
@@ -106,11 +107,11 @@ async fn behind_the_proxy_the_limit_sees_the_clients(app: &TestApp) {
     );
     // A client that is not a trusted proxy cannot pass for another address: its own counts.
     let mut forger = app.client();
-    forger.peer = Some("198.51.100.77:40000".parse().unwrap());
+    forger.from = Some("127.0.0.77".parse().unwrap());
     forger.forwarded_for = Some("198.51.100.20".into());
     assert_eq!(forger.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
     let mut pretender = app.client();
-    pretender.peer = Some("198.51.100.78:40000".parse().unwrap());
+    pretender.from = Some("127.0.0.78".parse().unwrap());
     pretender.forwarded_for = Some("203.0.113.9".into());
     assert_eq!(pretender.login("buyer@acme.test", PASSWORD).await.status, StatusCode::OK);
 }
