@@ -12,7 +12,7 @@ pub struct QueueQuery {
 }
 
 /// `GET /api/approvals`: the steps waiting for the caller's decision, with why; oldest order
-/// first, a page at a time (`next` is the cursor of the following page, absent on the last).
+/// first, a page at a time (`next` is the cursor of the following page, null on the last).
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,

@@ -232,7 +232,7 @@ pub struct ListQuery {
 
 /// `GET /api/orders`: a buyer's own orders; the company's for its approvers and admins; every
 /// order for the seller's staff. Newest first, a page at a time (`next` is the cursor of the
-/// following page, absent on the last).
+/// following page, null on the last).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
