@@ -44,17 +44,14 @@ pub async fn queue(
         .bind(limit.saturating_add(1))
         .fetch_all(&state.db.read)
         .await?;
-    let more = i64::try_from(rows.len()).is_ok_and(|n| n > limit);
-    let mut items = Vec::new();
-    let mut last = None;
-    for r in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+    let (items, next) = page(&rows, limit, |r| {
         let step_id: String = r.try_get("step_id")?;
         let created_at: i64 = r.try_get("created_at")?;
-        last = Some(Cursor { at: created_at, id: step_id.clone() });
+        let cursor = Cursor { at: created_at, id: step_id.clone() };
         let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String>("candidates")?)
             .map_err(ApiError::internal)?;
         if !candidates.contains(&caller.user_id) {
-            continue;
+            return Ok((cursor, None));
         }
         let (amount, currency): (String, String) = (r.try_get("total")?, r.try_get("currency")?);
         let total = Money::new(
@@ -65,7 +62,7 @@ pub async fn queue(
             serde_json::from_str(&r.try_get::<String>("reasons")?).map_err(ApiError::internal)?;
         let why: Vec<String> =
             reasons.iter().map(|b| rules::messages::explain_because(b, total)).collect();
-        items.push(json!({
+        let item = json!({
             "step_id": step_id,
             "order_id": r.try_get::<String>("order_id")?,
             "revision": r.try_get::<i64>("revision")?,
@@ -73,9 +70,9 @@ pub async fn queue(
             "total": { "amount": amount, "currency": currency },
             "created_at": created_at,
             "why": why,
-        }));
-    }
-    let next = last.filter(|_| more).map(|c| c.text());
+        });
+        Ok((cursor, Some(item)))
+    })?;
     Ok(Json(json!({ "pending": items, "next": next })))
 }
 

@@ -87,6 +87,26 @@ fn page_size(limit: Option<i64>) -> i64 {
     limit.unwrap_or(50).clamp(1, 200)
 }
 
+/// A page from the rows of a query that asked for `limit + 1` rows (the extra one only says
+/// that another page follows): `item` turns a row into its cursor and its item, or no item for
+/// a row to leave out (the next page still starts after it). Answers the items and the cursor
+/// of the next page, if any.
+fn page<T>(
+    rows: &[db::Row],
+    limit: i64,
+    mut item: impl FnMut(&db::Row) -> Result<(Cursor, Option<T>), ApiError>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut items = Vec::with_capacity(rows.len().min(size));
+    let mut last = None;
+    for row in rows.iter().take(size) {
+        let (cursor, made) = item(row)?;
+        items.extend(made);
+        last = Some(cursor);
+    }
+    Ok((items, last.filter(|_| rows.len() > size).map(|c| c.text())))
+}
+
 /// The states of the built-in order workflow (`workflows/default-order.json`) that the order
 /// code knows by name: a change is allowed in these, and a rejected order's total does not
 /// count against the buyer's spending limits.

@@ -264,14 +264,10 @@ pub async fn list(
         .bind(before.map_or(String::new(), |c| c.id))
         .fetch_all(&state.db.read)
         .await?;
-    let more = i64::try_from(rows.len()).is_ok_and(|n| n > limit);
-    let mut orders = Vec::with_capacity(rows.len());
-    let mut last = None;
-    for r in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+    let (orders, next) = page(&rows, limit, |r| {
         let id: String = r.try_get("id")?;
         let created_at: i64 = r.try_get("created_at")?;
-        last = Some(Cursor { at: created_at, id: id.clone() });
-        orders.push(json!({
+        let order = json!({
             "id": id,
             "state": r.try_get::<String>("state")?,
             "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
@@ -279,8 +275,8 @@ pub async fn list(
             "buyer_id": r.try_get::<String>("buyer_id")?,
             "buyer_name": r.try_get::<String>("buyer_name")?,
             "company_name": r.try_get::<String>("company_name")?,
-        }));
-    }
-    let next = last.filter(|_| more).map(|c| c.text());
+        });
+        Ok((Cursor { at: created_at, id }, Some(order)))
+    })?;
     Ok(Json(json!({ "orders": orders, "next": next })))
 }
