@@ -91,6 +91,13 @@ pub enum Error {
     Ended,
     /// The group of transactions this one was committed with could not be (see `writer`).
     Commit(Arc<str>),
+    /// Another server runs on this SQLite file (see [`claim_sqlite_file`]).
+    InUse(String),
+    /// The lock file beside a SQLite file cannot be made or locked.
+    Lock {
+        path: String,
+        error: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -111,6 +118,13 @@ impl std::fmt::Display for Error {
             Error::ReadOnly => f.write_str("transactions run on the write connection"),
             Error::Ended => f.write_str("the transaction has ended"),
             Error::Commit(e) => write!(f, "SQLite could not commit: {e}"),
+            Error::InUse(path) => write!(
+                f,
+                "another Countersign server is running on {path}: a SQLite file serves one server \
+                 at a time (stop the other one, or run several on PostgreSQL: \
+                 DATABASE_URL=postgres://...)"
+            ),
+            Error::Lock { path, error } => write!(f, "cannot lock {path}: {error}"),
         }
     }
 }
@@ -224,6 +238,33 @@ impl SqliteFile {
     }
 }
 
+/// Claims a SQLite file for this server until the returned lock is dropped; `None` for
+/// PostgreSQL, which serves any number of servers.
+///
+/// Two servers on one SQLite file would work, but badly: each keeps its writer's transaction
+/// open for group commit, so the other waits on SQLite's busy timeout on a request thread. The
+/// claim is an advisory lock on `FILE.lock` (not on the database file itself: closing any
+/// handle of that file would drop SQLite's own locks); the operating system releases it when
+/// the process ends, however it ends.
+pub fn claim_sqlite_file(url: &str) -> Result<Option<std::fs::File>, Error> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Ok(None);
+    }
+    let file = SqliteFile::parse(url)?;
+    let path = format!("{}.lock", file.path);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| Error::Lock { path: path.clone(), error })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(file.path)),
+        Err(std::fs::TryLockError::Error(error)) => Err(Error::Lock { path, error }),
+    }
+}
+
 impl Db {
     /// Connects and brings the schema up to date. `max_connections` bounds PostgreSQL's pool
     /// and the idle SQLite readers kept.
@@ -255,6 +296,10 @@ impl Db {
         // that no request waits for one; the writer checkpoints itself only if the WAL grows
         // past a bound.
         writer.pragma_update(None, "wal_autocheckpoint", WAL_BOUND_PAGES)?;
+        // SQLite reuses the WAL file from its start after a checkpoint but never shrinks it: a
+        // burst would leave it at its largest for good. Past this size it is cut back when
+        // it is reused.
+        writer.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
         let checkpointer = file.open(false)?;
         let keep = usize::try_from(max_connections).unwrap_or(usize::MAX).max(1);
         let writer = writer::Writer::new(writer);
@@ -296,6 +341,8 @@ impl Db {
 
 /// The WAL size (in pages of 4 KB) past which the writer checkpoints itself.
 const WAL_BOUND_PAGES: i64 = 65_536;
+/// The size (in bytes) the WAL file is cut back to when it is reused after a checkpoint.
+const WAL_KEEP_BYTES: i64 = 64 * 1024 * 1024;
 /// How often the background checkpoint runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
@@ -1001,6 +1048,71 @@ mod tests {
         let Connections::SqliteWriter(writer) = &*db.write.0 else { panic!("SQLite") };
         assert!(writer.groups() < 200, "{} groups for 200 transactions", writer.groups());
         db.close().await;
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_server_at_a_time_on_a_sqlite_file() {
+        let dir = std::env::temp_dir().join(crate::util::new_id("countersign-db"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let first = claim_sqlite_file(&url).unwrap();
+        assert!(first.is_some());
+        let second = claim_sqlite_file(&url);
+        assert!(matches!(&second, Err(Error::InUse(path)) if path.ends_with("t.db")), "{second:?}");
+        assert!(second.unwrap_err().to_string().contains("PostgreSQL"));
+        // Another file is another database.
+        let other = format!("sqlite://{}?mode=rwc", dir.join("u.db").display());
+        assert!(claim_sqlite_file(&other).unwrap().is_some());
+        drop(first);
+        assert!(claim_sqlite_file(&url).unwrap().is_some());
+        assert!(claim_sqlite_file("postgres://localhost/test").unwrap().is_none());
+        assert!(matches!(claim_sqlite_file("mysql://x"), Err(Error::UnsupportedUrl(_))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn sqlite_cuts_the_wal_back_after_a_burst() {
+        let dir = std::env::temp_dir().join(crate::util::new_id("countersign-db"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t.db");
+        let db = Db::open(&format!("sqlite://{}?mode=rwc", file.display()), 2).await.unwrap();
+        let wal = dir.join("t.db-wal");
+        let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let limit = u64::try_from(WAL_KEEP_BYTES).unwrap();
+        // One transaction of about 1.5 times the limit (1 MB documents).
+        let rows = limit * 3 / 2 / 1_000_000;
+        let mut tx = db.write.begin().await.unwrap();
+        query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+             INSERT INTO pricing_versions (version, document, created_at) \
+             SELECT i, hex(randomblob(500000)), 1 FROM n",
+        )
+        .bind(i64::try_from(rows).unwrap())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(wal_size() > limit, "the burst should grow the WAL past the limit");
+        // Once the background checkpoint has copied it back, the next write reuses the WAL
+        // from its start and cuts the file back.
+        let mut cut = false;
+        for attempt in 0..50 {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            let mut tx = db.write.begin().await.unwrap();
+            query("DELETE FROM pricing_versions WHERE version = $1")
+                .bind(attempt + 1)
+                .execute(&mut tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            if wal_size() <= limit {
+                cut = true;
+                break;
+            }
+        }
+        assert!(cut, "the WAL stayed at {} bytes", wal_size());
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
     }

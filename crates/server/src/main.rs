@@ -84,6 +84,9 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
     }
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| cli::CliError::Engine(e.to_string()))?;
+    // Held until the server stops.
+    let _claim = server::db::claim_sqlite_file(&config.database_url)
+        .map_err(|e| cli::CliError::Engine(e.to_string()))?;
     runtime.block_on(async move {
         let db = Db::open(&config.database_url, config.db_connections)
             .await
