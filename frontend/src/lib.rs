@@ -7,9 +7,10 @@
 //! The server recomputes everything on submission. Pages are one module each under `pages/`;
 //! every request goes through `api`.
 //!
-//! Two apps share these modules: the buyer's and approver's app (`App`, the `frontend` binary,
-//! `index.html`), and the workflow editor (`EditorApp`, the `editor` binary, `editor.html`,
-//! served under `/editor/`), kept apart so the editor's code never weighs on the first load.
+//! Two apps share these modules: the buyer's, approver's and company admin's app (`App`, the
+//! `frontend` binary, `index.html`), and the seller's tools, the workflow editor and the
+//! customers (`EditorApp`, the `editor` binary, `editor.html`, served under `/editor/`), kept
+//! apart so that their code never weighs on the first load.
 
 pub mod api;
 pub mod model;
@@ -100,7 +101,7 @@ fn Nav() -> impl IntoView {
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
-            <Show when=move || has("seller_admin") || has("sales_rep")><A href="/customers">"Customers"</A><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
+            <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <A href="/notifications">"Notifications " <span class="badge" aria-label="unread">{move || session.unread.get()}</span></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
@@ -161,7 +162,6 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/orders/:id") view=pages::orders::OrderPage/>
                             <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
                             <Route path=path!("/policy") view=pages::policy::PolicyPage/>
-                            <Route path=path!("/customers") view=pages::customers::CustomersPage/>
                             <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                         </Routes>
                     </main>
@@ -174,28 +174,32 @@ pub fn App() -> impl IntoView {
 /// The workflow editor: a separate bundle, loaded only when its pages open.
 #[component]
 pub fn EditorApp() -> impl IntoView {
-    let me = RwSignal::new(None::<Option<Me>>);
+    let session =
+        Session { me: RwSignal::new(None), loaded: RwSignal::new(false), unread: RwSignal::new(0) };
+    provide_context(session);
     spawn_local(async move {
-        let answer = api::get::<Me>("/api/session").await.ok();
-        if let Some(m) = &answer {
-            api::set_csrf(m.csrf_token.clone());
+        if let Ok(me) = api::get::<Me>("/api/session").await {
+            api::set_csrf(me.csrf_token.clone());
+            session.me.set(Some(me));
         }
-        me.set(Some(answer));
+        session.loaded.set(true);
     });
     view! {
         <Router>
             <nav aria-label="Main">
                 <span class="brand">"Countersign"</span>
                 <a href="/" rel="external">"Back to the app"</a>
+                <A href="/editor/customers">"Customers"</A>
                 <A href="/editor/workflows">"Workflows"</A>
-                <span class="who">{move || me.with(|m| m.clone().flatten().map(|m| m.name).unwrap_or_default())}</span>
+                <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             </nav>
             <main>
-                {move || match me.get() {
-                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                    Some(None) => view! { <p>"Log in first: " <a href="/" rel="external">"to the login page"</a></p> }.into_any(),
-                    Some(Some(_)) => view! {
+                {move || match (session.loaded.get(), session.me.with(Option::is_some)) {
+                    (false, _) => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    (true, false) => view! { <p>"Log in first: " <a href="/" rel="external">"to the login page"</a></p> }.into_any(),
+                    (true, true) => view! {
                         <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+                            <Route path=path!("/editor/customers") view=pages::customers::CustomersPage/>
                             <Route path=path!("/editor/workflows") view=pages::workflows::WorkflowsPage/>
                             <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>
                         </Routes>
@@ -211,7 +215,7 @@ pub fn start() {
     mount_to_body(App);
 }
 
-/// Starts the workflow editor.
+/// Starts the seller's tools (the workflow editor, the customers).
 pub fn start_editor() {
     mount_to_body(EditorApp);
 }

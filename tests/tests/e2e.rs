@@ -722,7 +722,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;
 
     // The seller admin names Berlin Werk's account manager (Acme's is Rita in the demo).
-    c.goto(&format!("{}/customers", s.base)).await.unwrap();
+    c.goto(&format!("{}/editor/customers", s.base)).await.unwrap();
     let table = wait_text(c, "#customers", |t| t.contains("Berlin Werk")).await;
     assert!(table.contains("Acme Corp"), "{table}");
     let berlin = "select.account-manager[aria-label='Account manager of Berlin Werk GmbH']";
@@ -741,6 +741,10 @@ async fn draw_workflow(s: &Site, c: &Client) {
         .unwrap();
     let said = wait_text(c, "[role=status]", |t| !t.is_empty()).await;
     assert_eq!(said, "Berlin Werk GmbH: the account manager is now Rita Rep.");
+    // The search narrows the list (on the server) as one types.
+    type_into(c, "#customer-search", "werk").await;
+    let found = wait_text(c, "#customers", |t| !t.contains("Acme Corp")).await;
+    assert!(found.contains("Berlin Werk"), "{found}");
 }
 
 /// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in

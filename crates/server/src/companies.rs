@@ -7,11 +7,12 @@ use crate::{
     AppState,
     auth::Caller,
     error::{ApiError, Json},
+    paging::{page, page_size},
     seed,
     util::now,
 };
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
 };
 use rules::approval::{ApprovalContext, ApprovalPolicy, Directory, Member, Unit};
@@ -288,26 +289,76 @@ pub async fn approval_context(
     Ok(ctx)
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Only the companies whose name or id contains this, letters of any case (on SQLite,
+    /// letters beyond ASCII only as written: its `lower` knows ASCII alone).
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// The `next` of the previous page: the companies after it by name.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
 /// `GET /api/companies`: the customer companies the caller may see: all of them for the
-/// seller's staff (to scope workflows, to look at policies), the caller's own for everyone else.
+/// seller's staff (to scope workflows, to look at policies), by name, a page at a time and
+/// optionally searched; the caller's own for everyone else.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = if caller.seller {
-        db::query(db::AssertSqlSafe(format!(
-            "SELECT {COMPANY} FROM companies WHERE kind = 'customer' ORDER BY name, id"
-        )))
-        .fetch_all(&state.db.read)
-        .await?
-    } else {
-        db::query(db::AssertSqlSafe(format!("SELECT {COMPANY} FROM companies WHERE id = $1")))
-            .bind(&caller.company_id)
-            .fetch_all(&state.db.read)
-            .await?
+    if !caller.seller {
+        let own = load(&state, &caller.company_id).await?;
+        return Ok(Json(json!({ "companies": own.into_iter().collect::<Vec<_>>(), "next": null })));
+    }
+    let limit = page_size(q.limit);
+    // The page starts after the company named by the cursor, in the order of the list.
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(id) => {
+            let company = load(&state, id).await?.filter(|c| !c.seller);
+            let company = company.ok_or_else(|| {
+                ApiError::invalid("after", "not a cursor: pass the \"next\" of the previous page")
+            })?;
+            Some((company.name, company.id))
+        }
     };
-    let companies = rows.iter().map(company_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "companies": companies })))
+    let search = q.q.as_deref().map(str::trim).unwrap_or_default();
+    let pattern = format!("%{}%", like_escaped(&search.to_lowercase()));
+    let rows = db::query(db::AssertSqlSafe(format!(
+        "SELECT {COMPANY} FROM companies
+         WHERE kind = 'customer'
+           AND ($1 = '%%' OR lower(name) LIKE $1 ESCAPE '\\' OR lower(id) LIKE $1 ESCAPE '\\')
+           AND ($2 = 0 OR name > $3 OR (name = $3 AND id > $4))
+         ORDER BY name, id LIMIT $5"
+    )))
+    .bind(pattern)
+    .bind(i64::from(after.is_some()))
+    .bind(after.as_ref().map_or("", |a| a.0.as_str()))
+    .bind(after.as_ref().map_or("", |a| a.1.as_str()))
+    .bind(limit.saturating_add(1))
+    .fetch_all(&state.db.read)
+    .await?;
+    let (companies, next) = page(&rows, limit, |r| {
+        let company = company_from(r)?;
+        Ok((company.id.clone(), Some(company)))
+    })?;
+    Ok(Json(json!({ "companies": companies, "next": next })))
+}
+
+/// `text` with the wildcards of `LIKE` (and its escape character) escaped by `\`.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `GET /api/companies/{id}`.

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod notifications;
 pub mod orders;
+pub mod paging;
 pub mod seed;
 pub mod util;
 pub mod webhooks;

@@ -2,7 +2,10 @@
 //! it (workflow notices "to the sales rep" about its orders go to them). Seller admins assign
 //! them; sales reps see who manages what.
 
-use crate::{Session, api};
+use crate::{
+    Session, api,
+    pages::{MoreButton, Paged},
+};
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use rules::approval::Directory;
@@ -22,6 +25,7 @@ struct Customer {
 #[derive(Debug, Deserialize)]
 struct Customers {
     companies: Vec<Customer>,
+    next: Option<String>,
 }
 
 #[component]
@@ -30,7 +34,8 @@ pub fn CustomersPage() -> impl IntoView {
     let (admin, seller) = session.me.with_untracked(|m| {
         m.as_ref().map_or((false, String::new()), |m| (m.has("seller_admin"), m.company_id.clone()))
     });
-    let customers = RwSignal::new(None::<Result<Vec<Customer>, String>>);
+    let customers = Paged::<Customer>::new();
+    let search = RwSignal::new(String::new());
     // The seller's sales reps: (user id, name).
     let reps = RwSignal::new(Vec::<(String, String)>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -44,13 +49,23 @@ pub fn CustomersPage() -> impl IntoView {
                     .collect(),
             );
         }
-        customers.set(Some(
-            api::get::<Customers>("/api/companies")
-                .await
-                .map(|c| c.companies)
-                .map_err(|e| e.message),
-        ));
     });
+    // The first page of the companies found, on every change of the search; more on request.
+    let load = move |q: String, after: Option<String>| {
+        spawn_local(async move {
+            let mut path = format!("/api/companies?q={}", js_sys::encode_uri_component(&q));
+            if let Some(cursor) = &after {
+                path.push_str(&format!("&after={}", js_sys::encode_uri_component(cursor)));
+            }
+            let page = api::get::<Customers>(&path).await;
+            // An answer to a search since changed is of no use.
+            if search.get_untracked() == q {
+                let page = page.map(|p| (p.companies, p.next)).map_err(|e| e.message);
+                customers.take(after.is_some(), page);
+            }
+        });
+    };
+    Effect::new(move |_| load(search.get(), None));
     let rep_name = move |id: &Option<String>| match id {
         None => "every sales rep".to_owned(),
         Some(id) => reps.with(|r| {
@@ -68,7 +83,7 @@ pub fn CustomersPage() -> impl IntoView {
                         "{name}: the account manager is now {}.",
                         rep_name(&saved.sales_rep)
                     ))));
-                    customers.update(|c| {
+                    customers.items.update(|c| {
                         if let Some(Ok(list)) = c
                             && let Some(row) = list.iter_mut().find(|r| r.id == saved.id)
                         {
@@ -104,9 +119,13 @@ pub fn CustomersPage() -> impl IntoView {
             Ok(t) => view! { <p class="ok" role="status">{t}</p> }.into_any(),
             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
         })}
-        {move || match customers.get() {
+        <label for="customer-search">"Search customers"</label>
+        <input id="customer-search" type="search" placeholder="name or id"
+            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+        {move || match customers.items.get() {
             None => view! { <p class="loading">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p>"No customer matches."</p> }.into_any(),
             Some(Ok(list)) => view! {
                 <table id="customers">
                     <thead><tr><th scope="col">"Company"</th><th scope="col">"Country"</th><th scope="col">"Currency"</th><th scope="col">"Account manager"</th></tr></thead>
@@ -116,5 +135,6 @@ pub fn CustomersPage() -> impl IntoView {
                 </table>
             }.into_any(),
         }}
+        <MoreButton list=customers label="More customers" on_more=Callback::new(move |cursor| load(search.get_untracked(), Some(cursor)))/>
     }
 }

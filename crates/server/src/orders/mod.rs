@@ -38,6 +38,7 @@ use crate::{
     db::{self, Batch, insert_rows},
     error::{ApiError, Json},
     notifications::{Notice, notify, notify_all},
+    paging::{page, page_size},
     util::{new_id, now, sha256_hex},
 };
 use axum::{
@@ -76,35 +77,12 @@ impl Cursor {
                 ApiError::invalid(field, "not a cursor: pass the \"next\" of the previous page")
             })
     }
-
-    fn text(&self) -> String {
-        format!("{}:{}", self.at, self.id)
-    }
 }
 
-/// A page size from the query: 50 unless asked, 1 to 200.
-fn page_size(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(50).clamp(1, 200)
-}
-
-/// A page from the rows of a query that asked for `limit + 1` rows (the extra one only says
-/// that another page follows): `item` turns a row into its cursor and its item, or no item for
-/// a row to leave out (the next page still starts after it). Answers the items and the cursor
-/// of the next page, if any.
-fn page<T>(
-    rows: &[db::Row],
-    limit: i64,
-    mut item: impl FnMut(&db::Row) -> Result<(Cursor, Option<T>), ApiError>,
-) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let size = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut items = Vec::with_capacity(rows.len().min(size));
-    let mut last = None;
-    for row in rows.iter().take(size) {
-        let (cursor, made) = item(row)?;
-        items.extend(made);
-        last = Some(cursor);
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.at, self.id)
     }
-    Ok((items, last.filter(|_| rows.len() > size).map(|c| c.text())))
 }
 
 /// The states of the built-in order workflow (`workflows/default-order.json`) that the order

@@ -451,6 +451,84 @@ async fn companies_are_listed_to_the_seller_and_only_their_own_to_customers(app:
 }
 both_databases!(companies_list, companies_are_listed_to_the_seller_and_only_their_own_to_customers);
 
+async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched(app: &TestApp) {
+    let shop = shop(app).await;
+    for name in ["Zeta 50% Tools", "Zeta_Parts", "Zebra Supplies", "Zeta Parts", "Zenith"] {
+        server::seed::company(
+            &app.state,
+            server::seed::NewCompany {
+                name,
+                seller: false,
+                customer_group: None,
+                country: "US",
+                region: None,
+                currency: "USD",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    let names = |body: &Value| -> Vec<String> {
+        body["companies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = seller.get("/api/companies?limit=200").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body["next"], Value::Null);
+    let every = names(&all.body);
+    assert_eq!(every.len(), 7, "{every:?}");
+    // By name, in the database's collation (binary on SQLite; PostgreSQL's may not be).
+    assert_eq!(every[0], "Acme Corp", "{every:?}");
+    // Two at a time: the same companies, in the same order, each once.
+    let mut paged = Vec::new();
+    let mut path = "/api/companies?limit=2".to_owned();
+    loop {
+        let page = seller.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        assert!(names(&page.body).len() <= 2);
+        paged.extend(names(&page.body));
+        match page.body["next"].as_str() {
+            Some(next) => path = format!("/api/companies?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, every);
+    // Search: in the name or the id, any case; `%` and `_` are themselves.
+    let zeta = names(&seller.get("/api/companies?q=ZETA").await.body);
+    let mut sorted = zeta.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["Zeta 50% Tools", "Zeta Parts", "Zeta_Parts"]);
+    assert_eq!(names(&seller.get("/api/companies?q=50%25").await.body), ["Zeta 50% Tools"]);
+    assert_eq!(names(&seller.get("/api/companies?q=a_p").await.body), ["Zeta_Parts"]);
+    let by_id = seller.get(&format!("/api/companies?q={}", shop.other_customer)).await;
+    assert_eq!(by_id.body["companies"][0]["id"], json!(shop.other_customer));
+    let zeta_page = seller.get("/api/companies?q=zeta&limit=1").await;
+    let next = zeta_page.body["next"].as_str().unwrap().to_owned();
+    assert_eq!(names(&zeta_page.body), zeta[..1]);
+    let rest = seller.get(&format!("/api/companies?q=zeta&limit=5&after={next}")).await;
+    assert_eq!(names(&rest.body), zeta[1..]);
+    // A cursor that names no customer company is refused, naming the parameter.
+    for bad in ["nothing", shop.seller.as_str()] {
+        let refused = seller.get(&format!("/api/companies?after={bad}")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.body["error"]["field"], json!("after"));
+    }
+    // A customer sees its own company, whatever it asks.
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let own = buyer.get("/api/companies?q=zeta").await;
+    assert_eq!(own.body["companies"][0]["id"], json!(shop.customer));
+    assert_eq!(own.body["next"], Value::Null);
+}
+both_databases!(
+    companies_paging,
+    the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched
+);
+
 /// A monthly spending limit: the server sums what the buyer spent this month (rejected orders
 /// aside) and, past the limit, the order needs the approver the policy names.
 async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) {

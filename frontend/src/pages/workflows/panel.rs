@@ -713,6 +713,7 @@ pub fn actions_summary(actions: &[Action]) -> String {
 #[derive(Clone, Debug, serde::Deserialize)]
 struct Companies {
     companies: Vec<CompanySummary>,
+    next: Option<String>,
 }
 
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -728,9 +729,14 @@ struct CompanySummary {
 fn WorkflowSettings(editor: Editor) -> impl IntoView {
     let def = editor.def.get_untracked();
     let companies = RwSignal::new(Vec::<CompanySummary>::new());
+    // Every customer, for the choice of one and of a group: the list comes 200 at a time.
     leptos::task::spawn_local(async move {
-        if let Ok(c) = crate::api::get::<Companies>("/api/companies").await {
-            companies.set(c.companies);
+        let mut path = "/api/companies?limit=200".to_owned();
+        while let Ok(page) = crate::api::get::<Companies>(&path).await {
+            companies.update(|list| list.extend(page.companies));
+            let Some(next) = page.next else { break };
+            path =
+                format!("/api/companies?limit=200&after={}", js_sys::encode_uri_component(&next));
         }
     });
     let (kind, target) = match &def.scope {
