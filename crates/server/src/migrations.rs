@@ -3,8 +3,9 @@
 //!
 //! Publishing never changes running instances: each stays on the version it started on. A
 //! preview (`POST /api/workflows/{id}/migrations/preview`) answers what `rules` says: the
-//! differences between the two versions and, for each instance on the first, where it would
-//! land (its state, or the state the `state_map` names for it), the timers armed there and the
+//! differences between the two versions, how many instances can move and how many cannot (in
+//! all and per state), and for the first [`PREVIEW_LISTED`] of each kind where it would land
+//! (its state, or the state the `state_map` names for it), the timers armed there and the
 //! transitions it gains or loses, or why it cannot move (its state has no counterpart, its
 //! fields do not fit). `POST /api/workflows/{id}/migrations` with the same body moves them:
 //!
@@ -85,6 +86,17 @@ pub struct Counts {
     pub blocked: usize,
 }
 
+/// How many instances in one state of the old version can move, and how many cannot.
+#[derive(Debug, Serialize)]
+pub struct StateCount {
+    pub state: StateId,
+    pub movable: usize,
+    pub blocked: usize,
+}
+
+/// The most instances a preview lists of each kind (movable, blocked); the counts are exact.
+pub const PREVIEW_LISTED: usize = 200;
+
 /// What a migration would do.
 #[derive(Debug, Serialize)]
 pub struct Preview {
@@ -95,7 +107,11 @@ pub struct Preview {
     /// The diff in sentences.
     pub explanation: Vec<String>,
     pub counts: Counts,
+    /// Per state of the old version that has instances, in the order of its ids.
+    pub states: Vec<StateCount>,
+    /// The first [`PREVIEW_LISTED`] movable instances.
     pub movable: Vec<Movable>,
+    /// The first [`PREVIEW_LISTED`] blocked instances.
     pub blocked: Vec<Blocked>,
 }
 
@@ -227,9 +243,28 @@ pub async fn preview(
 ) -> Result<Json<Preview>, ApiError> {
     let planned = plan(&state, &caller, &id, &input).await?;
     let d = diff(planned.old.definition(), planned.new.definition());
+    let counts = Counts {
+        instances: planned.moves.len().saturating_add(planned.blocked.len()),
+        movable: planned.moves.len(),
+        blocked: planned.blocked.len(),
+    };
+    let mut states: BTreeMap<&StateId, (usize, usize)> = BTreeMap::new();
+    for (_, m) in &planned.moves {
+        let count = states.entry(&m.from_state).or_default();
+        count.0 = count.0.saturating_add(1);
+    }
+    for b in &planned.blocked {
+        let count = states.entry(&b.state).or_default();
+        count.1 = count.1.saturating_add(1);
+    }
+    let states = states
+        .into_iter()
+        .map(|(state, (movable, blocked))| StateCount { state: state.clone(), movable, blocked })
+        .collect();
     let movable: Vec<Movable> = planned
         .moves
         .into_iter()
+        .take(PREVIEW_LISTED)
         .map(|(stored, m)| Movable {
             id: stored.id,
             entity_id: stored.entity_id,
@@ -242,19 +277,18 @@ pub async fn preview(
             transitions_lost: m.transitions_lost,
         })
         .collect();
+    let mut blocked = planned.blocked;
+    blocked.truncate(PREVIEW_LISTED);
     Ok(Json(Preview {
         workflow: id,
         from_version: input.from_version,
         to_version: input.to_version,
         explanation: explain_diff(&d),
         diff: d,
-        counts: Counts {
-            instances: movable.len().saturating_add(planned.blocked.len()),
-            movable: movable.len(),
-            blocked: planned.blocked.len(),
-        },
+        counts,
+        states,
         movable,
-        blocked: planned.blocked,
+        blocked,
     }))
 }
 

@@ -132,6 +132,14 @@ async fn previews_then_moves_every_instance(app: &TestApp) {
     );
     assert!(p["explanation"].as_array().unwrap().contains(&json!("states removed: \"parked\"")));
     assert_eq!(p["counts"], json!({ "instances": 3, "movable": 2, "blocked": 1 }));
+    assert_eq!(
+        p["states"],
+        json!([
+            { "state": "draft", "movable": 1, "blocked": 0 },
+            { "state": "parked", "movable": 0, "blocked": 1 },
+            { "state": "submitted", "movable": 1, "blocked": 0 }
+        ])
+    );
     assert_eq!(p["blocked"][0]["id"], json!(c));
     assert_eq!(p["blocked"][0]["reason"]["code"], json!("no_counterpart"));
     assert!(p["blocked"][0]["message"].as_str().unwrap().contains("parked"));
@@ -152,7 +160,9 @@ async fn previews_then_moves_every_instance(app: &TestApp) {
 
     // Mapped, every instance moves, in one go.
     let map = json!({ "parked": "review" });
-    assert_eq!(admin.post(preview, body(map.clone())).await.body["counts"]["blocked"], json!(0));
+    let mapped = admin.post(preview, body(map.clone())).await.body;
+    assert_eq!(mapped["counts"]["blocked"], json!(0));
+    assert_eq!(mapped["states"][1], json!({ "state": "parked", "movable": 1, "blocked": 0 }));
     let moved = admin.post(migrate, body(map)).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     assert_eq!(moved.body["moved"].as_array().unwrap().len(), 3);
@@ -180,6 +190,42 @@ async fn previews_then_moves_every_instance(app: &TestApp) {
     assert_eq!(again.body["moved"], json!([]), "{:?}", again.body);
 }
 both_databases!(migrations, previews_then_moves_every_instance);
+
+/// However many instances run on the version, the preview counts them all and lists a bounded
+/// number (the editor shows the counts per state and a sample).
+async fn a_large_preview_counts_everything_and_lists_a_sample(app: &TestApp) {
+    let _shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    assert_eq!(admin.post("/api/workflows", v1()).await.status, StatusCode::CREATED);
+    let publish = admin.post("/api/workflows/flow/versions/1/publish", json!({})).await;
+    assert_eq!(publish.status, StatusCode::OK);
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let running = server::migrations::PREVIEW_LISTED + 1;
+    for n in 0..running {
+        start(&mut pat, &format!("e{n}")).await;
+    }
+    let saved = admin.send(Method::PUT, "/api/workflows/flow/draft", Some(v2())).await;
+    assert_eq!(saved.body["version"], json!(2), "{:?}", saved.body);
+    let publish = admin.post("/api/workflows/flow/versions/2/publish", json!({})).await;
+    assert_eq!(publish.status, StatusCode::OK);
+    let seen = admin
+        .post(
+            "/api/workflows/flow/migrations/preview",
+            json!({ "from_version": 1, "to_version": 2 }),
+        )
+        .await;
+    assert_eq!(seen.status, StatusCode::OK, "{:?}", seen.body);
+    assert_eq!(
+        seen.body["counts"],
+        json!({ "instances": running, "movable": running, "blocked": 0 })
+    );
+    assert_eq!(
+        seen.body["states"],
+        json!([{ "state": "draft", "movable": running, "blocked": 0 }])
+    );
+    assert_eq!(seen.body["movable"].as_array().unwrap().len(), server::migrations::PREVIEW_LISTED);
+}
+both_databases!(migration_preview_bounded, a_large_preview_counts_everything_and_lists_a_sample);
 
 async fn skips_the_blocked_when_asked_and_never_clobbers(app: &TestApp) {
     let _shop = shop(app).await;

@@ -15,8 +15,18 @@ use std::collections::BTreeMap;
 struct Preview {
     explanation: Vec<String>,
     counts: Counts,
+    states: Vec<StateCount>,
+    /// The first movable and blocked entities (the server lists a bounded number).
     movable: Vec<Movable>,
     blocked: Vec<Blocked>,
+}
+
+/// How many entities in a state of the older version can move, and how many cannot.
+#[derive(Clone, Debug, Deserialize)]
+struct StateCount {
+    state: String,
+    movable: usize,
+    blocked: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -40,13 +50,18 @@ struct Movable {
 #[derive(Clone, Debug, Deserialize)]
 struct Blocked {
     entity_id: String,
-    state: String,
     message: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 struct Migrated {
     moved: Vec<String>,
+}
+
+/// "and N more" under a list the server cut short.
+fn more(count: usize, listed: usize) -> Option<impl IntoView> {
+    (count > listed)
+        .then(|| view! { <p class="muted">{format!("and {} more", count - listed)}</p> })
 }
 
 #[component]
@@ -189,13 +204,16 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
     let mapping = move || {
         let Some(Ok(p)) = preview.get() else { return None };
         let mut states: BTreeMap<String, usize> = BTreeMap::new();
-        for b in &p.blocked {
-            *states.entry(b.state.clone()).or_default() += 1;
-        }
         // States already mapped: their entities are movable now, and the choice stays shown.
-        for from_state in state_map.get().keys() {
-            let moving = p.movable.iter().filter(|m| m.from_state == *from_state).count();
-            *states.entry(from_state.clone()).or_default() += moving;
+        let mapped = state_map.get();
+        for from_state in mapped.keys() {
+            states.insert(from_state.clone(), 0);
+        }
+        for s in &p.states {
+            let moving = if mapped.contains_key(&s.state) { s.movable } else { 0 };
+            if s.blocked > 0 || moving > 0 {
+                *states.entry(s.state.clone()).or_default() += s.blocked + moving;
+            }
         }
         (!states.is_empty()).then(|| {
             let rows = states
@@ -288,13 +306,16 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Ok(p) => {
                 let can = p.counts.blocked == 0 && p.counts.movable > 0;
+                let (listed_movable, listed_blocked) = (p.movable.len(), p.blocked.len());
                 view! {
                     <p id="migration-counts">{format!("{} running: {} can move, {} blocked.", p.counts.instances, p.counts.movable, p.counts.blocked)}</p>
                     <ul>{p.explanation.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
                     <ul id="movable">{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", m.entity_id, m.from_state, m.to_state,
                         if m.transitions_gained.is_empty() { String::new() } else { format!("; gains {}", m.transitions_gained.join(", ")) },
                         if m.transitions_lost.is_empty() { String::new() } else { format!("; loses {}", m.transitions_lost.join(", ")) })}</li> }).collect_view()}</ul>
+                    {more(p.counts.movable, listed_movable)}
                     <ul>{p.blocked.into_iter().map(|b| view! { <li class="error">{format!("{}: {}", b.entity_id, b.message)}</li> }).collect_view()}</ul>
+                    {more(p.counts.blocked, listed_blocked)}
                     {mapping}
                     <button type="button" id="migrate" disabled=!can on:click=migrate>"Move them"</button>
                 }.into_any()
