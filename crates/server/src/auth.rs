@@ -273,6 +273,10 @@ fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> Result<Heade
     .map_err(ApiError::internal)
 }
 
+/// Whether the server has said that it ignores `X-Forwarded-For` from an untrusted peer.
+static FORWARDED_IGNORED_SAID: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// The network address a request came from, when the server knows it (it does when serving;
 /// tests that call the router directly may leave it out). Behind a trusted proxy
 /// (`--trusted-proxies`), the client's address from `X-Forwarded-For`.
@@ -313,7 +317,20 @@ impl axum::extract::FromRequestParts<AppState> for Peer {
     ) -> Result<Self, Self::Rejection> {
         let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
         let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        Ok(Peer(info.map(|i| Peer::client(i.0.ip(), &state.config.trusted_proxies, forwarded))))
+        let trusted = &state.config.trusted_proxies;
+        if let (Some(i), Some(_)) = (info, forwarded)
+            && !trusted.contains(&i.0.ip())
+            && !FORWARDED_IGNORED_SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Said once: anyone may send the header, and the log is not theirs to fill.
+            tracing::warn!(
+                peer = %i.0.ip(),
+                "X-Forwarded-For from a peer not in --trusted-proxies is ignored; if this peer \
+                 is your reverse proxy, name it there, or every client behind it counts as one \
+                 address for the login limits"
+            );
+        }
+        Ok(Peer(info.map(|i| Peer::client(i.0.ip(), trusted, forwarded))))
     }
 }
 
