@@ -54,6 +54,16 @@ fn v2() -> Value {
     })
 }
 
+/// The shop with `v1` published: its seller admin and a buyer, logged in.
+async fn v1_published(app: &TestApp) -> (Client, Client) {
+    let _shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    assert_eq!(admin.post("/api/workflows", v1()).await.status, StatusCode::CREATED);
+    let publish = admin.post("/api/workflows/flow/versions/1/publish", json!({})).await;
+    assert_eq!(publish.status, StatusCode::OK);
+    (admin, logged_in(app, "pat@acme.test").await)
+}
+
 async fn start(pat: &mut Client, entity_id: &str) -> String {
     let started = pat
         .post("/api/workflow-instances", json!({ "entity": "order", "entity_id": entity_id }))
@@ -75,12 +85,7 @@ async fn fire(c: &mut Client, id: &str, transition: &str) -> Value {
 }
 
 async fn previews_then_moves_every_instance(app: &TestApp) {
-    let _shop = shop(app).await;
-    let mut admin = logged_in(app, "admin@toolmaker.test").await;
-    assert_eq!(admin.post("/api/workflows", v1()).await.status, StatusCode::CREATED);
-    let publish = admin.post("/api/workflows/flow/versions/1/publish", json!({})).await;
-    assert_eq!(publish.status, StatusCode::OK);
-    let mut pat = logged_in(app, "pat@acme.test").await;
+    let (mut admin, mut pat) = v1_published(app).await;
     let mut rita = logged_in(app, "rep@toolmaker.test").await;
     let a = start(&mut pat, "a").await;
     let b = start(&mut pat, "b").await;
@@ -194,12 +199,7 @@ both_databases!(migrations, previews_then_moves_every_instance);
 /// However many instances run on the version, the preview counts them all and lists a bounded
 /// number (the editor shows the counts per state and a sample).
 async fn a_large_preview_counts_everything_and_lists_a_sample(app: &TestApp) {
-    let _shop = shop(app).await;
-    let mut admin = logged_in(app, "admin@toolmaker.test").await;
-    assert_eq!(admin.post("/api/workflows", v1()).await.status, StatusCode::CREATED);
-    let publish = admin.post("/api/workflows/flow/versions/1/publish", json!({})).await;
-    assert_eq!(publish.status, StatusCode::OK);
-    let mut pat = logged_in(app, "pat@acme.test").await;
+    let (mut admin, mut pat) = v1_published(app).await;
     let running = server::migrations::PREVIEW_LISTED + 1;
     for n in 0..running {
         start(&mut pat, &format!("e{n}")).await;
@@ -228,11 +228,7 @@ async fn a_large_preview_counts_everything_and_lists_a_sample(app: &TestApp) {
 both_databases!(migration_preview_bounded, a_large_preview_counts_everything_and_lists_a_sample);
 
 async fn skips_the_blocked_when_asked_and_never_clobbers(app: &TestApp) {
-    let _shop = shop(app).await;
-    let mut admin = logged_in(app, "admin@toolmaker.test").await;
-    admin.post("/api/workflows", v1()).await;
-    admin.post("/api/workflows/flow/versions/1/publish", json!({})).await;
-    let mut pat = logged_in(app, "pat@acme.test").await;
+    let (mut admin, mut pat) = v1_published(app).await;
     let mut rita = logged_in(app, "rep@toolmaker.test").await;
     let parked = start(&mut pat, "parked").await;
     fire(&mut pat, &parked, "submit").await;
