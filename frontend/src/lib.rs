@@ -12,6 +12,11 @@
 //! customers (`EditorApp`, the `editor` binary, `editor.html`, served under `/editor/`), kept
 //! apart so that their code never weighs on the first load.
 
+/// Talc instead of the default dlmalloc: smaller, and a little faster on the engine's many small
+/// allocations (as in the JavaScript package).
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod api;
 pub mod model;
 pub mod pages;

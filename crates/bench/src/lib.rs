@@ -16,6 +16,11 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// In wasm, the browser builds' allocator (see `crates/rules-js/src/lib.rs`).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use rules::{
     CheckoutRequest, CheckoutVerdict,
     approval::{ApprovalContext, ApprovalPlan, OrderFacts, RouteRequest},

@@ -23,6 +23,12 @@ use rules::{
 use serde::{Serialize, de::DeserializeOwned};
 use wasm_bindgen::prelude::*;
 
+/// Talc instead of the default dlmalloc: smaller, and a little faster on the engine's many small
+/// allocations.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod js;
 
 #[wasm_bindgen(typescript_custom_section)]
