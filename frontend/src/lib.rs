@@ -168,6 +168,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
                             <Route path=path!("/policy") view=pages::policy::PolicyPage/>
                             <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                            <Route path=path!("/customers") view=|| view! { <p>"The customers are with the seller's tools now: " <a href="/editor/customers" rel="external">"open them"</a>"."</p> }/>
                         </Routes>
                     </main>
                 </Show>

@@ -745,6 +745,11 @@ async fn draw_workflow(s: &Site, c: &Client) {
     type_into(c, "#customer-search", "werk").await;
     let found = wait_text(c, "#customers", |t| !t.contains("Acme Corp")).await;
     assert!(found.contains("Berlin Werk"), "{found}");
+    // The main app's old address of the page leads to it.
+    c.goto(&format!("{}/customers", s.base)).await.unwrap();
+    wait_text(c, "main", |t| t.contains("seller's tools")).await;
+    click(c, "main a[href='/editor/customers']").await;
+    wait_text(c, "#customers", |t| t.contains("Berlin Werk")).await;
 }
 
 /// Drags one state of a 200-state diagram for 120 frames with pointer events dispatched in
