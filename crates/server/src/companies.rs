@@ -291,8 +291,7 @@ pub async fn approval_context(
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    /// Only the companies whose name or id contains this, letters of any case (on SQLite,
-    /// letters beyond ASCII only as written: its `lower` knows ASCII alone).
+    /// Only the companies whose name or id contains this, letters of any case.
     #[serde(default)]
     pub q: Option<String>,
     #[serde(default)]

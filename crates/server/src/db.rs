@@ -234,8 +234,32 @@ impl SqliteFile {
         if reader {
             conn.execute_batch("PRAGMA query_only = ON;")?;
         }
+        unicode_lower(&conn)?;
         Ok(conn)
     }
+}
+
+/// Replaces SQLite's `lower` on a connection by one that lowercases every letter, as
+/// PostgreSQL's does (SQLite's own knows ASCII letters only), so that a search written with
+/// `lower(..)` finds "Ölwerke" from "ölwerke" on both databases. No index or stored value uses
+/// `lower`, so nothing computed by the old one can disagree with the new one.
+fn unicode_lower(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
+    use rusqlite::{
+        functions::FunctionFlags,
+        types::{Value, ValueRef},
+    };
+    let flags = FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_DETERMINISTIC
+        | FunctionFlags::SQLITE_INNOCUOUS;
+    conn.create_scalar_function("lower", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Text(text) => Value::Text(String::from_utf8_lossy(text).to_lowercase()),
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Integer(n),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+        })
+    })
 }
 
 /// Claims a SQLite file for this server until the returned lock is dropped; `None` for

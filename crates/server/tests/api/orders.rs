@@ -453,7 +453,8 @@ both_databases!(companies_list, companies_are_listed_to_the_seller_and_only_thei
 
 async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched(app: &TestApp) {
     let shop = shop(app).await;
-    for name in ["Zeta 50% Tools", "Zeta_Parts", "Zebra Supplies", "Zeta Parts", "Zenith"] {
+    let names = ["Zeta 50% Tools", "Zeta_Parts", "Zebra Supplies", "Zeta Parts", "Zenith", "Ölwerke Ærø"];
+    for name in names {
         server::seed::company(
             &app.state,
             server::seed::NewCompany {
@@ -481,7 +482,7 @@ async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(all.body["next"], Value::Null);
     let every = names(&all.body);
-    assert_eq!(every.len(), 7, "{every:?}");
+    assert_eq!(every.len(), 8, "{every:?}");
     // By name, in the database's collation (binary on SQLite; PostgreSQL's may not be).
     assert_eq!(every[0], "Acme Corp", "{every:?}");
     // Two at a time: the same companies, in the same order, each once.
@@ -505,6 +506,11 @@ async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched
     assert_eq!(sorted, ["Zeta 50% Tools", "Zeta Parts", "Zeta_Parts"]);
     assert_eq!(names(&seller.get("/api/companies?q=50%25").await.body), ["Zeta 50% Tools"]);
     assert_eq!(names(&seller.get("/api/companies?q=a_p").await.body), ["Zeta_Parts"]);
+    // Letters beyond ASCII in any case too (SQLite's own `lower` would not fold them).
+    for q in ["%C3%96LWERKE%20%C3%A6R%C3%B8", "%C3%B6lwerke", "%C3%86R%C3%98"] {
+        let found = seller.get(&format!("/api/companies?q={q}")).await;
+        assert_eq!(names(&found.body), ["Ölwerke Ærø"], "q={q}");
+    }
     let by_id = seller.get(&format!("/api/companies?q={}", shop.other_customer)).await;
     assert_eq!(by_id.body["companies"][0]["id"], json!(shop.other_customer));
     let zeta_page = seller.get("/api/companies?q=zeta&limit=1").await;
