@@ -157,12 +157,13 @@ export interface WorkflowDefinition {
   id: string; version: number; name: string; entity: Entity; scope?: Scope;
   fields?: CustomField[]; states: State[]; transitions: Transition[];
 }
-export interface Instance { workflow: string; version: number; state: string; entered_at: string; fields?: Record<string, Value> }
+export interface Instance { workflow: string; version: number; state: string; entered_at: string; fields?: Record<string, Value>; started_by?: string | null }
 export interface Actor { id?: string | null; roles: string[] }
 export type Refusal =
   | { code: "unknown_transition"; transition: string }
   | { code: "not_from_here"; transition: string; state: string; from: string }
   | { code: "role_not_allowed"; transition: string; allowed: string[] }
+  | { code: "own_request"; transition: string }
   | { code: "guard_fails"; transition: string; checks: Check[] }
   | { code: "not_manual"; transition: string }
   | { code: "not_automatic"; transition: string }

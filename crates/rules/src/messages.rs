@@ -409,6 +409,12 @@ impl Display for Refusal {
             Refusal::RoleNotAllowed { transition, allowed } => {
                 write!(f, "only {} may fire \"{transition}\"", list(allowed))
             }
+            Refusal::OwnRequest { transition } => {
+                write!(
+                    f,
+                    "you started this, and nobody approves their own request (\"{transition}\")"
+                )
+            }
             Refusal::GuardFails { transition, checks } => write!(
                 f,
                 "the condition of \"{transition}\" does not hold: {}",

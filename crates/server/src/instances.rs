@@ -88,6 +88,11 @@ pub(crate) fn from_row(row: &db::Row) -> Result<Stored, ApiError> {
         entered_at: Timestamp::from_millis(row.try_get("entered_at")?),
         fields: serde_json::from_str(&row.try_get::<String>("fields")?)
             .map_err(ApiError::internal)?,
+        started_by: row
+            .try_get::<Option<String>>("started_by")?
+            .map(|id| rules::ids::UserId::parse(&id))
+            .transpose()
+            .map_err(ApiError::internal)?,
     };
     Ok(Stored {
         id: row.try_get("id")?,
@@ -280,21 +285,15 @@ pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result
 }
 
 /// The instance as the caller may see it: seller staff see every instance, a customer's users
-/// their company's; an order's instance like its order (a buyer without another role sees only
-/// their own).
+/// their company's, except that a buyer without another role sees only the ones they started
+/// (as with orders: their own drafts, orders and quotes, not their colleagues').
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Stored, ApiError> {
-    let stored = load(&state.db.read, id)
+    let buyer_only = !caller.seller && !caller.roles.iter().any(|r| r != "buyer");
+    load(&state.db.read, id)
         .await?
         .filter(|s| caller.seller || s.company_id == caller.company_id)
-        .ok_or_else(|| ApiError::not_found("workflow instance"))?;
-    let buyer_only = !caller.seller && !caller.roles.iter().any(|r| r != "buyer");
-    if buyer_only
-        && stored.started_by.as_deref() != Some(caller.user_id.as_str())
-        && order_of(state, id).await?.is_some()
-    {
-        return Err(ApiError::not_found("workflow instance"));
-    }
-    Ok(stored)
+        .filter(|s| !buyer_only || s.started_by.as_deref() == Some(caller.user_id.as_str()))
+        .ok_or_else(|| ApiError::not_found("workflow instance"))
 }
 
 async fn view(state: &AppState, caller: &Caller, id: &str) -> Result<InstanceView, ApiError> {
@@ -659,6 +658,12 @@ pub async fn event(
             format!(
                 "this instance runs order {order}, whose fields and events come from the server; change the order through /api/orders/{order}"
             ),
+        ));
+    }
+    if input.event.starts_with(rules::workflow::orders::APPROVAL_PREFIX) {
+        return Err(ApiError::invalid(
+            "event",
+            "approval events come from the approval steps of an order; nobody sends them by hand",
         ));
     }
     let workflow =

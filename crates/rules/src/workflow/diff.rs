@@ -265,6 +265,7 @@ pub fn plan_move(
         state: to_state.clone(),
         entered_at: instance.entered_at,
         fields: instance.fields.clone(),
+        started_by: instance.started_by.clone(),
     };
     let timers = match new.timers(&moved, now) {
         Ok(timers) => timers,

@@ -40,7 +40,14 @@ pub struct Instance {
     /// given: the engine computes them).
     #[serde(default)]
     pub fields: BTreeMap<FieldPath, Value>,
+    /// Who started the entity, if a person did: the requester, who may not decide on their own
+    /// request (see [`Refusal::OwnRequest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<UserId>,
 }
+
+/// The role that decides on requests (approves or rejects them).
+pub const APPROVER_ROLE: &str = "approver";
 
 /// Who wants to fire a transition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +73,11 @@ pub enum Refusal {
     RoleNotAllowed {
         transition: TransitionId,
         allowed: Vec<SharedStr>,
+    },
+    /// The actor started the instance and may fire the transition only as its approver:
+    /// nobody decides on their own request.
+    OwnRequest {
+        transition: TransitionId,
     },
     GuardFails {
         transition: TransitionId,
@@ -217,6 +229,7 @@ impl Workflow {
             state,
             entered_at: now,
             fields,
+            started_by: None,
         };
         self.facts(&instance, now)?;
         Ok(instance)
@@ -279,14 +292,7 @@ impl Workflow {
                 let (holds, checks) = self.guard_explain(i, &facts);
                 let mut refusals = Vec::new();
                 match &t.trigger {
-                    Trigger::Manual => {
-                        if !t.roles.iter().any(|r| actor.roles.contains(r)) {
-                            refusals.push(Refusal::RoleNotAllowed {
-                                transition: t.id.clone(),
-                                allowed: t.roles.clone(),
-                            });
-                        }
-                    }
+                    Trigger::Manual => refusals.extend(who_may_not(t, instance, actor)),
                     _ => refusals.push(Refusal::NotManual { transition: t.id.clone() }),
                 }
                 if !holds {
@@ -364,11 +370,8 @@ impl Workflow {
         if t.trigger != Trigger::Manual {
             return Err(RuntimeError::Refused(Refusal::NotManual { transition: t.id.clone() }));
         }
-        if !t.roles.iter().any(|r| actor.roles.contains(r)) {
-            return Err(RuntimeError::Refused(Refusal::RoleNotAllowed {
-                transition: t.id.clone(),
-                allowed: t.roles.clone(),
-            }));
+        if let Some(refusal) = who_may_not(t, instance, actor) {
+            return Err(RuntimeError::Refused(refusal));
         }
         let (holds, checks) = self.guard_explain(i, &facts);
         if !holds {
@@ -487,4 +490,21 @@ pub fn select<'a>(
                 .then_with(|| b.id.cmp(&a.id))
                 .then_with(|| a.version.cmp(&b.version))
         })
+}
+
+/// Why `actor` may not fire the manual transition `t` of `instance`, if they may not: none of
+/// their roles is allowed, or they started the instance and hold no allowed role but
+/// [`APPROVER_ROLE`] (nobody approves their own request; a role of theirs that the transition
+/// also allows, such as a buyer withdrawing their request, still lets them).
+fn who_may_not(t: &Transition, instance: &Instance, actor: &Actor) -> Option<Refusal> {
+    let mut theirs = t.roles.iter().filter(|r| actor.roles.contains(r)).peekable();
+    if theirs.peek().is_none() {
+        return Some(Refusal::RoleNotAllowed {
+            transition: t.id.clone(),
+            allowed: t.roles.clone(),
+        });
+    }
+    let requester = actor.id.is_some() && actor.id == instance.started_by;
+    (requester && theirs.all(|r| r.as_str() == APPROVER_ROLE))
+        .then(|| Refusal::OwnRequest { transition: t.id.clone() })
 }

@@ -10,6 +10,8 @@
 
 use super::{Action, Trigger, WorkflowDefinition};
 
+/// What the names of the approval events start with: only the server sends them.
+pub const APPROVAL_PREFIX: &str = "approval.";
 pub const REQUIRED: &str = "approval.required";
 pub const NOT_REQUIRED: &str = "approval.not_required";
 pub const GRANTED: &str = "approval.granted";

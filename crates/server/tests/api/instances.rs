@@ -295,6 +295,64 @@ async fn manual_transitions_follow_roles_and_versions(app: &TestApp) {
 }
 both_databases!(workflow_instances, manual_transitions_follow_roles_and_versions);
 
+/// Nobody approves their own request on a workflow either: Blake (buyer and approver) submits
+/// a draft and may not approve it, Casey may; a buyer does not see a colleague's draft; nobody
+/// sends the approval events the server raises from approval steps.
+async fn nobody_decides_on_their_own_request(app: &TestApp) {
+    let _shop = shop(app).await;
+    publish_seed(app).await;
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let started = start(&mut blake, "ord-9", usd("800.00")).await;
+    let id = started["id"].as_str().unwrap().to_owned();
+    let url = |t: &str| format!("/api/workflow-instances/{id}/transitions/{t}");
+    let submitted = blake.post(&url("submit"), json!({ "revision": 1 })).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{:?}", submitted.body);
+    let approve = |body: &Value| {
+        body["available"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["transition"] == json!("approve"))
+            .unwrap()
+            .clone()
+    };
+    // Offered to Blake disabled, with why; refused when fired anyway, and nothing changes.
+    let offered = approve(&submitted.body);
+    assert_eq!(offered["enabled"], json!(false), "{offered}");
+    assert_eq!(offered["refusals"][0]["code"], json!("own_request"), "{offered}");
+    let own = blake.post(&url("approve"), json!({ "revision": 2 })).await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "{:?}", own.body);
+    assert_eq!(own.body["error"]["refusal"]["code"], json!("own_request"), "{:?}", own.body);
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let view = casey.get(&format!("/api/workflow-instances/{id}")).await;
+    assert_eq!(view.body["instance"]["state"], json!("submitted"));
+    assert_eq!(approve(&view.body)["enabled"], json!(true));
+    let approved = casey.post(&url("approve"), json!({ "revision": 2 })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(approved.body["instance"]["state"], json!("approved"));
+
+    // Pat (a buyer only) sees neither Blake's instance nor can act on it.
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    assert_eq!(
+        pat.get(&format!("/api/workflow-instances/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mine = start(&mut pat, "ord-10", usd("900.00")).await;
+    let mine = mine["id"].as_str().unwrap();
+    // The approval events are the server's: refused, naming the field, and nothing changes.
+    for event in ["approval.not_required", "approval.granted"] {
+        let sent = pat
+            .post(&format!("/api/workflow-instances/{mine}/events"), json!({ "event": event }))
+            .await;
+        assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", sent.body);
+        assert_eq!(sent.body["error"]["field"], json!("event"));
+    }
+    let after = pat.get(&format!("/api/workflow-instances/{mine}")).await;
+    assert_eq!(after.body["instance"]["state"], json!("draft"));
+    assert_eq!(after.body["revision"], json!(1), "{:?}", after.body);
+}
+both_databases!(own_request, nobody_decides_on_their_own_request);
+
 async fn the_account_manager_gets_the_sales_rep_notices(app: &TestApp) {
     let shop = shop(app).await;
     let rex = server::seed::user(

@@ -453,7 +453,8 @@ both_databases!(companies_list, companies_are_listed_to_the_seller_and_only_thei
 
 async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched(app: &TestApp) {
     let shop = shop(app).await;
-    let names = ["Zeta 50% Tools", "Zeta_Parts", "Zebra Supplies", "Zeta Parts", "Zenith", "Ölwerke Ærø"];
+    let names =
+        ["Zeta 50% Tools", "Zeta_Parts", "Zebra Supplies", "Zeta Parts", "Zenith", "Ölwerke Ærø"];
     for name in names {
         server::seed::company(
             &app.state,
