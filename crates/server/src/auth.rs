@@ -18,6 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "countersign_session";
@@ -39,6 +40,9 @@ pub struct Passwords {
     /// A hash to verify against when the account does not exist, so that both cases take the
     /// same time.
     decoy: String,
+    /// One check per core at a time: each takes argon2's memory (19 MiB by default), so logins
+    /// sent at once, by anyone, wait their turn instead of taking a thread and that memory each.
+    checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Passwords {
@@ -47,7 +51,9 @@ impl Passwords {
         let params = if fast { Params::new(256, 1, 1, None) } else { Ok(Params::default()) }
             .map_err(|e| e.to_string())?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut passwords = Passwords { argon, decoy: String::new() };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let checks = Arc::new(tokio::sync::Semaphore::new(cores));
+        let mut passwords = Passwords { argon, decoy: String::new(), checks };
         passwords.decoy = passwords.hash("decoy password")?;
         Ok(passwords)
     }
@@ -65,6 +71,22 @@ impl Passwords {
     pub fn verify(&self, password: &str, hash: &str) -> bool {
         PasswordHash::new(hash)
             .is_ok_and(|parsed| self.argon.verify_password(password.as_bytes(), &parsed).is_ok())
+    }
+
+    /// Checks a password off the async threads, one per core at a time: against `hash`, or,
+    /// for an account that does not exist, against the decoy (and then it never matches).
+    pub async fn check(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let _turn = self.checks.acquire().await.map_err(ApiError::internal)?;
+        let passwords = self.clone();
+        tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => passwords.verify(&password, &hash),
+            None => {
+                passwords.verify(&password, &passwords.decoy);
+                false
+            }
+        })
+        .await
+        .map_err(ApiError::internal)
     }
 }
 
@@ -334,40 +356,42 @@ impl axum::extract::FromRequestParts<AppState> for Peer {
     }
 }
 
-/// Counts a failed login under a key (an account, an address); true when the key has
-/// reached `limit` failures in the window and is refused until it ends.
-async fn rate_limited(
-    state: &AppState,
-    key: &str,
-    limit: i64,
-    at: i64,
-    failed: bool,
-) -> Result<bool, ApiError> {
+/// Whether a key (an account, an address) has reached `limit` failed logins in the current
+/// window, and is refused until it ends.
+async fn rate_limited(state: &AppState, key: &str, limit: i64, at: i64) -> Result<bool, ApiError> {
     let row = db::query("SELECT window_start, failures FROM login_attempts WHERE attempt_key = $1")
         .bind(key)
         .fetch_optional(&state.db.read)
         .await?;
-    let (start, failures) = match row {
-        Some(r) if at - r.try_get::<i64>("window_start")? < LOGIN_WINDOW_MS => {
-            (r.try_get::<i64>("window_start")?, r.try_get::<i64>("failures")?)
+    Ok(match row {
+        Some(r) => {
+            at - r.try_get::<i64>("window_start")? < LOGIN_WINDOW_MS
+                && r.try_get::<i64>("failures")? >= limit
         }
-        _ => (at, 0),
-    };
-    if failures >= limit {
-        return Ok(true);
-    }
-    if failed {
-        db::query(
-            "INSERT INTO login_attempts (attempt_key, window_start, failures) VALUES ($1, $2, $3)
-             ON CONFLICT (attempt_key) DO UPDATE SET window_start = $2, failures = $3",
-        )
-        .bind(key)
-        .bind(start)
-        .bind(failures.saturating_add(1))
-        .execute(&state.db.write)
-        .await?;
-    }
-    Ok(false)
+        None => false,
+    })
+}
+
+/// Counts a failed login under a key, in one statement so that failures sent at once all
+/// count (a read, then a write of the count read plus one, would count a burst as one); true
+/// when this failure is past `limit` in the window (it came in a burst with others that
+/// passed [`rate_limited`] together).
+async fn count_failure(state: &AppState, key: &str, limit: i64, at: i64) -> Result<bool, ApiError> {
+    let row = db::query(
+        "INSERT INTO login_attempts (attempt_key, window_start, failures) VALUES ($1, $2, 1)
+         ON CONFLICT (attempt_key) DO UPDATE SET
+           failures = CASE WHEN $2 - login_attempts.window_start < $3
+                           THEN login_attempts.failures + 1 ELSE 1 END,
+           window_start = CASE WHEN $2 - login_attempts.window_start < $3
+                               THEN login_attempts.window_start ELSE $2 END
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(at)
+    .bind(LOGIN_WINDOW_MS)
+    .fetch_one(&state.db.write)
+    .await?;
+    Ok(row.try_get::<i64>("failures")? > limit)
 }
 
 /// `POST /api/session`: logs in; sets the session cookie; answers the user and the CSRF token.
@@ -387,11 +411,11 @@ pub async fn login(
             "too many failed logins; try again in 15 minutes",
         )
     };
-    if rate_limited(&state, &key, LOGIN_FAILURES, at, false).await? {
+    if rate_limited(&state, &key, LOGIN_FAILURES, at).await? {
         return Err(too_many());
     }
     if let Some(address_key) = &address_key
-        && rate_limited(&state, address_key, ADDRESS_FAILURES, at, false).await?
+        && rate_limited(&state, address_key, ADDRESS_FAILURES, at).await?
     {
         return Err(too_many());
     }
@@ -399,31 +423,17 @@ pub async fn login(
         .bind(&email)
         .fetch_optional(&state.db.read)
         .await?;
-    let passwords = state.passwords.clone();
-    let password = body.password;
-    let (user_id, ok) = match row {
-        Some(row) => {
-            let hash: String = row.try_get("password_hash")?;
-            let id: String = row.try_get("id")?;
-            let ok = tokio::task::spawn_blocking(move || passwords.verify(&password, &hash))
-                .await
-                .map_err(ApiError::internal)?;
-            (Some(id), ok)
-        }
-        None => {
-            let decoy = passwords.decoy.clone();
-            tokio::task::spawn_blocking(move || passwords.verify(&password, &decoy))
-                .await
-                .map_err(ApiError::internal)?;
-            (None, false)
-        }
+    let (user_id, hash) = match row {
+        Some(row) => (Some(row.try_get::<String>("id")?), Some(row.try_get("password_hash")?)),
+        None => (None, None),
     };
+    let ok = state.passwords.check(body.password, hash).await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         let address_locked = match &address_key {
-            Some(k) => rate_limited(&state, k, ADDRESS_FAILURES, at, true).await?,
+            Some(k) => count_failure(&state, k, ADDRESS_FAILURES, at).await?,
             None => false,
         };
-        if rate_limited(&state, &key, LOGIN_FAILURES, at, true).await? || address_locked {
+        if count_failure(&state, &key, LOGIN_FAILURES, at).await? || address_locked {
             return Err(too_many());
         }
         return Err(ApiError::new(

@@ -61,6 +61,24 @@ async fn wrong_passwords_are_refused_then_rate_limited(app: &TestApp) {
 }
 both_databases!(rate_limit, wrong_passwords_are_refused_then_rate_limited);
 
+/// Wrong passwords sent all at once each count: a burst of 12 gets 5 refusals for the
+/// password and the rest for the limit, and the account is then locked, the right password too.
+async fn a_burst_of_wrong_passwords_counts_every_one(app: &TestApp) {
+    world(app).await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let mut c = app.client();
+        attempts.spawn(async move { c.login("buyer@acme.test", "wrong").await.status });
+    }
+    let statuses = attempts.join_all().await;
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!((refused, limited), (5, 7), "{statuses:?}");
+    let mut c = app.client();
+    assert_eq!(c.login("buyer@acme.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+both_databases!(rate_limit_burst, a_burst_of_wrong_passwords_counts_every_one);
+
 async fn one_address_trying_many_accounts_is_limited(app: &TestApp) {
     world(app).await;
     // Password spraying: one wrong password on many accounts, from one address, stays under
