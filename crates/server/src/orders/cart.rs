@@ -40,6 +40,43 @@ pub async fn get_cart(
     Ok(Json(json!({ "lines": load_cart(&state, &caller.user_id).await? })))
 }
 
+/// The most lines a cart or an order holds.
+const MAX_LINES: usize = 500;
+/// The most units of one SKU a line orders: more is a typing slip, not an order.
+const MAX_QUANTITY: u32 = 1_000_000;
+
+/// Lines a buyer sends (a cart, a changed order): at most [`MAX_LINES`], each SKU in the catalog
+/// and once, each quantity at most [`MAX_QUANTITY`]; the error names the line and field.
+pub(super) fn check_lines(
+    lines: &[LineInput],
+    pricing: &rules::pricing::PricingContext,
+) -> Result<(), ApiError> {
+    if lines.len() > MAX_LINES {
+        return Err(ApiError::invalid("lines", format!("at most {MAX_LINES} lines")));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if pricing.product(&line.sku).is_none() {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].sku"),
+                format!("\"{}\" is not in the catalog", line.sku),
+            ));
+        }
+        if lines.iter().take(i).any(|l| l.sku == line.sku) {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].sku"),
+                format!("\"{}\" is already in the cart", line.sku),
+            ));
+        }
+        if line.quantity.get() > MAX_QUANTITY {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].quantity"),
+                format!("at most {MAX_QUANTITY} units a line"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `PUT /api/cart`: replaces the cart's lines. Every SKU must be in the catalog, once.
 pub async fn put_cart(
     State(state): State<AppState>,
@@ -47,24 +84,8 @@ pub async fn put_cart(
     Json(body): Json<CartInput>,
 ) -> Result<Json<Value>, ApiError> {
     require_buyer(&caller)?;
-    if body.lines.len() > 500 {
-        return Err(ApiError::invalid("lines", "a cart holds at most 500 lines"));
-    }
     let (_, pricing) = catalog::current(&state).await?;
-    for (i, line) in body.lines.iter().enumerate() {
-        if pricing.product(&line.sku).is_none() {
-            return Err(ApiError::invalid(
-                format!("lines[{i}].sku"),
-                format!("\"{}\" is not in the catalog", line.sku),
-            ));
-        }
-        if body.lines.iter().take(i).any(|l| l.sku == line.sku) {
-            return Err(ApiError::invalid(
-                format!("lines[{i}].sku"),
-                format!("\"{}\" is already in the cart", line.sku),
-            ));
-        }
-    }
+    check_lines(&body.lines, &pricing)?;
     db::query("INSERT INTO carts (user_id, lines, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3")
         .bind(&caller.user_id)
         .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)

@@ -43,6 +43,7 @@ pub async fn change(
     if body.lines.is_empty() {
         return Err(ApiError::invalid("lines", "an order needs at least one line"));
     }
+    cart::check_lines(&body.lines, &catalog::current(&state).await?.1)?;
     let p = prepare(&state, &caller, cart_lines(&body.lines), body.payment_method.clone()).await?;
     let verdict = evaluate(&p)?;
     if verdict.plan.verdict == Verdict::Blocked {

@@ -117,9 +117,9 @@ fn id_of<T>(parse: fn(&str) -> Result<T, rules::ids::IdError>, value: &str) -> R
 
 /// An order's total in minor units, as stored for the spending limits' sums.
 fn minor_units(total: Money) -> Result<i64, ApiError> {
-    total
-        .to_minor_units()
-        .ok_or_else(|| ApiError::internal("a total that is not a whole number of minor units"))
+    total.to_minor_units().ok_or_else(|| {
+        ApiError::invalid("lines", format!("a total of {total} is too large to order"))
+    })
 }
 
 /// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.

@@ -295,6 +295,12 @@ async fn an_approved_order_does_not_drift(app: &TestApp) {
     // An edit against an old revision is refused.
     let stale = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 1 }], "revision": approved["revision"] }))).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
+    // A change is checked like a cart: its field named, nothing changed.
+    let huge = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(json!({ "lines": [{ "sku": "DRL-100", "quantity": 4_000_000_000u32 }], "revision": more.body["revision"] }))).await;
+    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", huge.body);
+    assert_eq!(huge.body["error"]["field"], json!("lines[0].quantity"));
+    let now = buyer.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(now.body["revision"], more.body["revision"]);
 }
 both_databases!(drift, an_approved_order_does_not_drift);
 
@@ -400,6 +406,21 @@ async fn roles_and_companies_are_checked(app: &TestApp) {
         )
         .await;
     assert_eq!(zero.body["error"]["field"], json!("lines[0].quantity"));
+    // A quantity past a million a line is a slip, not an order; so is a cart of 501 lines.
+    let huge = buyer
+        .send(
+            Method::PUT,
+            "/api/cart",
+            Some(json!({ "lines": [{ "sku": "BIT-SET", "quantity": 1 }, { "sku": "DRL-100", "quantity": 1_000_001 }] })),
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(huge.body["error"]["field"], json!("lines[1].quantity"), "{:?}", huge.body);
+    let long: Vec<Value> =
+        (0..501).map(|i| json!({ "sku": format!("SKU-{i}"), "quantity": 1 })).collect();
+    let long = buyer.send(Method::PUT, "/api/cart", Some(json!({ "lines": long }))).await;
+    assert_eq!(long.body["error"]["field"], json!("lines"), "{:?}", long.body);
+    assert_eq!(buyer.get("/api/cart").await.body["lines"], json!([]), "nothing was stored");
     // The company admin edits the policy; a policy naming an unknown user is refused with its path.
     let mut dana = logged_in(app, "dana@acme.test").await;
     let bad = dana.send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(json!({ "name": "X", "rules": [{ "id": "r", "name": "R", "min_total": { "amount": "1.00", "currency": "USD" }, "approver": { "user": "usr_nobody" } }] }))).await;
