@@ -65,7 +65,7 @@ fn company_from(r: &Row) -> Result<Company, ApiError> {
 }
 
 /// A day in milliseconds: `spend_by_day` counts days since 1970-01-01 (UTC).
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// A company with the versions a checkout is computed from, in one query: the current
 /// pricing version (none before the seller publishes a catalog) and the company's current

@@ -44,7 +44,21 @@ pub async fn change(
         return Err(ApiError::invalid("lines", "an order needs at least one line"));
     }
     cart::check_lines(&body.lines, &catalog::current(&state).await?.1)?;
-    let p = prepare(&state, &caller, cart_lines(&body.lines), body.payment_method.clone()).await?;
+    let old = db::query(
+        "SELECT priced, facts, plan, round, workflow_instance_id, total_minor, currency, created_at
+         FROM orders WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&state.db.read)
+    .await?;
+    let replaced = Replaced {
+        total_minor: old.try_get("total_minor")?,
+        currency: old.try_get("currency")?,
+        day: old.try_get::<i64>("created_at")?.div_euclid(companies::DAY_MS),
+        counted: current_state != REJECTED,
+    };
+    let lines = cart_lines(&body.lines);
+    let p = prepare(&state, &caller, lines, body.payment_method.clone(), Some(&replaced)).await?;
     let verdict = evaluate(&p)?;
     if verdict.plan.verdict == Verdict::Blocked {
         return Err(ApiError::new(
@@ -54,12 +68,6 @@ pub async fn change(
         )
         .with_details(json!({ "plan": verdict.plan })));
     }
-    let old = db::query(
-        "SELECT priced, facts, plan, round, workflow_instance_id FROM orders WHERE id = $1",
-    )
-    .bind(&id)
-    .fetch_one(&state.db.read)
-    .await?;
     let old_priced: PricedCart =
         serde_json::from_str(&old.try_get::<String>("priced")?).map_err(ApiError::internal)?;
     let old_facts: OrderFacts =

@@ -21,7 +21,7 @@ pub async fn context(
     Query(q): Query<ContextQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
-    let p = prepare(&state, &caller, lines, q.payment_method).await?;
+    let p = prepare(&state, &caller, lines, q.payment_method, None).await?;
     let visible =
         catalog::visible_to(p.pricing.data(), &p.company.id, p.company.customer_group.as_deref());
     Ok(Json(json!({
@@ -42,7 +42,7 @@ pub async fn preview(
     Query(q): Query<ContextQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
-    let p = prepare(&state, &caller, lines, q.payment_method).await?;
+    let p = prepare(&state, &caller, lines, q.payment_method, None).await?;
     let verdict = evaluate(&p)?;
     Ok(Json(
         json!({ "pricing_version": p.pricing_version, "policy_version": p.policy_version, "verdict": verdict }),
@@ -178,7 +178,7 @@ pub async fn submit(
     if lines.is_empty() {
         return Err(ApiError::invalid("cart", "the cart is empty"));
     }
-    let p = prepare(&state, &caller, cart_lines(&lines), body.payment_method.clone()).await?;
+    let p = prepare(&state, &caller, cart_lines(&lines), body.payment_method.clone(), None).await?;
     let verdict = evaluate(&p)?;
     let diffs = differences(&body.claimed, &p, &verdict);
     if !diffs.is_empty() {

@@ -128,14 +128,13 @@ const PERIODS: [Period; 5] =
     [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
 
 fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
-    const DAY_MS: i64 = 86_400_000;
     let today = at.date();
     let (y, m, _) = today.ymd();
     let first = |y: i32, m: u32| rules::time::Date::from_ymd(y, m, 1).unwrap_or(today);
     let day = match period {
         Period::Day => today,
         Period::Week => rules::time::Timestamp::from_millis(
-            today.start().millis() - i64::from(today.weekday()) * DAY_MS,
+            today.start().millis() - i64::from(today.weekday()) * companies::DAY_MS,
         )
         .date(),
         Period::Month => first(y, m),
@@ -146,11 +145,24 @@ fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
 }
 
 /// Builds the checkout of `lines` for the calling buyer from the server's own data.
+/// An order that a change replaces, as the spending limits' sums count it: its total was added
+/// on the day it was placed, unless it was rejected.
+struct Replaced {
+    total_minor: i64,
+    currency: String,
+    day: i64,
+    counted: bool,
+}
+
+/// Prices and routes `lines` for the caller from the server's own data. For a change of an
+/// order, `replacing` is that order: what it counts in the spent sums is taken out, or the
+/// change would be measured against a budget that already holds its old self.
 async fn prepare(
     state: &AppState,
     caller: &Caller,
     lines: Vec<CartLine>,
     payment_method: Option<PaymentMethod>,
+    replacing: Option<&Replaced>,
 ) -> Result<Prepared, ApiError> {
     require_buyer(caller)?;
     let at = now();
@@ -170,11 +182,21 @@ async fn prepare(
     let currency = Currency::from_code(&company.currency).map_err(ApiError::internal)?;
     let mut spent = Vec::new();
     for limit in &approval.policy().spending_limits {
-        let minor = PERIODS
+        let (minor, start) = PERIODS
             .iter()
-            .zip(spent_minor)
+            .zip(spent_minor.into_iter().zip(starts))
             .find(|(p, _)| **p == limit.period)
-            .map_or(0, |(_, minor)| minor);
+            .map_or((0, 0), |(_, found)| found);
+        let minor = match replacing {
+            Some(r)
+                if r.counted
+                    && r.currency == company.currency
+                    && r.day >= start.div_euclid(companies::DAY_MS) =>
+            {
+                minor.saturating_sub(r.total_minor)
+            }
+            _ => minor,
+        };
         spent.push(Spent {
             limit: limit.id.clone(),
             amount: Money::from_minor_units(minor, currency)

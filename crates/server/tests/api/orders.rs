@@ -580,6 +580,13 @@ async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) 
     let second = prepared(&mut buyer, one_set.clone(), "second").await;
     let second = buyer.post("/api/orders", second).await;
     assert_eq!(second.body["state"], json!("approved"), "{:?}", second.body);
+    // Changing it (to the same lines) measures it against what was spent besides itself: it
+    // stays within the budget and approved.
+    let id = second.body["id"].as_str().unwrap();
+    let same = json!({ "lines": [{ "sku": "BIT-SET", "quantity": 1 }], "revision": second.body["revision"] });
+    let changed = buyer.send(Method::PUT, &format!("/api/orders/{id}"), Some(same)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    assert_eq!(changed.body["state"], json!("approved"), "{:?}", changed.body["plan"]);
     // The third goes past it: Casey must approve.
     let third = prepared(&mut buyer, one_set, "third").await;
     let third = buyer.post("/api/orders", third).await;
