@@ -6,13 +6,10 @@ use crate::db;
 use crate::{
     AppState,
     auth::Caller,
-    error::{ApiError, Json},
+    error::{ApiError, Json, Query},
     util::now,
 };
-use axum::{
-    extract::{Query, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use rules::pricing::{Audience, PricingContext, PricingData};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -6,15 +6,12 @@ use crate::db::{self, Row};
 use crate::{
     AppState,
     auth::Caller,
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path, Query},
     paging::{page, page_size},
     seed,
     util::now,
 };
-use axum::{
-    extract::{Path, Query, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use rules::approval::{ApprovalContext, ApprovalPolicy, Directory, Member, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -5,8 +5,11 @@
 use crate::db;
 use axum::{
     Json as AxumJson,
-    extract::{FromRequest, Request},
-    http::{StatusCode, header},
+    extract::{
+        FromRequest, FromRequestParts, RawPathParams, Request, path::ErrorKind,
+        rejection::PathRejection,
+    },
+    http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
@@ -151,6 +154,68 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             }
         })?;
         Ok(Json(value))
+    }
+}
+
+/// The query string, read strictly: a parameter that does not fit (`?limit=abc`) is answered
+/// in the API's error format, naming it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(pairs).map(Query).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            ApiError::invalid(field_at(&path, &message), message)
+        })
+    }
+}
+
+/// The parameters of the path (`/api/workflows/{id}/versions/{version}`): one that does not
+/// fit (`versions/x`) is answered in the API's error format, naming it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let kind = match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => return Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => e.into_kind(),
+            Err(other) => return Err(ApiError::internal(other.body_text())),
+        };
+        let names: Vec<String> = match RawPathParams::from_request_parts(parts, state).await {
+            Ok(params) => params.iter().map(|(name, _)| name.to_owned()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let name = |index: usize| names.get(index).cloned().unwrap_or_else(|| "path".to_owned());
+        let not_a = |value: &str, expected: &str| {
+            let bits = expected.strip_prefix(['i', 'u']).unwrap_or_default();
+            let integer = bits == "size" || bits.parse::<u8>().is_ok();
+            let expected = if integer { "a whole number" } else { expected };
+            format!("\"{value}\" is not {expected}")
+        };
+        Err(match kind {
+            ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+                ApiError::invalid(key, not_a(&value, expected_type))
+            }
+            ErrorKind::ParseErrorAtIndex { index, value, expected_type } => {
+                ApiError::invalid(name(index), not_a(&value, expected_type))
+            }
+            ErrorKind::ParseError { value, expected_type } => {
+                ApiError::invalid(name(0), not_a(&value, expected_type))
+            }
+            ErrorKind::InvalidUtf8InPathParam { key } => {
+                ApiError::invalid(key, "not valid UTF-8 once decoded")
+            }
+            other => ApiError::internal(other),
+        })
     }
 }
 

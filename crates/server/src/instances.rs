@@ -15,16 +15,13 @@ use crate::{
     AppState,
     auth::Caller,
     db::{self, Batch},
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path},
     notifications::{Notice, notify_all},
     params,
     util::{new_id, now},
     workflows,
 };
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use rules::{
     condition::{FieldPath, Value},
     ids::{CustomerId, GroupId, TransitionId},

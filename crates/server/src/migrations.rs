@@ -21,13 +21,13 @@ use crate::{
     AppState,
     auth::Caller,
     db::{self, Batch},
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path},
     instances::{self, Stored},
     params,
     util::{new_id, now},
     workflows::{self, EDITORS, PUBLISHED},
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use rules::{
     ids::StateId,
     messages::{explain_diff, explain_move_blocked},

@@ -10,13 +10,10 @@ use crate::{
     AppState,
     auth::Caller,
     db::{self, Batch, insert_rows},
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path},
     util::{new_id, now},
 };
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::header::ContentType,
 };

@@ -22,11 +22,11 @@ use crate::{
     AppState,
     auth::Caller,
     config::Config,
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path},
     util::now,
 };
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::{Method, Request, header},
 };
 use hmac::{Hmac, Mac};

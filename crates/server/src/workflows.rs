@@ -15,11 +15,11 @@ use crate::{
     AppState,
     auth::Caller,
     companies,
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path, Query},
     util::now,
 };
 use axum::{
-    extract::{FromRequest, Path, Query, Request, State},
+    extract::{FromRequest, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };

@@ -36,15 +36,12 @@ use crate::{
     catalog,
     companies::{self, Company},
     db::{self, Batch, insert_rows},
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path, Query},
     notifications::{Notice, notify, notify_all},
     paging::{page, page_size},
     util::{new_id, now, sha256_hex},
 };
-use axum::{
-    extract::{Path, Query, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use rules::{
     CheckoutRequest, CheckoutVerdict,
     approval::{

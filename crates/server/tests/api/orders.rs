@@ -528,6 +528,14 @@ async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched
     assert_eq!(sorted, ["Zeta 50% Tools", "Zeta Parts", "Zeta_Parts"]);
     assert_eq!(names(&seller.get("/api/companies?q=50%25").await.body), ["Zeta 50% Tools"]);
     assert_eq!(names(&seller.get("/api/companies?q=a_p").await.body), ["Zeta_Parts"]);
+    // A parameter of the query or of the path that does not fit is named, in the API's format.
+    let bad = seller.get("/api/companies?limit=abc").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", bad.body);
+    assert_eq!(bad.body["error"]["field"], json!("limit"), "{:?}", bad.body);
+    let bad = seller.get("/api/workflows/b2b-order/versions/abc").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", bad.body);
+    assert_eq!(bad.body["error"]["field"], json!("version"), "{:?}", bad.body);
+    assert_eq!(bad.body["error"]["message"], json!("\"abc\" is not a whole number"));
     // Letters beyond ASCII in any case too (SQLite's own `lower` would not fold them).
     for q in ["%C3%96LWERKE%20%C3%A6R%C3%B8", "%C3%B6lwerke", "%C3%86R%C3%98"] {
         let found = seller.get(&format!("/api/companies?q={q}")).await;
