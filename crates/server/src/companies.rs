@@ -562,7 +562,6 @@ pub async fn add_user(
             e
         }
     })?;
-    bump_directory(&state, &id).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": user_id }))))
 }
 
@@ -599,14 +598,5 @@ pub async fn add_unit(
         ));
     }
     let unit_id = seed::unit(&state, &id, body.name.trim(), body.parent_id.as_deref()).await?;
-    bump_directory(&state, &id).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": unit_id }))))
-}
-
-pub async fn bump_directory(state: &AppState, company_id: &str) -> Result<(), ApiError> {
-    db::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
-        .bind(company_id)
-        .execute(&state.db.write)
-        .await?;
-    Ok(())
 }

@@ -43,6 +43,7 @@ pub async fn unit(
     parent: Option<&str>,
 ) -> Result<String, ApiError> {
     let id = new_id("bu");
+    let mut tx = state.db.write.begin().await?;
     db::query(
         "INSERT INTO business_units (id, company_id, name, parent_id) VALUES ($1, $2, $3, $4)",
     )
@@ -50,8 +51,10 @@ pub async fn unit(
     .bind(company_id)
     .bind(name)
     .bind(parent)
-    .execute(&state.db.write)
+    .execute(&mut tx)
     .await?;
+    directory_changed(&mut tx, company_id).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -98,6 +101,17 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
             .execute(&mut tx)
             .await?;
     }
+    directory_changed(&mut tx, u.company_id).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Marks a company's directory (users, roles, units) changed, in the transaction that changes
+/// it, so the approval routing cached for the company is never older than its directory.
+async fn directory_changed(tx: &mut db::Tx, company_id: &str) -> Result<(), ApiError> {
+    db::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
+        .bind(company_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

@@ -347,6 +347,10 @@ async fn nobody_decides_on_their_own_request(app: &TestApp) {
         assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", sent.body);
         assert_eq!(sent.body["error"]["field"], json!("event"));
     }
+    // Entity ids are the company's own: another company may use "ord-9" too.
+    let mut olga = logged_in(app, "olga@globex.test").await;
+    let theirs = start(&mut olga, "ord-9", usd("10.00")).await;
+    assert_ne!(theirs["id"], json!(id));
     let after = pat.get(&format!("/api/workflow-instances/{mine}")).await;
     assert_eq!(after.body["instance"]["state"], json!("draft"));
     assert_eq!(after.body["revision"], json!(1), "{:?}", after.body);
