@@ -5,7 +5,7 @@
 use crate::db::{self, Row};
 use crate::{
     AppState,
-    error::{ApiError, Json},
+    error::{ApiError, Json, Path},
     util::{new_id, now, random_token, same_secret, sha256_hex},
 };
 use argon2::{
@@ -199,9 +199,11 @@ impl FromRequestParts<AppState> for Caller {
         let at = now().millis();
         if let Some(token) = bearer(&parts.headers) {
             let rows = db::query(db::AssertSqlSafe(format!(
-                "SELECT t.id AS token_id, t.last_used_at, {CALLER} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1"
+                "SELECT t.id AS token_id, t.last_used_at, {CALLER} JOIN api_tokens t ON t.user_id = u.id
+                 WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)"
             )))
             .bind(sha256_hex(token))
+            .bind(at)
             .fetch_all(&state.db.read)
             .await?;
             let first = rows.first().ok_or_else(ApiError::unauthenticated)?;
@@ -490,7 +492,14 @@ pub async fn logout(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
+    /// How long it lasts: [`TOKEN_DAYS`] unless asked, at most [`TOKEN_MAX_DAYS`].
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
 }
+
+/// How long an API token lasts unless its maker asks for another length, and at most.
+const TOKEN_DAYS: i64 = 90;
+const TOKEN_MAX_DAYS: i64 = 366;
 
 #[derive(Debug, Serialize)]
 pub struct CreatedToken {
@@ -498,6 +507,19 @@ pub struct CreatedToken {
     pub name: String,
     /// Shown once: only its hash is kept.
     pub token: String,
+    /// When it stops working (milliseconds since the epoch).
+    pub expires_at: i64,
+}
+
+/// An API token as its owner sees it later: never the secret.
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    /// `null` for a token made before tokens expired: it lasts until revoked.
+    pub expires_at: Option<i64>,
 }
 
 /// `POST /api/tokens`: an API token acting as the caller, for an integration.
@@ -510,17 +532,73 @@ pub async fn create_token(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid("name", "a token needs a name of 1 to 100 characters"));
     }
+    let days = body.expires_in_days.unwrap_or(TOKEN_DAYS);
+    if !(1..=TOKEN_MAX_DAYS).contains(&days) {
+        return Err(ApiError::invalid(
+            "expires_in_days",
+            format!("a token lasts 1 to {TOKEN_MAX_DAYS} days"),
+        ));
+    }
     let token = format!("cs_{}", random_token(32).map_err(ApiError::internal)?);
     let id = new_id("tok");
-    db::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+    let at = now().millis();
+    let expires_at = at.saturating_add(days.saturating_mul(86_400_000));
+    db::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)
         .bind(&caller.user_id)
         .bind(name)
         .bind(sha256_hex(&token))
-        .bind(now().millis())
+        .bind(at)
+        .bind(expires_at)
         .execute(&state.db.write)
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { id, name: name.to_owned(), token })))
+    let created = CreatedToken { id, name: name.to_owned(), token, expires_at };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `GET /api/tokens`: the caller's own API tokens, newest first (expired ones too, marked by
+/// their `expires_at`, until revoked).
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows = db::query(
+        "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens
+         WHERE user_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(&caller.user_id)
+    .fetch_all(&state.db.read)
+    .await?;
+    let tokens = rows
+        .iter()
+        .map(|r| -> Result<TokenView, ApiError> {
+            Ok(TokenView {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(serde_json::json!({ "tokens": tokens })))
+}
+
+/// `DELETE /api/tokens/{id}`: revokes one of the caller's own API tokens at once.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let done = db::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(&caller.user_id)
+        .execute(&state.db.write)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::not_found("token"));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

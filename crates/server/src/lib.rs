@@ -27,7 +27,7 @@ use axum::{
     Router,
     http::HeaderName,
     middleware,
-    routing::{MethodRouter, get, post, put},
+    routing::{MethodRouter, delete, get, post, put},
 };
 use std::{
     collections::HashMap,
@@ -119,7 +119,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/health", get(health)),
         ("/openapi.json", get(openapi)),
         ("/session", get(auth::me).post(auth::login).delete(auth::logout)),
-        ("/tokens", post(auth::create_token)),
+        ("/tokens", post(auth::create_token).get(auth::list_tokens)),
+        ("/tokens/{id}", delete(auth::revoke_token)),
         ("/catalog", get(catalog::search)),
         ("/catalog/document", get(catalog::document).put(catalog::replace)),
         ("/companies", get(companies::list)),

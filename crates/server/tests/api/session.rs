@@ -4,6 +4,7 @@ use super::*;
 use axum::http::{Method, StatusCode};
 use harness::{PASSWORD, world};
 use serde_json::json;
+use server::db;
 
 async fn health_names_the_database(app: &TestApp) {
     let answer = app.client().get("/api/health").await;
@@ -164,6 +165,47 @@ async fn api_tokens_act_as_their_user_without_csrf(app: &TestApp) {
     let mut forged = app.client();
     forged.bearer = Some("cs_forged".into());
     assert_eq!(forged.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+
+    // It ends: 90 days unless asked, 1 to 366; its owner lists and revokes their own.
+    let day = 86_400_000i64;
+    let created_at = created.body["expires_at"].as_i64().unwrap() - 90 * day;
+    assert!((server::util::now().millis() - created_at).abs() < 60_000, "{:?}", created.body);
+    let long = c.post("/api/tokens", json!({ "name": "forever", "expires_in_days": 400 })).await;
+    assert_eq!(long.body["error"]["field"], json!("expires_in_days"), "{:?}", long.body);
+    let short = c.post("/api/tokens", json!({ "name": "nightly", "expires_in_days": 1 })).await;
+    assert_eq!(short.status, StatusCode::CREATED);
+    let listed = c.get("/api/tokens").await;
+    let names: Vec<&str> = listed.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nightly", "ERP export"], "{:?}", listed.body);
+    assert!(!listed.body.to_string().contains("cs_"), "never the secret");
+    assert!(listed.body["tokens"][1]["last_used_at"].is_i64(), "{:?}", listed.body);
+    // Someone else cannot see or revoke it; its owner can, and it stops at once.
+    let mut other = app.client();
+    other.login("buyer@acme.test", PASSWORD).await;
+    assert_eq!(other.get("/api/tokens").await.body["tokens"], json!([]));
+    let id = created.body["id"].as_str().unwrap();
+    let theirs = other.send(Method::DELETE, &format!("/api/tokens/{id}"), None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(integration.get("/api/session").await.status, StatusCode::OK);
+    let revoked = c.send(Method::DELETE, &format!("/api/tokens/{id}"), None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(integration.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+    // A token past its end is refused.
+    let mut nightly = app.client();
+    nightly.bearer = Some(short.body["token"].as_str().unwrap().to_owned());
+    assert_eq!(nightly.get("/api/session").await.status, StatusCode::OK);
+    db::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
+        .bind(server::util::now().millis() - 1)
+        .bind(short.body["id"].as_str().unwrap())
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    assert_eq!(nightly.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
 }
 both_databases!(tokens, api_tokens_act_as_their_user_without_csrf);
 
