@@ -9,9 +9,11 @@
 //! transitions it gains or loses, or why it cannot move (its state has no counterpart, its
 //! fields do not fit). `POST /api/workflows/{id}/migrations` with the same body moves them:
 //!
-//! - all or nothing: if any instance is blocked, 409 `instances_blocked` with the list and
-//!   nothing moves, unless the body says `"skip_blocked": true`, which moves the movable ones
-//!   and leaves the blocked ones on their version (listed in the answer);
+//! - all or nothing: if any instance is blocked, 409 `instances_blocked` with their count and
+//!   the first of them, and nothing moves, unless the body says `"skip_blocked": true`, which
+//!   moves the movable ones and leaves the blocked ones on their version;
+//! - answered like the preview: how many moved and how many stayed, and the first
+//!   [`PREVIEW_LISTED`] of each;
 //! - in one transaction: each instance moves only at the revision its plan was computed from,
 //!   so one that fired meanwhile is never clobbered (409 `instance_changed`, nothing moved;
 //!   preview again); its timers are armed again per the new version; a history entry with
@@ -121,9 +123,13 @@ pub struct Migrated {
     pub workflow: String,
     pub from_version: i64,
     pub to_version: i64,
-    /// The instances moved.
+    /// How many instances moved.
+    pub moved_count: usize,
+    /// The first [`PREVIEW_LISTED`] instances moved.
     pub moved: Vec<String>,
-    /// The instances left on `from_version` (only with `skip_blocked`).
+    /// How many instances were left on `from_version` (only with `skip_blocked`).
+    pub blocked_count: usize,
+    /// The first [`PREVIEW_LISTED`] of them.
     pub blocked: Vec<Blocked>,
 }
 
@@ -301,19 +307,22 @@ pub async fn migrate(
     Json(input): Json<MigrationInput>,
 ) -> Result<Json<Migrated>, ApiError> {
     let planned = plan(&state, &caller, &id, &input).await?;
-    if !planned.blocked.is_empty() && !input.skip_blocked {
-        let count = planned.blocked.len();
+    let blocked_count = planned.blocked.len();
+    let mut blocked = planned.blocked;
+    blocked.truncate(PREVIEW_LISTED);
+    if blocked_count > 0 && !input.skip_blocked {
         return Err(ApiError::conflict(
             "instances_blocked",
-            format!("{count} instance(s) cannot move to version {}: map their states in state_map, or send \"skip_blocked\": true to move the others; nothing was moved", input.to_version),
+            format!("{blocked_count} instance(s) cannot move to version {}: map their states in state_map, or send \"skip_blocked\": true to move the others; nothing was moved", input.to_version),
         )
-        .with_details(json!({ "blocked": planned.blocked })));
+        .with_details(json!({ "blocked_count": blocked_count, "blocked": blocked })));
     }
     let at = now().millis();
     let note = format!("moved from version {} to version {}", input.from_version, input.to_version);
     let mut batch = Batch::new();
     let mut tx = state.db.write.begin().await?;
-    let mut moved = Vec::with_capacity(planned.moves.len());
+    let moved_count = planned.moves.len();
+    let mut moved = Vec::with_capacity(moved_count.min(PREVIEW_LISTED));
     for (stored, m) in &planned.moves {
         let revision = stored.revision.saturating_add(1);
         let updated = db::query(
@@ -362,7 +371,9 @@ pub async fn migrate(
             &note,
             Some(&caller.user_id),
         );
-        moved.push(stored.id.clone());
+        if moved.len() < PREVIEW_LISTED {
+            moved.push(stored.id.clone());
+        }
     }
     batch.run(&mut tx).await?;
     tx.commit().await?;
@@ -371,7 +382,9 @@ pub async fn migrate(
         workflow: id,
         from_version: input.from_version,
         to_version: input.to_version,
+        moved_count,
         moved,
-        blocked: planned.blocked,
+        blocked_count,
+        blocked,
     }))
 }

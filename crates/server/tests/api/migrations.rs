@@ -171,6 +171,7 @@ async fn previews_then_moves_every_instance(app: &TestApp) {
     let moved = admin.post(migrate, body(map)).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     assert_eq!(moved.body["moved"].as_array().unwrap().len(), 3);
+    assert_eq!(moved.body["moved_count"], json!(3));
     for (id, state) in [(&a, "draft"), (&b, "submitted"), (&c, "review")] {
         let view = pat.get(&format!("/api/workflow-instances/{id}")).await.body;
         assert_eq!(view["instance"]["version"], json!(2), "{view}");
@@ -224,6 +225,15 @@ async fn a_large_preview_counts_everything_and_lists_a_sample(app: &TestApp) {
         json!([{ "state": "draft", "movable": running, "blocked": 0 }])
     );
     assert_eq!(seen.body["movable"].as_array().unwrap().len(), server::migrations::PREVIEW_LISTED);
+    // The migration's answer is bounded the same way: every one moves, a sample is listed.
+    let moved = admin
+        .post("/api/workflows/flow/migrations", json!({ "from_version": 1, "to_version": 2 }))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(moved.body["moved_count"], json!(running));
+    assert_eq!(moved.body["moved"].as_array().unwrap().len(), server::migrations::PREVIEW_LISTED);
+    let listed = admin.get("/api/workflows/flow").await.body;
+    assert_eq!(listed["versions"][1]["instances"], json!(running), "{listed}");
 }
 both_databases!(migration_preview_bounded, a_large_preview_counts_everything_and_lists_a_sample);
 
@@ -243,6 +253,7 @@ async fn skips_the_blocked_when_asked_and_never_clobbers(app: &TestApp) {
     let moved = admin.post("/api/workflows/flow/migrations", body).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     assert_eq!(moved.body["moved"], json!([racing]));
+    assert_eq!((&moved.body["moved_count"], &moved.body["blocked_count"]), (&json!(1), &json!(1)));
     assert_eq!(moved.body["blocked"][0]["id"], json!(parked));
     let left = pat.get(&format!("/api/workflow-instances/{parked}")).await.body;
     assert_eq!(left["instance"]["version"], json!(1));

@@ -55,7 +55,7 @@ struct Blocked {
 
 #[derive(Clone, Debug, Deserialize)]
 struct Migrated {
-    moved: Vec<String>,
+    moved_count: usize,
 }
 
 /// "and N more" under a list the server cut short.
@@ -266,7 +266,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             )
             .await;
             message.set(Some(
-                done.map(|m| format!("{} running entities moved.", m.moved.len()))
+                done.map(|m| format!("{} running entities moved.", m.moved_count))
                     .map_err(|e| e.message),
             ));
             preview.set(None);
