@@ -66,7 +66,6 @@ pub(crate) struct Stored {
     pub(crate) id: String,
     pub(crate) company_id: String,
     pub(crate) entity_id: String,
-    pub(crate) started_by: Option<String>,
     pub(crate) revision: i64,
     pub(crate) instance: Instance,
 }
@@ -95,7 +94,6 @@ pub(crate) fn from_row(row: &db::Row) -> Result<Stored, ApiError> {
         id: row.try_get("id")?,
         company_id: row.try_get("company_id")?,
         entity_id: row.try_get("entity_id")?,
-        started_by: row.try_get("started_by")?,
         revision: row.try_get("revision")?,
         instance,
     })
@@ -243,7 +241,9 @@ pub async fn begin(state: &AppState, company_id: &str, s: Started<'_>) -> Result
         )
     })?;
     let workflow = workflow(state, def.id.as_str(), def.version).await?;
-    let instance = workflow.begin(s.fields, s.at).map_err(|e| refused(&e))?;
+    let mut instance = workflow.begin(s.fields, s.at).map_err(|e| refused(&e))?;
+    instance.started_by =
+        s.by.map(rules::ids::UserId::parse).transpose().map_err(ApiError::internal)?;
     let id = new_id("wfi");
     let mut batch = Batch::new();
     batch.push(
@@ -289,7 +289,10 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Stored, 
     load(&state.db.read, id)
         .await?
         .filter(|s| caller.seller || s.company_id == caller.company_id)
-        .filter(|s| !buyer_only || s.started_by.as_deref() == Some(caller.user_id.as_str()))
+        .filter(|s| {
+            !buyer_only
+                || s.instance.started_by.as_ref().map(|u| u.as_str()) == Some(&caller.user_id)
+        })
         .ok_or_else(|| ApiError::not_found("workflow instance"))
 }
 
@@ -352,7 +355,7 @@ async fn recipients(
     for r in to {
         let (seller_side, role) = match r {
             Recipient::Buyer => {
-                out.extend(stored.started_by.clone());
+                out.extend(stored.instance.started_by.as_ref().map(ToString::to_string));
                 continue;
             }
             Recipient::Approvers => (false, "approver"),

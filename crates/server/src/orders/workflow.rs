@@ -456,7 +456,8 @@ pub(super) async fn begin_order(
         .approval
         .order_fields(&verdict.facts, &p.request.buyer)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let begun = workflow.begin(fields, at).map_err(|e| instances::refused(&e))?;
+    let mut begun = workflow.begin(fields, at).map_err(|e| instances::refused(&e))?;
+    begun.started_by = Some(p.request.buyer.clone());
     let needs_approval = !verdict.plan.steps.is_empty();
     let fired = workflow
         .on_event(&begun, plan_event(needs_approval), at)
@@ -503,7 +504,6 @@ impl Begun {
                     id: self.id.clone(),
                     company_id: company_id.to_owned(),
                     entity_id: order_id.to_owned(),
-                    started_by: Some(buyer.to_owned()),
                     revision: 0,
                     instance: self.instance.clone(),
                 };
