@@ -42,6 +42,8 @@ pub struct Session {
 #[derive(Clone, Copy, Debug)]
 pub struct CartState {
     pub lines: RwSignal<Vec<Line>>,
+    /// Why the last save failed, until one succeeds.
+    pub save_error: RwSignal<Option<api::ApiError>>,
     changes: StoredValue<u64>,
 }
 
@@ -65,12 +67,13 @@ impl CartState {
                 }
                 let lines = state.lines.get_untracked();
                 spawn_local(async move {
-                    let _ = api::send::<serde_json::Value, _>(
+                    let saved = api::send::<serde_json::Value, _>(
                         gloo_net::http::Method::PUT,
                         "/api/cart",
                         &model::CartLines { lines },
                     )
                     .await;
+                    state.save_error.set(saved.err());
                 });
             },
             std::time::Duration::from_millis(1000),
@@ -131,7 +134,11 @@ fn Home() -> impl IntoView {
 pub fn App() -> impl IntoView {
     let session =
         Session { me: RwSignal::new(None), loaded: RwSignal::new(false), unread: RwSignal::new(0) };
-    let cart = CartState { lines: RwSignal::new(Vec::new()), changes: StoredValue::new(0) };
+    let cart = CartState {
+        lines: RwSignal::new(Vec::new()),
+        save_error: RwSignal::new(None),
+        changes: StoredValue::new(0),
+    };
     provide_context(session);
     provide_context(cart);
     spawn_local(async move {

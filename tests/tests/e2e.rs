@@ -274,6 +274,19 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     assert!(back["route"].as_str().unwrap().contains("Approver 2"), "{back}");
     timings.push(back["ms"].as_f64().unwrap());
 
+    // A quantity that is not one is said next to its field, which is marked invalid; the line
+    // keeps its last good quantity meanwhile.
+    let qty = c.find(Locator::Css("#qty-DRL-M")).await.unwrap();
+    qty.clear().await.unwrap();
+    qty.send_keys("0").await.unwrap();
+    let said = wait_text(c, "#qty-error-DRL-M", |t| !t.is_empty()).await;
+    assert!(said.contains("whole number from 1 to 1,000,000"), "{said}");
+    assert_eq!(qty.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    qty.clear().await.unwrap();
+    qty.send_keys("20").await.unwrap();
+    wait_text(c, "#qty-error-DRL-M", str::is_empty).await;
+    wait_text(c, "#cart-total", |t| t == "3,471.70 USD").await;
+
     // Submit: the server agrees with what was shown.
     c.find(Locator::Css("#place-order")).await.unwrap().click().await.unwrap();
     let state = wait_text(c, "#order-state", |t| !t.is_empty()).await;

@@ -62,6 +62,9 @@ impl Engine {
     }
 }
 
+/// The most units of one SKU a line orders (the server refuses more; the message below says it).
+const MAX_QUANTITY: u32 = 1_000_000;
+
 fn new_key() -> String {
     format!("{:x}-{:x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e16) as u64)
 }
@@ -104,10 +107,11 @@ pub fn CartPage() -> impl IntoView {
         engine.with(|e| e.as_ref().map(|e| e.evaluate(&lines)))
     });
 
-    let set_quantity = move |sku: String, text: String| {
-        if let Ok(q) = text.trim().parse::<u32>()
-            && q >= 1
-        {
+    // Quantities typed that are not one (the line keeps its last good quantity meanwhile).
+    let bad_input = RwSignal::new(Vec::<String>::new());
+    let set_quantity = move |sku: String, text: String| match text.trim().parse::<u32>() {
+        Ok(q) if (1..=MAX_QUANTITY).contains(&q) => {
+            bad_input.update(|bad| bad.retain(|s| *s != sku));
             cart.lines.update(|lines| {
                 if let Some(line) = lines.iter_mut().find(|l| l.sku == sku) {
                     line.quantity = q;
@@ -116,6 +120,27 @@ pub fn CartPage() -> impl IntoView {
             key.set(new_key());
             cart.save();
         }
+        _ => bad_input.update(|bad| {
+            if !bad.contains(&sku) {
+                bad.push(sku);
+            }
+        }),
+    };
+    // The message for one line: its typing, else the server's answer naming it (`lines[i]...`),
+    // else the last save's.
+    let line_error = move |sku: &str| -> Option<String> {
+        if bad_input.with(|bad| bad.iter().any(|s| s == sku)) {
+            return Some("Enter a whole number from 1 to 1,000,000.".to_owned());
+        }
+        let on_this_line = |e: &api::ApiError| {
+            let i: usize =
+                e.field.as_deref()?.strip_prefix("lines[")?.split(']').next()?.parse().ok()?;
+            cart.lines
+                .with(|lines| lines.get(i).filter(|l| l.sku == sku).map(|_| e.message.clone()))
+        };
+        problem
+            .with(|p| p.as_ref().and_then(on_this_line))
+            .or_else(|| cart.save_error.with(|e| e.as_ref().and_then(on_this_line)))
     };
     let remove = move |sku: String| {
         cart.lines.update(|lines| lines.retain(|l| l.sku != sku));
@@ -198,13 +223,18 @@ pub fn CartPage() -> impl IntoView {
                             let name = { let sku = sku.clone(); move || engine.with(|e| e.as_ref().map_or_else(|| sku.clone(), |e| e.name(&sku))) };
                             let name2 = name.clone();
                             let input_id = format!("qty-{sku}");
+                            let error_id = format!("qty-error-{sku}");
+                            let error = { let sku = sku.clone(); move || line_error(&sku) };
+                            let invalid = error.clone();
                             view! {
                                 <tr data-sku=sku.clone()>
                                     <td>{name}</td>
                                     <td>
                                         <label class="visually-hidden" for=input_id.clone()>{move || format!("Quantity of {}", name2())}</label>
-                                        <input id=input_id type="number" min="1" class="qty" value=line.quantity.to_string()
+                                        <input id=input_id type="number" min="1" max=MAX_QUANTITY class="qty" value=line.quantity.to_string()
+                                            aria-invalid=move || invalid().is_some().to_string() aria-describedby=error_id.clone()
                                             on:input=move |ev| set_quantity(sku_for_input.clone(), event_target_value(&ev))/>
+                                        <span class="error" id=error_id>{error}</span>
                                     </td>
                                     <td class="money">{move || priced().map(|l| l.unit_price.to_string())}</td>
                                     <td class="money">{move || priced2().map(|l| l.amount.to_string())}</td>
@@ -216,20 +246,26 @@ pub fn CartPage() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            {move || match verdict.get() {
-                None => view! { <p>"Pricing…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(v)) => view! {
-                    <section class="totals" aria-label="Totals">
+            <p class="error" role="alert">{move || cart.save_error.get().filter(|e| e.field.is_none()).map(|e| format!("The cart was not saved: {}", e.message))}</p>
+            // The sections stay in place and only their contents change, so that screen
+            // readers announce the new route (a live region inserted anew is not read).
+            <section class="totals" aria-label="Totals">
+                {move || match verdict.get() {
+                    None => view! { <p>"Pricing…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(v)) => view! {
                         <ul>{v.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
                         <p class="total">"Total: " <strong id="cart-total">{v.priced.total.to_string()}</strong></p>
-                    </section>
-                    <section class="route" aria-live="polite" aria-label="Approval route">
-                        <h2>"Approval"</h2>
-                        <ul id="approval-route">{v.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
-                    </section>
-                }.into_any(),
-            }}
+                    }.into_any(),
+                }}
+            </section>
+            <section class="route" aria-live="polite" aria-label="Approval route">
+                <h2>"Approval"</h2>
+                <ul id="approval-route">{move || verdict.with(|v| match v {
+                    Some(Ok(v)) => v.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view().into_any(),
+                    _ => ().into_any(),
+                })}</ul>
+            </section>
             <label for="payment">"Payment"</label>
             <select id="payment" on:change=payment_changed prop:value=move || payment.get()>
                 <option value="invoice">"On account (invoice)"</option>
@@ -238,8 +274,10 @@ pub fn CartPage() -> impl IntoView {
             <div class="problem" role="alert">
                 {move || problem.get().map(|p| {
                     let differences: Vec<String> = p.details.get("differences").and_then(|d| d.as_array()).map(|d| d.iter().filter_map(|x| x.get("message").and_then(|v| v.as_str()).map(str::to_owned)).collect()).unwrap_or_default();
+                    // An error about one line is shown on that line.
+                    let about_a_line = p.field.as_deref().is_some_and(|f| f.starts_with("lines["));
                     view! {
-                        <p class="error">{p.message.clone()}</p>
+                        <p class="error">{(!about_a_line).then(|| p.message.clone())}</p>
                         <ul>{differences.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
                         <Show when=move || p.code == "stale_or_forged"><p>"The page now shows the current prices and route; check them and place the order again."</p></Show>
                     }
