@@ -46,11 +46,14 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
     let session = expect_context::<Session>();
     let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
+    let busy = RwSignal::new(false);
     let comment_id = format!("comment-{}", item.step_id);
+    let error_id = format!("decision-error-{}", item.step_id);
     let decide = {
         let (order, step, revision) = (item.order_id.clone(), item.step_id.clone(), item.revision);
         move |decision: &'static str| {
             let (order, step) = (order.clone(), step.clone());
+            busy.set(true);
             spawn_local(async move {
                 let body = json!({ "step_id": step, "decision": decision, "comment": comment.get_untracked(), "revision": revision });
                 match api::send::<Value, _>(
@@ -67,6 +70,7 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
                     }
                     Err(e) => error.set(Some(e)),
                 }
+                busy.set(false);
             });
         }
     };
@@ -77,6 +81,7 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
     let reject = move |_| decide("reject");
     let href = format!("/orders/{}", item.order_id);
     let why = item.why.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
+    let (label2, label3) = (item.order_id.clone(), item.order_id.clone());
     let (order_id, label, buyer, total, placed) = (
         item.order_id.clone(),
         item.order_id.clone(),
@@ -88,11 +93,12 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
         <li class="pending" data-order=order_id>
             <p><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</p>
             <ul class="why">{why}</ul>
-            <label for=comment_id.clone()>"Comment"</label>
-            <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
-            <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
-            <button type="button" class="approve" on:click=approve>"Approve"</button>
-            <button type="button" class="reject" on:click=reject>"Reject"</button>
+            <label for=comment_id.clone()>"Comment (needed to reject)"</label>
+            <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))
+                aria-describedby=error_id.clone() aria-invalid=move || error.with(|e| e.as_ref().is_some_and(|e| e.field.as_deref() == Some("comment"))).to_string()></textarea>
+            <p class="error" role="alert" id=error_id>{move || error.get().map(|e| e.message)}</p>
+            <button type="button" class="approve" on:click=approve disabled=move || busy.get() aria-label=format!("Approve order {label2}")>"Approve"</button>
+            <button type="button" class="reject" on:click=reject disabled=move || busy.get() aria-label=format!("Reject order {label3}")>"Reject"</button>
         </li>
     }
 }

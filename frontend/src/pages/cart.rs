@@ -222,6 +222,7 @@ pub fn CartPage() -> impl IntoView {
                             let priced3 = priced.clone();
                             let name = { let sku = sku.clone(); move || engine.with(|e| e.as_ref().map_or_else(|| sku.clone(), |e| e.name(&sku))) };
                             let name2 = name.clone();
+                            let name3 = name.clone();
                             let input_id = format!("qty-{sku}");
                             let error_id = format!("qty-error-{sku}");
                             let error = { let sku = sku.clone(); move || line_error(&sku) };
@@ -239,7 +240,7 @@ pub fn CartPage() -> impl IntoView {
                                     <td class="money">{move || priced().map(|l| l.unit_price.to_string())}</td>
                                     <td class="money">{move || priced2().map(|l| l.amount.to_string())}</td>
                                     <td class="why">{move || priced3().map(|l| l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; "))}</td>
-                                    <td><button type="button" on:click=move |_| remove(sku_for_remove.clone())>"Remove"</button></td>
+                                    <td><button type="button" aria-label=move || format!("Remove {}", name3()) on:click=move |_| remove(sku_for_remove.clone())>"Remove"</button></td>
                                 </tr>
                             }
                         }

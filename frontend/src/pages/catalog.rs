@@ -57,8 +57,9 @@ fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
                 <label class="visually-hidden" for=id.clone()>{format!("Quantity of {}", product.name)}</label>
                 <input id=id type="number" min="1" class="qty" prop:value=move || quantity.get().to_string()
                     on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1).max(1))/>
-                <button type="button" on:click=move |_| { cart.add(&sku, quantity.get_untracked()); added.set(true); }>"Add"</button>
-                <Show when=move || added.get()><span class="added" role="status">" added"</span></Show>
+                <button type="button" aria-label=format!("Add {} to the cart", product.name) on:click=move |_| { cart.add(&sku, quantity.get_untracked()); added.set(true); }>"Add"</button>
+                // Always in place, so that the change of its text is announced.
+                <span class="added" role="status">{move || added.get().then_some(" added")}</span>
             </td>
         </tr>
     }
