@@ -117,6 +117,19 @@ fn Nav() -> impl IntoView {
     }
 }
 
+/// The first stop of Tab, shown when it has the focus: past the navigation, to the page.
+#[component]
+fn SkipLink() -> impl IntoView {
+    // `rel=external` keeps the router from taking the click as a navigation; the link moves the
+    // focus itself, as following the fragment alone would scroll but leave the focus behind.
+    view! {
+        <a class="skip" href="#main" rel="external" on:click=|ev| {
+            ev.prevent_default();
+            pages::focus("main");
+        }>"Skip to main content"</a>
+    }
+}
+
 #[component]
 fn Home() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -165,8 +178,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Show when=move || session.loaded.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 <Show when=move || session.me.with(Option::is_some) fallback=|| view! { <pages::login::LoginPage/> }>
+                    <SkipLink/>
                     <Nav/>
-                    <main>
+                    <main id="main" tabindex="-1">
                         <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
                             <Route path=path!("/") view=Home/>
                             <Route path=path!("/cart") view=pages::cart::CartPage/>
@@ -199,6 +213,7 @@ pub fn EditorApp() -> impl IntoView {
     });
     view! {
         <Router>
+            <SkipLink/>
             <nav aria-label="Main">
                 <span class="brand">"Countersign"</span>
                 <a href="/" rel="external">"Back to the app"</a>
@@ -206,7 +221,7 @@ pub fn EditorApp() -> impl IntoView {
                 <A href="/editor/workflows">"Workflows"</A>
                 <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             </nav>
-            <main>
+            <main id="main" tabindex="-1">
                 {move || match (session.loaded.get(), session.me.with(Option::is_some)) {
                     (false, _) => view! { <p class="loading">"Loading…"</p> }.into_any(),
                     (true, false) => view! { <p>"Log in first: " <a href="/" rel="external">"to the login page"</a></p> }.into_any(),

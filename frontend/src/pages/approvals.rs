@@ -4,7 +4,7 @@
 use crate::{
     Session, api,
     model::{Pending, Queue, when},
-    pages::{MoreButton, Paged},
+    pages::{MoreButton, PageHeading, Paged},
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -28,7 +28,7 @@ pub fn ApprovalsPage() -> impl IntoView {
     let reload = move || load(None);
     reload();
     view! {
-        <h1>"Approvals"</h1>
+        <PageHeading>"Approvals"</PageHeading>
         {move || match queue.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

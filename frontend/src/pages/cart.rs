@@ -5,6 +5,7 @@
 use crate::{
     CartState, api,
     model::{CartLines, CheckoutContext, Line},
+    pages::PageHeading,
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -197,7 +198,7 @@ pub fn CartPage() -> impl IntoView {
     };
 
     view! {
-        <h1>"Cart"</h1>
+        <PageHeading>"Cart"</PageHeading>
         <p class="error" role="alert">{move || load_error.get()}</p>
         <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from the catalog."</p> }>
             <table class="cart">

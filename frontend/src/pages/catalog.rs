@@ -3,6 +3,7 @@
 use crate::{
     CartState, api,
     model::{Catalog, Product},
+    pages::PageHeading,
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -26,7 +27,7 @@ pub fn CatalogPage() -> impl IntoView {
         });
     });
     view! {
-        <h1>"Catalog"</h1>
+        <PageHeading>"Catalog"</PageHeading>
         <label for="search">"Search products"</label>
         <input id="search" type="search" placeholder="drill, gloves, SKU…"
             prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>

@@ -10,7 +10,43 @@ pub mod orders;
 pub mod policy;
 pub mod workflows;
 
-use leptos::prelude::*;
+use leptos::{html::H1, prelude::*};
+use std::cell::RefCell;
+use wasm_bindgen::JsCast;
+
+/// Focuses the first element that `selector` finds; false if there is none.
+pub fn focus(selector: &str) -> bool {
+    document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|e| e.focus().is_ok())
+}
+
+thread_local! {
+    /// The address whose heading last took the focus: see [`PageHeading`].
+    static HEADED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// A page's `<h1>`. It names the browser tab after the page ("Cart · Countersign"), and on a
+/// page reached from another it takes the focus, so that a screen reader reads the new page
+/// from its top and Tab goes on from there rather than from the link that led to it. Neither
+/// the first page shown nor a page showing its heading again (after reloading its data) moves
+/// the focus.
+#[component]
+pub fn PageHeading(children: Children) -> impl IntoView {
+    let heading = NodeRef::<H1>::new();
+    heading.on_load(|h| {
+        document().set_title(&format!("{} · Countersign", h.text_content().unwrap_or_default()));
+        let path = window().location().pathname().unwrap_or_default();
+        let before = HEADED.with(|p| p.borrow_mut().replace(path.clone()));
+        if before.is_some_and(|b| b != path) {
+            let _ = h.focus();
+        }
+    });
+    view! { <h1 tabindex="-1" node_ref=heading>{children()}</h1> }
+}
 
 /// A list that the server sends a page at a time: the items so far, the cursor of the next
 /// page, and the error of the last page asked for.

@@ -3,6 +3,7 @@
 use crate::{
     Session, api,
     model::{Notification, Notifications, when},
+    pages::PageHeading,
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -34,7 +35,7 @@ pub fn NotificationsPage() -> impl IntoView {
         });
     };
     view! {
-        <h1>"Notifications"</h1>
+        <PageHeading>"Notifications"</PageHeading>
         <button type="button" on:click=read_all>"Mark all as read"</button>
         {move || match items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),

@@ -3,7 +3,7 @@
 use crate::{
     api,
     model::{Order, OrderSummary, Orders, when},
-    pages::{MoreButton, Paged},
+    pages::{MoreButton, PageHeading, Paged},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -32,7 +32,7 @@ pub fn OrdersPage() -> impl IntoView {
     };
     load(None);
     view! {
-        <h1>"Orders"</h1>
+        <PageHeading>"Orders"</PageHeading>
         {move || match orders.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -94,7 +94,7 @@ pub fn OrderPage() -> impl IntoView {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(o)) => view! {
-                <h1>"Order " {o.id.clone()}</h1>
+                <PageHeading>{format!("Order {}", o.id)}</PageHeading>
                 <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
                    " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
                 {o.workflow.clone().map(|w| view! {

@@ -1,7 +1,7 @@
 //! The company admin's approval policy editor: thresholds and conditions as a form, checked as
 //! you type by the `rules` crate, with a live preview of the route of a sample order.
 
-use crate::{Session, api, model::PolicyDocument};
+use crate::{Session, api, model::PolicyDocument, pages::PageHeading};
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use rules::{
@@ -335,7 +335,7 @@ pub fn PolicyPage() -> impl IntoView {
     };
 
     view! {
-        <h1>"Approval policy"</h1>
+        <PageHeading>"Approval policy"</PageHeading>
         <p>"Version " {move || version.get()}</p>
         <Show when=move || base.with(Option::is_some) fallback=|| view! { <p>"Loading…"</p> }>
             <label for="policy-name">"Name"</label>
