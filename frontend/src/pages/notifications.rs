@@ -27,16 +27,20 @@ pub fn NotificationsPage() -> impl IntoView {
         });
     };
     reload();
+    let read_all_error = RwSignal::new(None::<String>);
     let read_all = move |_| {
         spawn_local(async move {
-            let _ = api::send::<Value, _>(Method::POST, "/api/notifications/read-all", &json!({}))
-                .await;
+            let done =
+                api::send::<Value, _>(Method::POST, "/api/notifications/read-all", &json!({}))
+                    .await;
+            read_all_error.set(done.err().map(|e| e.message));
             reload();
         });
     };
     view! {
         <PageHeading>"Notifications"</PageHeading>
         <button type="button" on:click=read_all>"Mark all as read"</button>
+        <p class="error" role="alert">{move || read_all_error.get()}</p>
         {move || match items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -44,6 +48,7 @@ pub fn NotificationsPage() -> impl IntoView {
             Some(Ok(list)) => view! {
                 <ul class="notifications">{list.into_iter().map(|n| view! {
                     <li class=if n.read { "read" } else { "unread" }>
+                        {(!n.read).then_some(view! { <span class="badge">"Unread"</span> " " })}
                         <strong>{n.title.clone()}</strong> " · " {when(n.created_at)}
                         <p>{n.body.clone()}</p>
                         {n.order_id.clone().map(|id| view! { <A href=format!("/orders/{id}")>"Open the order"</A> })}
