@@ -4,7 +4,7 @@
 use crate::{
     Session, api,
     model::{Pending, Queue, when},
-    pages::{MoreButton, PageHeading, Paged},
+    pages::{MoreButton, PageHeading, Paged, focus},
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -25,24 +25,40 @@ pub fn ApprovalsPage() -> impl IntoView {
             queue.take(after.is_some(), page.map(|q| (q.pending, q.next)).map_err(|e| e.message));
         });
     };
-    let reload = move || load(None);
-    reload();
+    load(None);
+    // What the last decision did, said once it is made; the queue then reloads.
+    let said = RwSignal::new(String::new());
+    let decided = Callback::new(move |what: String| {
+        said.set(what);
+        load(None);
+    });
+    // Keyed rows: a reload keeps the rows that stay, with their comments and the focus.
+    let rows = move || {
+        queue.items.with(|i| match i {
+            Some(Ok(p)) => p.clone(),
+            _ => Vec::new(),
+        })
+    };
     view! {
         <PageHeading>"Approvals"</PageHeading>
-        {move || match queue.items.get() {
-            None => view! { <p>"Loading…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(p)) if p.is_empty() => view! { <p>"Nothing waits for your approval."</p> }.into_any(),
-            Some(Ok(p)) => view! {
-                <ul class="queue">{p.into_iter().map(|item| view! { <PendingItem item reload=Callback::new(move |_| reload())/> }).collect_view()}</ul>
-            }.into_any(),
-        }}
+        <p class="ok" role="status">{move || said.get()}</p>
+        {move || queue.items.with(|i| match i {
+            None => Some(view! { <p>"Loading…"</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.clone()}</p> }.into_any()),
+            Some(Ok(p)) if p.is_empty() => Some(view! { <p>"Nothing waits for your approval."</p> }.into_any()),
+            Some(Ok(_)) => None,
+        })}
+        <ul class="queue">
+            <For each=rows key=|p| (p.step_id.clone(), p.revision) let:item>
+                <PendingItem item decided/>
+            </For>
+        </ul>
         <MoreButton list=queue label="More" on_more=Callback::new(move |cursor| load(Some(cursor)))/>
     }
 }
 
 #[component]
-fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
+fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
@@ -65,8 +81,13 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
                 {
                     Ok(_) => {
                         error.set(None);
+                        // This row goes: the focus moves on to the next, or to the heading.
+                        if !focus(&format!("li[data-step='{step}'] + li h2")) {
+                            focus("main h1");
+                        }
                         refresh_unread(session);
-                        reload.run(());
+                        let done = if decision == "approve" { "approved" } else { "rejected" };
+                        decided.run(format!("Order {order} {done}."));
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -90,8 +111,8 @@ fn PendingItem(item: Pending, reload: Callback<()>) -> impl IntoView {
         when(item.created_at),
     );
     view! {
-        <li class="pending" data-order=order_id>
-            <p><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</p>
+        <li class="pending" data-order=order_id data-step=item.step_id.clone()>
+            <h2 tabindex="-1"><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</h2>
             <ul class="why">{why}</ul>
             <label for=comment_id.clone()>"Comment (needed to reject)"</label>
             <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))
