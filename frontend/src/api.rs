@@ -28,7 +28,37 @@ pub struct ApiError {
     pub status: u16,
 }
 
+/// One of the problems a refusal lists (a policy's or a workflow's `diagnostics`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// An error, or else a warning.
+    pub error: bool,
+    /// Where it is: `rules[2].approver`, `transitions[0].guard`.
+    pub path: String,
+    pub message: String,
+}
+
 impl ApiError {
+    /// The problems the server listed with this error, if any.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let text = |d: &serde_json::Value, key: &str| {
+            d.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+        };
+        self.details
+            .get("diagnostics")
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|d| Diagnostic {
+                        error: text(d, "severity") != "warning",
+                        path: text(d, "path"),
+                        message: text(d, "message"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn network(e: impl std::fmt::Display) -> ApiError {
         ApiError {
             code: "network".into(),

@@ -24,6 +24,26 @@ pub fn focus(selector: &str) -> bool {
         .is_some_and(|e| e.focus().is_ok())
 }
 
+/// Says whether a problem is an error or a warning in words, not by its colour alone.
+pub fn severity(error: bool) -> &'static str {
+    if error { "Error: " } else { "Warning: " }
+}
+
+/// The server's refusal as an alert: its message, then each problem it lists, with where.
+pub fn refusal(e: &crate::api::ApiError, id: &'static str) -> impl IntoView + use<> {
+    let problems = e
+        .diagnostics()
+        .into_iter()
+        .map(|d| view! { <li>{severity(d.error)} <code>{d.path}</code> ": " {d.message}</li> })
+        .collect_view();
+    view! {
+        <div class="error" role="alert" id=id>
+            <p>{e.message.clone()}</p>
+            <ul>{problems}</ul>
+        </div>
+    }
+}
+
 thread_local! {
     /// The address whose heading last took the focus: see [`PageHeading`].
     static HEADED: RefCell<Option<String>> = const { RefCell::new(None) };

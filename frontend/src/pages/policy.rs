@@ -1,7 +1,11 @@
 //! The company admin's approval policy editor: thresholds and conditions as a form, checked as
 //! you type by the `rules` crate, with a live preview of the route of a sample order.
 
-use crate::{Session, api, model::PolicyDocument, pages::PageHeading};
+use crate::{
+    Session, api,
+    model::PolicyDocument,
+    pages::{PageHeading, focus, refusal},
+};
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use rules::{
@@ -119,6 +123,9 @@ pub fn PolicyPage() -> impl IntoView {
     let sample_categories = RwSignal::new(String::new());
     let sample_buyer = RwSignal::new(String::new());
     let currency = RwSignal::new(None::<Currency>);
+    // Why the policy, the directory or the company could not be loaded: without them there is
+    // nothing to edit, and the page says so rather than "Loading…" for ever.
+    let load_error = RwSignal::new(None::<String>);
 
     {
         let company = company.clone();
@@ -128,6 +135,15 @@ pub fn PolicyPage() -> impl IntoView {
                 api::get::<Directory>(&format!("/api/companies/{company}/directory")).await,
                 api::get::<Value>(&format!("/api/companies/{company}")).await,
             );
+            let failed: Vec<String> = [p.as_ref().err(), d.as_ref().err(), c.as_ref().err()]
+                .into_iter()
+                .flatten()
+                .map(|e| e.message.clone())
+                .collect();
+            if !failed.is_empty() {
+                load_error
+                    .set(Some(format!("The policy could not be loaded: {}", failed.join("; "))));
+            }
             if let Ok(c) = c {
                 currency.set(
                     c.get("currency")
@@ -249,29 +265,17 @@ pub fn PolicyPage() -> impl IntoView {
             });
             local.or_else(|| {
                 saved.with(|s| match s {
-                    Some(Err(e)) => {
-                        e.details.get("diagnostics").and_then(|d| d.as_array()).and_then(|d| {
-                            d.iter().find_map(|x| {
-                                let path = x.get("path").and_then(|v| v.as_str())?;
-                                let rest = path.strip_prefix(&format!("rules[{index}]"))?;
-                                let on = if rest.starts_with(".min_total") {
-                                    "amount"
-                                } else if rest.starts_with(".when") {
-                                    "condition"
-                                } else if rest.starts_with(".approver") {
-                                    "approver"
-                                } else {
-                                    "amount"
-                                };
-                                (on == field).then(|| {
-                                    x.get("message")
-                                        .and_then(|v| v.as_str())
-                                        .unwrap_or_default()
-                                        .to_owned()
-                                })
-                            })
-                        })
-                    }
+                    Some(Err(e)) => e.diagnostics().into_iter().find_map(|d| {
+                        let rest = d.path.strip_prefix(&format!("rules[{index}]"))?;
+                        let on = if rest.starts_with(".when") {
+                            "condition"
+                        } else if rest.starts_with(".approver") {
+                            "approver"
+                        } else {
+                            "amount"
+                        };
+                        (on == field).then_some(d.message)
+                    }),
                     _ => None,
                 })
             })
@@ -300,10 +304,20 @@ pub fn PolicyPage() -> impl IntoView {
             })
         });
     };
+    // Enter in a field saves too (a form); a form with problems is not sent: the alert says so
+    // and the focus goes to the first field marked.
     let save = {
         let company = company.clone();
-        move |_| {
-            let Some(Ok(p)) = policy.get_untracked() else { return };
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let Some(Ok(p)) = policy.get_untracked() else {
+                saved.set(Some(Err(api::ApiError {
+                    message: "Not saved: first fix the problems marked in the rules.".into(),
+                    ..api::ApiError::default()
+                })));
+                focus("form.policy [aria-invalid=true]");
+                return;
+            };
             let company = company.clone();
             spawn_local(async move {
                 let result = api::send::<Value, _>(
@@ -337,66 +351,69 @@ pub fn PolicyPage() -> impl IntoView {
     view! {
         <PageHeading>"Approval policy"</PageHeading>
         <p>"Version " {move || version.get()}</p>
-        <Show when=move || base.with(Option::is_some) fallback=|| view! { <p>"Loading…"</p> }>
-            <label for="policy-name">"Name"</label>
-            <input id="policy-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-            <label for="policy-mode">"When several thresholds match"</label>
-            <select id="policy-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "escalation" => Mode::Escalation, "any" => Mode::Any, _ => Mode::Highest })
-                prop:value=move || match mode.get() { Mode::Highest => "highest", Mode::Escalation => "escalation", Mode::Any => "any" }>
-                <option value="highest">"Only the highest matching approver"</option>
-                <option value="escalation">"Every matching approver, lowest first"</option>
-                <option value="any">"Any one of the matching approvers"</option>
-            </select>
-            <table class="rules">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Orders of at least"</th><th scope="col">"Condition"</th><th scope="col">"Approver"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
-                <tbody>
-                    <For each=rows key=|(i, d)| (*i, d.key) let:item>
-                        {
-                            let (index, draft) = item;
-                            let key = draft.key;
-                            let edit = move |f: fn(&mut Draft, String)| move |ev: leptos::ev::Event| {
-                                let value = event_target_value(&ev);
-                                drafts.update(|d| if let Some(x) = d.iter_mut().find(|x| x.key == key) { f(x, value) });
-                            };
-                            let amount_problem = field_problem(index, "amount");
-                            let condition_problem = field_problem(index, "condition");
-                            let approver_problem = field_problem(index, "approver");
-                            let (name_id, amount_id, condition_id, approver_id) = (format!("rule-{key}-name"), format!("rule-{key}-amount"), format!("rule-{key}-condition"), format!("rule-{key}-approver"));
-                            let selected = draft.approver.clone();
-                            view! {
-                                <tr>
-                                    <td><label class="visually-hidden" for=name_id.clone()>"Rule name"</label>
-                                        <input id=name_id value=draft.name.clone() on:change=edit(|d, v| d.name = v)/></td>
-                                    <td><label class="visually-hidden" for=amount_id.clone()>"Threshold"</label>
-                                        <input id=amount_id class="amount" value=draft.amount.clone() on:input=edit(|d, v| d.amount = v)/>
-                                        <span class="error" role="alert">{amount_problem}</span></td>
-                                    <td><label class="visually-hidden" for=condition_id.clone()>"Condition"</label>
-                                        <input id=condition_id class="condition" value=draft.condition.clone() placeholder="order.categories contains \"chemicals\"" on:input=edit(|d, v| d.condition = v)/>
-                                        <span class="error" role="alert">{condition_problem}</span></td>
-                                    <td><label class="visually-hidden" for=approver_id.clone()>"Approver"</label>
-                                        <select id=approver_id on:change=edit(|d, v| d.approver = v)>
-                                            <option value="manager" selected=selected == "manager">"The buyer's manager"</option>
-                                            {users().into_iter().map(|(id, name)| { let v = format!("user:{id}"); let s = v == selected; view! { <option value=v selected=s>{name}</option> } }).collect_view()}
-                                        </select>
-                                        <span class="error" role="alert">{approver_problem}</span></td>
-                                    <td><button type="button" on:click=move |_| drafts.update(|d| d.retain(|x| x.key != key))>"Remove"</button></td>
-                                </tr>
+        <Show when=move || base.with(Option::is_some) fallback=move || match load_error.get() {
+            Some(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }>
+            <form class="policy" on:submit=save.clone()>
+                <label for="policy-name">"Name"</label>
+                <input id="policy-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="policy-mode">"When several thresholds match"</label>
+                <select id="policy-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "escalation" => Mode::Escalation, "any" => Mode::Any, _ => Mode::Highest })
+                    prop:value=move || match mode.get() { Mode::Highest => "highest", Mode::Escalation => "escalation", Mode::Any => "any" }>
+                    <option value="highest">"Only the highest matching approver"</option>
+                    <option value="escalation">"Every matching approver, lowest first"</option>
+                    <option value="any">"Any one of the matching approvers"</option>
+                </select>
+                <table class="rules">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Orders of at least"</th><th scope="col">"Condition"</th><th scope="col">"Approver"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
+                    <tbody>
+                        <For each=rows key=|(i, d)| (*i, d.key) let:item>
+                            {
+                                let (index, draft) = item;
+                                let key = draft.key;
+                                let edit = move |f: fn(&mut Draft, String)| move |ev: leptos::ev::Event| {
+                                    let value = event_target_value(&ev);
+                                    drafts.update(|d| if let Some(x) = d.iter_mut().find(|x| x.key == key) { f(x, value) });
+                                };
+                                let amount_problem = field_problem(index, "amount");
+                                let condition_problem = field_problem(index, "condition");
+                                let approver_problem = field_problem(index, "approver");
+                                let (name_id, amount_id, condition_id, approver_id) = (format!("rule-{key}-name"), format!("rule-{key}-amount"), format!("rule-{key}-condition"), format!("rule-{key}-approver"));
+                                let (amount_error, condition_error, approver_error) = (format!("{amount_id}-error"), format!("{condition_id}-error"), format!("{approver_id}-error"));
+                                let selected = draft.approver.clone();
+                                view! {
+                                    <tr>
+                                        <td><label class="visually-hidden" for=name_id.clone()>"Rule name"</label>
+                                            <input id=name_id value=draft.name.clone() on:change=edit(|d, v| d.name = v)/></td>
+                                        <td><label class="visually-hidden" for=amount_id.clone()>"Threshold"</label>
+                                            <input id=amount_id class="amount" value=draft.amount.clone() on:input=edit(|d, v| d.amount = v)
+                                                aria-describedby=amount_error.clone() aria-invalid=move || amount_problem().is_some().to_string()/>
+                                            <span class="error" id=amount_error>{amount_problem}</span></td>
+                                        <td><label class="visually-hidden" for=condition_id.clone()>"Condition"</label>
+                                            <input id=condition_id class="condition" value=draft.condition.clone() placeholder="order.categories contains \"chemicals\"" on:input=edit(|d, v| d.condition = v)
+                                                aria-describedby=condition_error.clone() aria-invalid=move || condition_problem().is_some().to_string()/>
+                                            <span class="error" id=condition_error>{condition_problem}</span></td>
+                                        <td><label class="visually-hidden" for=approver_id.clone()>"Approver"</label>
+                                            <select id=approver_id on:change=edit(|d, v| d.approver = v)
+                                                aria-describedby=approver_error.clone() aria-invalid=move || approver_problem().is_some().to_string()>
+                                                <option value="manager" selected=selected == "manager">"The buyer's manager"</option>
+                                                {users().into_iter().map(|(id, name)| { let v = format!("user:{id}"); let s = v == selected; view! { <option value=v selected=s>{name}</option> } }).collect_view()}
+                                            </select>
+                                            <span class="error" id=approver_error>{approver_problem}</span></td>
+                                        <td><button type="button" on:click=move |_| drafts.update(|d| d.retain(|x| x.key != key))>"Remove"</button></td>
+                                    </tr>
+                                }
                             }
-                        }
-                    </For>
-                </tbody>
-            </table>
-            <button type="button" on:click=move |_| add(true)>"Add a threshold"</button>
-            <button type="button" on:click=move |_| add(false)>"Add a condition"</button>
-            <button type="button" id="save-policy" on:click=save.clone() disabled=move || !matches!(policy.get(), Some(Ok(_)))>"Save"</button>
-            <p role="status">{move || match saved.get() {
-                Some(Ok(m)) => m,
-                Some(Err(e)) => {
-                    let diagnostics: Vec<String> = e.details.get("diagnostics").and_then(|d| d.as_array()).map(|d| d.iter().map(|x| format!("{}: {}", x.get("path").and_then(|v| v.as_str()).unwrap_or(""), x.get("message").and_then(|v| v.as_str()).unwrap_or(""))).collect()).unwrap_or_default();
-                    format!("{} {}", e.message, diagnostics.join("; "))
-                }
-                None => String::new(),
-            }}</p>
+                        </For>
+                    </tbody>
+                </table>
+                <button type="button" on:click=move |_| add(true)>"Add a threshold"</button>
+                <button type="button" on:click=move |_| add(false)>"Add a condition"</button>
+                <button type="submit" id="save-policy">"Save"</button>
+                <p class="ok" role="status">{move || saved.with(|s| s.as_ref().and_then(|s| s.as_ref().ok().cloned()))}</p>
+                {move || saved.with(|s| s.as_ref().and_then(|s| s.as_ref().err().map(|e| refusal(e, "policy-error"))))}
+            </form>
             <section class="preview" aria-live="polite" aria-label="Preview">
                 <h2>"Preview with a sample order"</h2>
                 <label for="sample-total">"Total"</label>
