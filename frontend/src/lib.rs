@@ -110,7 +110,7 @@ fn Nav() -> impl IntoView {
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
-            <A href="/notifications" attr:aria-label=move || format!("Notifications, {} unread", session.unread.get())>"Notifications " <span class="badge">{move || session.unread.get()}</span></A>
+            <A href="/notifications">"Notifications " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
         </nav>

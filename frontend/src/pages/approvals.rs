@@ -4,7 +4,7 @@
 use crate::{
     Session, api,
     model::{Pending, Queue, when},
-    pages::{MoreButton, PageHeading, Paged, focus},
+    pages::{MoreButton, Paged, focus, page_heading},
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -40,7 +40,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         })
     };
     view! {
-        <PageHeading>"Approvals"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Approvals"</h1>
         <p class="ok" role="status">{move || said.get()}</p>
         {move || queue.items.with(|i| match i {
             None => Some(view! { <p>"Loading…"</p> }.into_any()),

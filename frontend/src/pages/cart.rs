@@ -5,7 +5,7 @@
 use crate::{
     CartState, api,
     model::{CartLines, CheckoutContext, Line},
-    pages::PageHeading,
+    pages::page_heading,
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -198,7 +198,7 @@ pub fn CartPage() -> impl IntoView {
     };
 
     view! {
-        <PageHeading>"Cart"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Cart"</h1>
         <p class="error" role="alert">{move || load_error.get()}</p>
         <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from the catalog."</p> }>
             <table class="cart">

@@ -3,7 +3,7 @@
 use crate::{
     CartState, api,
     model::{Catalog, Product},
-    pages::PageHeading,
+    pages::page_heading,
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -27,7 +27,7 @@ pub fn CatalogPage() -> impl IntoView {
         });
     });
     view! {
-        <PageHeading>"Catalog"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Catalog"</h1>
         <label for="search">"Search products"</label>
         <input id="search" type="search" placeholder="drill, gloves, SKU…"
             prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>

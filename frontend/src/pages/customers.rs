@@ -4,7 +4,7 @@
 
 use crate::{
     Session, api,
-    pages::{MoreButton, PageHeading, Paged},
+    pages::{MoreButton, Paged, page_heading},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -113,7 +113,7 @@ pub fn CustomersPage() -> impl IntoView {
         }
     };
     view! {
-        <PageHeading>"Customers"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Customers"</h1>
         <p class="muted">"Workflow notices to “the sales rep” about a customer's orders go to its account manager; without one, to every sales rep."</p>
         {move || message.get().map(|m| match m {
             Ok(t) => view! { <p class="ok" role="status">{t}</p> }.into_any(),

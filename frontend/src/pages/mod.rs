@@ -45,17 +45,16 @@ pub fn refusal(e: &crate::api::ApiError, id: &'static str) -> impl IntoView + us
 }
 
 thread_local! {
-    /// The address whose heading last took the focus: see [`PageHeading`].
+    /// The address whose heading last took the focus: see [`page_heading`].
     static HEADED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// A page's `<h1>`. It names the browser tab after the page ("Cart · Countersign"), and on a
-/// page reached from another it takes the focus, so that a screen reader reads the new page
-/// from its top and Tab goes on from there rather than from the link that led to it. Neither
-/// the first page shown nor a page showing its heading again (after reloading its data) moves
-/// the focus.
-#[component]
-pub fn PageHeading(children: Children) -> impl IntoView {
+/// The `node_ref` of a page's `<h1 tabindex="-1">`. The heading names the browser tab after
+/// the page ("Cart · Countersign"), and on a page reached from another it takes the focus, so
+/// that a screen reader reads the new page from its top and Tab goes on from there rather than
+/// from the link that led to it. Neither the first page shown nor a page showing its heading
+/// again (after reloading its data) moves the focus.
+pub fn page_heading() -> NodeRef<H1> {
     let heading = NodeRef::<H1>::new();
     heading.on_load(|h| {
         document().set_title(&format!("{} · Countersign", h.text_content().unwrap_or_default()));
@@ -65,7 +64,7 @@ pub fn PageHeading(children: Children) -> impl IntoView {
             let _ = h.focus();
         }
     });
-    view! { <h1 tabindex="-1" node_ref=heading>{children()}</h1> }
+    heading
 }
 
 /// A list that the server sends a page at a time: the items so far, the cursor of the next

@@ -3,7 +3,7 @@
 use crate::{
     Session, api,
     model::{Notification, Notifications, when},
-    pages::PageHeading,
+    pages::page_heading,
     refresh_unread,
 };
 use gloo_net::http::Method;
@@ -38,7 +38,7 @@ pub fn NotificationsPage() -> impl IntoView {
         });
     };
     view! {
-        <PageHeading>"Notifications"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Notifications"</h1>
         <button type="button" on:click=read_all>"Mark all as read"</button>
         <p class="error" role="alert">{move || read_all_error.get()}</p>
         {move || match items.get() {

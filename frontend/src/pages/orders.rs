@@ -3,7 +3,7 @@
 use crate::{
     api,
     model::{Order, OrderSummary, Orders, when},
-    pages::{MoreButton, PageHeading, Paged},
+    pages::{MoreButton, Paged, page_heading},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -32,7 +32,7 @@ pub fn OrdersPage() -> impl IntoView {
     };
     load(None);
     view! {
-        <PageHeading>"Orders"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Orders"</h1>
         {move || match orders.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -94,7 +94,7 @@ pub fn OrderPage() -> impl IntoView {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(o)) => view! {
-                <PageHeading>{format!("Order {}", o.id)}</PageHeading>
+                <h1 tabindex="-1" node_ref=page_heading()>"Order " {o.id.clone()}</h1>
                 <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
                    " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
                 {o.workflow.clone().map(|w| view! {

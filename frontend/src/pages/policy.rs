@@ -4,7 +4,7 @@
 use crate::{
     Session, api,
     model::PolicyDocument,
-    pages::{PageHeading, focus, refusal},
+    pages::{focus, page_heading, refusal},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -135,14 +135,8 @@ pub fn PolicyPage() -> impl IntoView {
                 api::get::<Directory>(&format!("/api/companies/{company}/directory")).await,
                 api::get::<Value>(&format!("/api/companies/{company}")).await,
             );
-            let failed: Vec<String> = [p.as_ref().err(), d.as_ref().err(), c.as_ref().err()]
-                .into_iter()
-                .flatten()
-                .map(|e| e.message.clone())
-                .collect();
-            if !failed.is_empty() {
-                load_error
-                    .set(Some(format!("The policy could not be loaded: {}", failed.join("; "))));
+            if let Some(e) = p.as_ref().err().or(d.as_ref().err()).or(c.as_ref().err()) {
+                load_error.set(Some(format!("The policy could not be loaded: {}", e.message)));
             }
             if let Ok(c) = c {
                 currency.set(
@@ -349,7 +343,7 @@ pub fn PolicyPage() -> impl IntoView {
     };
 
     view! {
-        <PageHeading>"Approval policy"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Approval policy"</h1>
         <p>"Version " {move || version.get()}</p>
         <Show when=move || base.with(Option::is_some) fallback=move || match load_error.get() {
             Some(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

@@ -14,7 +14,7 @@ mod simulate;
 mod table;
 mod versions;
 
-use crate::{api, pages::PageHeading};
+use crate::{api, pages::page_heading};
 use diagram::{Diagram, Path};
 use editor::{Editor, Selection};
 use gloo_net::http::Method;
@@ -65,7 +65,7 @@ pub fn WorkflowsPage() -> impl IntoView {
         list.set(Some(api::get("/api/workflows").await.map_err(|e| e.message)));
     });
     view! {
-        <PageHeading>"Workflows"</PageHeading>
+        <h1 tabindex="-1" node_ref=page_heading()>"Workflows"</h1>
         <NewWorkflow/>
         {move || match list.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
@@ -384,8 +384,8 @@ fn EditorView(
     view! {
         <style>{diagram::CSS}</style>
         <div class="workflow-editor" on:keydown=on_key>
-            <PageHeading>{move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!("Workflow {}", s.name)))}
-                {move || editor.dirty.get().then_some(" (unsaved changes)")}</PageHeading>
+            <h1 tabindex="-1" node_ref=page_heading()>{move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!("Workflow {}", s.name)))}
+                {move || editor.dirty.get().then_some(" (unsaved changes)")}</h1>
             <p class="muted">{workflow_id.clone()} " · " {move || summary.with(|s| s.as_ref().map_or_else(String::new, |s| format!(
                 "for {} · published: {} · draft: {}", s.entity, version_label(s.published_version), version_label(s.draft_version))))}</p>
             {move || summary.with(|s| s.as_ref().is_some_and(|s| s.builtin)).then(|| view! {
