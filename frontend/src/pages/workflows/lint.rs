@@ -1,6 +1,7 @@
 //! The workflow's problems as `rules` finds them, indexed by the state or transition they
 //! concern, so the diagram and the table can mark them.
 
+use crate::pages::severity;
 use rules::{
     diagnostic::Diagnostic,
     ids::{StateId, TransitionId},
@@ -8,7 +9,8 @@ use rules::{
 };
 use std::collections::HashMap;
 
-/// What the diagram shows on a state or an arrow: the first problem, an error if any is.
+/// What the diagram shows on a state or an arrow: the first problem, an error if any is, its
+/// message saying which it is ("Error: …").
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mark {
     pub error: bool,
@@ -60,7 +62,10 @@ pub fn lint(def: &WorkflowDefinition) -> Lint {
     let mut states: HashMap<StateId, Mark> = HashMap::new();
     let mut transitions: HashMap<TransitionId, Mark> = HashMap::new();
     for p in &problems {
-        let mark = || Mark { error: p.is_error(), message: p.message() };
+        let mark = || Mark {
+            error: p.is_error(),
+            message: format!("{}{}", severity(p.is_error()), p.message()),
+        };
         let upgrade = |m: &mut Mark| {
             if p.is_error() && !m.error {
                 *m = mark();

@@ -14,7 +14,10 @@ mod simulate;
 mod table;
 mod versions;
 
-use crate::{api, pages::page_heading};
+use crate::{
+    api,
+    pages::{page_heading, refusal, severity},
+};
 use diagram::{Diagram, Path};
 use editor::{Editor, Selection};
 use gloo_net::http::Method;
@@ -147,21 +150,23 @@ fn NewWorkflow() -> impl IntoView {
             }
         });
     };
+    // A field's error, tied to it (`aria-describedby` `new-<field>-error`, `aria-invalid`).
     let field_error = move |field: &'static str| {
         move || {
             error.with(|e| {
-                e.as_ref()
-                    .filter(|e| e.field.as_deref() == Some(field))
-                    .map(|e| view! { <span class="error" role="alert">{e.message.clone()}</span> })
+                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
             })
         }
     };
+    let invalid = move |field: &'static str| move || field_error(field)().is_some().to_string();
     view! {
         <form class="new-workflow" on:submit=create>
             <h2>"New workflow"</h2>
             <span class="row">
-                <span><label for="new-id">"Id"</label><input id="new-id" required placeholder="big-order-follow-up" on:input=move |ev| id.set(event_target_value(&ev))/>{field_error("id")}</span>
-                <span><label for="new-name">"Name"</label><input id="new-name" required on:input=move |ev| name.set(event_target_value(&ev))/>{field_error("name")}</span>
+                <span><label for="new-id">"Id"</label><input id="new-id" required placeholder="big-order-follow-up" on:input=move |ev| id.set(event_target_value(&ev))
+                    aria-describedby="new-id-error" aria-invalid=invalid("id")/><span class="error" role="alert" id="new-id-error">{field_error("id")}</span></span>
+                <span><label for="new-name">"Name"</label><input id="new-name" required on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-describedby="new-name-error" aria-invalid=invalid("name")/><span class="error" role="alert" id="new-name-error">{field_error("name")}</span></span>
                 <span><label for="new-entity">"For"</label>
                     <select id="new-entity" on:change=move |ev| entity.set(event_target_value(&ev))>
                         <option value="order">"orders"</option><option value="quote">"quotes"</option><option value="checkout">"checkouts"</option>
@@ -212,6 +217,18 @@ enum Side {
     Simulate,
     Versions,
     Json,
+}
+
+impl Side {
+    /// The id of its tab, which names the panel while it is shown.
+    fn tab_id(self) -> &'static str {
+        match self {
+            Side::Selection => "tab-selection",
+            Side::Simulate => "tab-simulate",
+            Side::Versions => "tab-versions",
+            Side::Json => "tab-json",
+        }
+    }
 }
 
 #[component]
@@ -334,7 +351,7 @@ fn EditorView(
     };
     let tab = move |which: Side, label: &'static str| {
         view! {
-            <button type="button" role="tab" class="tab" aria-selected=move || (side.get() == which).to_string()
+            <button type="button" role="tab" class="tab" id=which.tab_id() aria-controls="side-panel" aria-selected=move || (side.get() == which).to_string()
                 on:click=move |_| side.set(which)>{label}</button>
         }
     };
@@ -358,6 +375,7 @@ fn EditorView(
                     let class = if p.is_error() { "error" } else { "warning" };
                     view! {
                         <li class=class>
+                            {severity(p.is_error())}
                             <button type="button" class="link" on:click=move |_| if let Some(t) = target.clone() { editor.select(t) }>
                                 <code>{p.path.clone()}</code>
                             </button>
@@ -377,7 +395,7 @@ fn EditorView(
                 Vec::new()
             };
             gaps.iter()
-                .map(|g| view! { <li class="warning" role="status">{g.to_string()}</li> })
+                .map(|g| view! { <li class="warning" role="status">{severity(false)} {g.to_string()}</li> })
                 .collect_view()
         })
     };
@@ -393,7 +411,7 @@ fn EditorView(
             })}
             {move || outcome.get().map(|o| match o {
                 Ok(text) => view! { <p class="ok" role="status" id="outcome">{text}</p> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert" id="outcome">{e.message}</p> }.into_any(),
+                Err(e) => refusal(&e, "outcome").into_any(),
             })}
             <div class="toolbar" role="toolbar" aria-label="Editor">
                 <button type="button" id="add-state" on:click=move |_| diagram::add_in_view(editor, svg_ref)>"Add state"</button>
@@ -430,7 +448,7 @@ fn EditorView(
                         {tab(Side::Versions, "Versions")}
                         {tab(Side::Json, "JSON")}
                     </div>
-                    <div role="tabpanel">
+                    <div role="tabpanel" id="side-panel" aria-labelledby=move || side.get().tab_id()>
                         {move || match side.get() {
                             Side::Selection => view! { <panel::Panel editor=editor lint=lint/> }.into_any(),
                             Side::Simulate => view! { <simulate::SimulatePanel editor=editor path=path/> }.into_any(),
@@ -489,7 +507,9 @@ fn JsonPanel(editor: Editor) -> impl IntoView {
         <h2>"JSON"</h2>
         <p class="muted">"The definition as the API and " <code>"countersign check-workflow"</code> " read it (YAML too: "
             <code>"GET /api/workflows/{id}/versions/{n}?format=yaml"</code> "). Paste a definition to import it."</p>
+        <label for="definition">"Definition (JSON)"</label>
         <textarea id="definition" rows="24" spellcheck="false" prop:value=move || source.get()
+            aria-describedby="json-error" aria-invalid=move || error.with(Option::is_some).to_string()
             on:input=move |ev| {
                 let value = event_target_value(&ev);
                 source.set(value.clone());

@@ -6,6 +6,7 @@ use super::{
     editor::{Editor, Selection},
     lint::Lint,
 };
+use crate::pages::severity;
 use leptos::prelude::*;
 use rules::ids::SharedStr;
 use rules::{
@@ -43,7 +44,7 @@ fn problems_view(lint: Memo<Lint>, prefix: String) -> impl IntoView {
             l.under(&prefix)
                 .map(|p| {
                     let class = if p.is_error() { "error" } else { "warning" };
-                    view! { <li class=class><code>{p.path.clone()}</code> " " {p.message()}</li> }
+                    view! { <li class=class>{severity(p.is_error())} <code>{p.path.clone()}</code> " " {p.message()}</li> }
                 })
                 .collect_view()
         })

@@ -4,6 +4,7 @@
 //! timers would fire.
 
 use super::{diagram::Path, editor::Editor};
+use crate::pages::severity;
 use leptos::prelude::*;
 use rules::ids::SharedStr;
 use rules::{
@@ -121,7 +122,7 @@ pub fn SimulatePanel(editor: Editor, path: RwSignal<Path>) -> impl IntoView {
             End::Loops => "It goes round a loop; the simulation stops.",
             End::TooManySteps => "It takes too many steps; the simulation stops.",
         };
-        let refused = sim.refused.iter().map(|(step, why)| view! { <p class="warning">{format!("Step {}: the chosen transition cannot fire: {why}", step.saturating_add(1))}</p> }).collect_view();
+        let refused = sim.refused.iter().map(|(step, why)| view! { <p class="warning">{format!("{}step {}: the chosen transition cannot fire: {why}", severity(false), step.saturating_add(1))}</p> }).collect_view();
         let items = sim
             .steps
             .into_iter()

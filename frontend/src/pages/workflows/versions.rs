@@ -289,7 +289,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
         })}
         <table class="versions">
-            <thead><tr><th scope="col">"Version"</th><th scope="col">"Status"</th><th scope="col">"Running"</th><th scope="col"></th></tr></thead>
+            <thead><tr><th scope="col">"Version"</th><th scope="col">"Status"</th><th scope="col">"Running"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
         <h3>"Compare"</h3>
