@@ -522,12 +522,19 @@ pub struct TokenView {
     pub expires_at: Option<i64>,
 }
 
-/// `POST /api/tokens`: an API token acting as the caller, for an integration.
+/// `POST /api/tokens`: an API token acting as the caller, for an integration. Only a person
+/// logged in makes one: a token that could make tokens would outlive its own revocation and end
+/// in copies of itself.
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    if matches!(caller.via, Via::Token) {
+        return Err(ApiError::forbidden(
+            "API tokens are made by a person logged in, not by a token",
+        ));
+    }
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid("name", "a token needs a name of 1 to 100 characters"));

@@ -165,6 +165,9 @@ async fn api_tokens_act_as_their_user_without_csrf(app: &TestApp) {
     let mut forged = app.client();
     forged.bearer = Some("cs_forged".into());
     assert_eq!(forged.get("/api/session").await.status, StatusCode::UNAUTHORIZED);
+    // A token cannot make another (which would outlive its revocation); nothing is stored.
+    let minted = integration.post("/api/tokens", json!({ "name": "copy" })).await;
+    assert_eq!(minted.status, StatusCode::FORBIDDEN, "{:?}", minted.body);
 
     // It ends: 90 days unless asked, 1 to 366; its owner lists and revokes their own.
     let day = 86_400_000i64;
