@@ -110,6 +110,7 @@ fn Nav() -> impl IntoView {
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
+            <a href="/editor/tokens" rel="external">"API tokens"</a>
             <A href="/notifications">"Notifications " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
@@ -217,8 +218,11 @@ pub fn EditorApp() -> impl IntoView {
             <nav aria-label="Main">
                 <span class="brand">"Countersign"</span>
                 <a href="/" rel="external">"Back to the app"</a>
-                <A href="/editor/customers">"Customers"</A>
-                <A href="/editor/workflows">"Workflows"</A>
+                <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))>
+                    <A href="/editor/customers">"Customers"</A>
+                    <A href="/editor/workflows">"Workflows"</A>
+                </Show>
+                <A href="/editor/tokens">"API tokens"</A>
                 <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             </nav>
             <main id="main" tabindex="-1">
@@ -230,6 +234,7 @@ pub fn EditorApp() -> impl IntoView {
                             <Route path=path!("/editor/customers") view=pages::customers::CustomersPage/>
                             <Route path=path!("/editor/workflows") view=pages::workflows::WorkflowsPage/>
                             <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>
+                            <Route path=path!("/editor/tokens") view=pages::tokens::TokensPage/>
                         </Routes>
                     }.into_any(),
                 }}

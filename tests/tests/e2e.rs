@@ -809,6 +809,40 @@ async fn drag_frame_times(c: &Client) -> (Vec<f64>, Vec<f64>) {
     (list("work"), list("frames"))
 }
 
+/// The buyer makes an API token on its page, an integration uses it (no cookie, no CSRF token),
+/// the buyer revokes it on the page, and it stops working at once.
+async fn api_token_made_and_revoked(s: &Site, c: &Client) {
+    login(c, &s.base, "pat@acme.example").await;
+    c.find(Locator::LinkText("API tokens")).await.unwrap().click().await.unwrap();
+    wait_text(c, "main h1", |t| t == "API tokens").await;
+    type_into(c, "#token-name", "ERP export").await;
+    c.find(Locator::Css("form.token button[type=submit]")).await.unwrap().click().await.unwrap();
+    let secret = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#token-secret"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(secret.starts_with("cs_"), "{secret}");
+    let integration = r#"
+        const [token, done] = [arguments[0], arguments[arguments.length - 1]];
+        fetch('/api/session', { credentials: 'omit', headers: { authorization: 'Bearer ' + token } })
+            .then(async r => done([r.status, r.ok ? (await r.json()).email : null]));
+    "#;
+    let used = c.execute_async(integration, vec![json!(secret)]).await.unwrap();
+    assert_eq!(used, json!([200, "pat@acme.example"]));
+    let row = wait_text(c, "table.tokens", |t| t.contains("ERP export")).await;
+    assert!(!row.contains("cs_"), "the list never shows a secret: {row}");
+    click(c, "button.revoke[aria-label='Revoke ERP export']").await;
+    wait_text(c, "p.ok[role=status]", |t| t.contains("is revoked")).await;
+    let used = c.execute_async(integration, vec![json!(secret)]).await.unwrap();
+    assert_eq!(used, json!([401, null]));
+}
+
 fn summary(mut t: Vec<f64>) -> Value {
     t.sort_by(f64::total_cmp);
     let pick = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize];
@@ -828,6 +862,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             let lint = workflow_lint_timings(&site, &c).await;
             let drag = drag_frame_times(&c).await;
             draw_workflow(&site, &c).await;
+            api_token_made_and_revoked(&site, &c).await;
             (small, large, lint, drag)
         }
     })

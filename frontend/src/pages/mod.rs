@@ -8,6 +8,7 @@ pub mod login;
 pub mod notifications;
 pub mod orders;
 pub mod policy;
+pub mod tokens;
 pub mod workflows;
 
 use leptos::{html::H1, prelude::*};
