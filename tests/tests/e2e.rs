@@ -494,6 +494,13 @@ async fn type_into(c: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// An input's current value, once the input is there.
+async fn value_of(c: &Client, css: &str) -> String {
+    let field =
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+    field.prop("value").await.unwrap().unwrap_or_default()
+}
+
 /// Drags with the real mouse (WebDriver actions) from one element to another.
 async fn drag(c: &Client, from: &str, to: &str) {
     use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -548,14 +555,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     tick_role(c, "seller admin").await;
     click(c, ".guard button").await;
     type_into(c, ".guard .cmp input.value", "50000 USD").await;
-    let guard = c
-        .find(Locator::Css("#guard-text"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let guard = value_of(c, "#guard-text").await;
     assert_eq!(guard, "order.total >= 50000 USD");
     wait_text(c, "g.edge[data-transition='t_1'] .edge-label", |t| t == "Ship [if]").await;
     let clean = wait_text(c, "#lint-summary", |t| t.starts_with("0 errors")).await;
@@ -817,16 +817,7 @@ async fn api_token_made_and_revoked(s: &Site, c: &Client) {
     wait_text(c, "main h1", |t| t == "API tokens").await;
     type_into(c, "#token-name", "ERP export").await;
     c.find(Locator::Css("form.token button[type=submit]")).await.unwrap().click().await.unwrap();
-    let secret = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#token-secret"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let secret = value_of(c, "#token-secret").await;
     assert!(secret.starts_with("cs_"), "{secret}");
     let integration = r#"
         const [token, done] = [arguments[0], arguments[arguments.length - 1]];
