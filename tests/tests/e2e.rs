@@ -830,6 +830,7 @@ async fn api_token_made_and_revoked(s: &Site, c: &Client) {
     assert!(!row.contains("cs_"), "the list never shows a secret: {row}");
     click(c, "button.revoke[aria-label='Revoke ERP export']").await;
     wait_text(c, "p.ok[role=status]", |t| t.contains("is revoked")).await;
+    assert!(c.find(Locator::Css("#token-secret")).await.is_err(), "a revoked secret stays shown");
     let used = c.execute_async(integration, vec![json!(secret)]).await.unwrap();
     assert_eq!(used, json!([401, null]));
 }

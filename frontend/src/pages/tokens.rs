@@ -30,6 +30,7 @@ struct Tokens {
 /// A token just made: the only time its secret is seen.
 #[derive(Clone, Debug, Deserialize)]
 struct Created {
+    id: String,
     name: String,
     token: String,
     expires_at: i64,
@@ -106,7 +107,13 @@ pub fn TokensPage() -> impl IntoView {
     let revoke = move |t: Token| {
         spawn_local(async move {
             match api::delete(&format!("/api/tokens/{}", t.id)).await {
-                Ok(()) => said.set(format!("The token “{}” is revoked.", t.name)),
+                Ok(()) => {
+                    // Its secret, if still on the page, is of no use any more.
+                    if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.id == t.id)) {
+                        created.set(None);
+                    }
+                    said.set(format!("The token “{}” is revoked.", t.name));
+                }
                 Err(e) => {
                     said.set(format!("The token “{}” could not be revoked: {}", t.name, e.message))
                 }
