@@ -480,6 +480,23 @@ async fn click_tab(c: &Client, name: &str) {
         .unwrap();
 }
 
+/// Presses a key on the tab `from`, then waits until the tab `to` is the chosen one, has the
+/// focus, and is the only tab in the Tab order.
+async fn key_to_tab(c: &Client, from: &str, key: &str, to: &str) {
+    c.find(Locator::Id(from)).await.unwrap().send_keys(key).await.unwrap();
+    let check = format!(
+        "const t = document.getElementById('{to}');
+         const inOrder = [...document.querySelectorAll('[role=tab]')].filter(e => e.tabIndex === 0);
+         return document.activeElement === t && t.getAttribute('aria-selected') === 'true'
+             && inOrder.length === 1 && inOrder[0] === t;"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute(&check, vec![]).await.unwrap() != Value::Bool(true) {
+        assert!(Instant::now() < deadline, "a key on #{from} did not move to the tab #{to}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Ticks a role in the side panel's "who" checkboxes (a transition's roles, a simulation's actor).
 async fn tick_role(c: &Client, role: &str) {
     let xpath = format!("//fieldset[@class='roles']//label[contains(., '{role}')]/input");
@@ -602,8 +619,13 @@ async fn draw_workflow(s: &Site, c: &Client) {
     wait_text(c, "#scope-customer", |t| t.contains("Berlin Werk")).await;
     customers.select_by_label("Berlin Werk GmbH").await.unwrap();
 
+    // The side panel's tabs from the keyboard: the arrows go round them, Home goes to the first,
+    // and the focus and the panel follow (only the chosen tab is in the Tab order).
+    key_to_tab(c, "tab-selection", "\u{E012}", "tab-json").await; // ArrowLeft, round the start
+    value_of(c, "#definition").await;
+    key_to_tab(c, "tab-json", "\u{E011}", "tab-selection").await; // Home
     // Simulate: the big order is approved and shipped; the small one waits at the guard.
-    click_tab(c, "Simulate").await;
+    key_to_tab(c, "tab-selection", "\u{E014}", "tab-simulate").await; // ArrowRight
     tick_role(c, "seller admin").await;
     click(c, "#play").await;
     let end = wait_text(c, "#simulation-end", |t| !t.is_empty()).await;

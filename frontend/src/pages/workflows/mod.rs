@@ -16,7 +16,7 @@ mod versions;
 
 use crate::{
     api,
-    pages::{page_heading, refusal, severity},
+    pages::{focus, page_heading, refusal, severity},
 };
 use diagram::{Diagram, Path};
 use editor::{Editor, Selection};
@@ -220,6 +220,36 @@ enum Side {
 }
 
 impl Side {
+    /// The tabs, in the order they are shown.
+    const ALL: [Side; 4] = [Side::Selection, Side::Simulate, Side::Versions, Side::Json];
+
+    /// The tab a key moves to from this one, as the ARIA tabs pattern has it: the arrows go
+    /// to the next or previous tab, round the ends; Home and End to the first and last.
+    fn after_key(self, key: &str) -> Option<Side> {
+        let at = Side::ALL.iter().position(|s| *s == self)?;
+        let last = Side::ALL.len() - 1;
+        let to = match key {
+            "ArrowRight" => {
+                if at == last {
+                    0
+                } else {
+                    at + 1
+                }
+            }
+            "ArrowLeft" => {
+                if at == 0 {
+                    last
+                } else {
+                    at - 1
+                }
+            }
+            "Home" => 0,
+            "End" => last,
+            _ => return None,
+        };
+        Side::ALL.get(to).copied()
+    }
+
     /// The id of its tab, which names the panel while it is shown.
     fn tab_id(self) -> &'static str {
         match self {
@@ -349,10 +379,20 @@ fn EditorView(
             _ => {}
         }
     };
+    // Only the chosen tab is in the Tab order; the arrow keys move between tabs, and the
+    // panel follows the focus.
+    let tab_key = move |ev: leptos::ev::KeyboardEvent| {
+        if let Some(next) = side.get_untracked().after_key(&ev.key()) {
+            ev.prevent_default();
+            side.set(next);
+            focus(&format!("#{}", next.tab_id()));
+        }
+    };
     let tab = move |which: Side, label: &'static str| {
         view! {
             <button type="button" role="tab" class="tab" id=which.tab_id() aria-controls="side-panel" aria-selected=move || (side.get() == which).to_string()
-                on:click=move |_| side.set(which)>{label}</button>
+                tabindex=move || if side.get() == which { "0" } else { "-1" }
+                on:click=move |_| side.set(which) on:keydown=tab_key>{label}</button>
         }
     };
     let summary_line = move || {
