@@ -534,8 +534,10 @@ pub(crate) fn follow_order(
 }
 
 /// Writes a fired transition: the instance (if its revision is still `stored.revision`), its
-/// new timers, its history, its notifications, and the order it runs if it runs one. `false`
-/// if the instance changed meanwhile.
+/// new timers, its history, its notifications, and the order it runs if it runs one (with a
+/// new round of approval, routed under the current policy, if the transition requires one).
+/// `false` if the instance changed meanwhile. Everything that can refuse the transition (a
+/// blocked reroute: 422) is decided before the transaction begins, so a refusal writes nothing.
 pub(crate) async fn commit_fired(
     state: &AppState,
     workflow: &Workflow,
@@ -599,7 +601,8 @@ pub struct FireInput {
 }
 
 /// `POST /api/workflow-instances/{id}/transitions/{transition}`: fires a manual transition, if
-/// `rules` lets the caller (role, guard, state); else 409 with the refusal.
+/// `rules` lets the caller (role, guard, state); else 409 with the refusal (422 if it requires
+/// approval of an order the current policy blocks).
 pub async fn fire(
     State(state): State<AppState>,
     caller: Caller,
@@ -720,8 +723,11 @@ pub async fn event(
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tick {
     pub fired: usize,
-    /// Due, but the guard did not hold (or the instance had moved on).
+    /// Due, but the guard did not hold (or the instance had moved on, or the order it runs
+    /// could not be routed for the new round of approval it requires).
     pub skipped: usize,
+    /// Due, but firing failed (logged): its lease runs out and a later tick tries it again.
+    pub failed: usize,
 }
 
 /// Fires the timers due at `at`, up to `batch` of them. Safe to run on several servers at once.
@@ -758,16 +764,25 @@ pub async fn fire_due_timers(
             // Another server took it (or fired it, and the row is its successor's).
             continue;
         }
-        if fire_one(state, &instance_id, &transition, revision, at).await? {
-            tick.fired = tick.fired.saturating_add(1);
-        } else {
-            tick.skipped = tick.skipped.saturating_add(1);
+        // One timer that fails does not hold up the others.
+        match fire_one(state, &instance_id, &transition, revision, at).await {
+            Ok(true) => tick.fired = tick.fired.saturating_add(1),
+            Ok(false) => tick.skipped = tick.skipped.saturating_add(1),
+            Err(e) => {
+                tracing::warn!(
+                    "timer {transition} of instance {instance_id}: {} ({})",
+                    e.message,
+                    e.code
+                );
+                tick.failed = tick.failed.saturating_add(1);
+            }
         }
     }
     Ok(tick)
 }
 
-/// Fires one leased timer; `false` if it did not fire (its guard failed, or it was stale).
+/// Fires one leased timer; `false` if it did not fire (its guard failed, it was stale, or the
+/// order it runs was blocked under its current approval policy).
 async fn fire_one(
     state: &AppState,
     instance_id: &str,
@@ -795,35 +810,59 @@ async fn fire_one(
     let workflow =
         workflow(state, stored.instance.workflow.as_str(), stored.instance.version).await?;
     let transition_id = TransitionId::parse(transition).map_err(ApiError::internal)?;
+    let skip = |note: String| skip_timer(state, &stored, transition, revision, at, note);
     match workflow.fire_timer(&stored.instance, &transition_id, at) {
-        Ok(fired) => commit_fired(state, &workflow, &stored, &fired, "timer", None).await,
-        Err(RuntimeError::Refused(refusal)) => {
-            let mut batch = Batch::new();
-            batch.push(
-                "DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3",
-                params![instance_id, transition, revision],
-            );
-            batch.push(
-                "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                params![
-                    new_id("wfh"),
-                    instance_id,
-                    at.millis(),
-                    None::<String>,
-                    "skipped",
-                    transition,
-                    stored.instance.state.to_string(),
-                    stored.instance.state.to_string(),
-                    refusal.to_string()
-                ],
-            );
-            let mut tx = state.db.write.begin().await?;
-            batch.run(&mut tx).await?;
-            tx.commit().await?;
-            Ok(false)
-        }
+        Ok(fired) => match commit_fired(state, &workflow, &stored, &fired, "timer", None).await {
+            // The order it runs cannot start the round of approval the transition requires
+            // (its plan under the current policy is blocked): nothing was written; like a
+            // guard that does not hold, the timer does not fire.
+            Err(e) if e.code == "blocked" || e.code == "cannot_route" => {
+                tracing::info!(
+                    "timer {transition} of instance {instance_id} skipped: {} ({})",
+                    e.message,
+                    e.code
+                );
+                skip(e.message).await
+            }
+            other => other,
+        },
+        Err(RuntimeError::Refused(refusal)) => skip(refusal.to_string()).await,
         Err(e) => Err(ApiError::internal(e.to_string())),
     }
+}
+
+/// Drops a due timer that does not fire, and records in the instance's history why.
+async fn skip_timer(
+    state: &AppState,
+    stored: &Stored,
+    transition: &str,
+    revision: i64,
+    at: Timestamp,
+    note: String,
+) -> Result<bool, ApiError> {
+    let mut batch = Batch::new();
+    batch.push(
+        "DELETE FROM workflow_timers WHERE instance_id = $1 AND transition_id = $2 AND revision = $3",
+        params![&stored.id, transition, revision],
+    );
+    batch.push(
+        "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![
+            new_id("wfh"),
+            &stored.id,
+            at.millis(),
+            None::<String>,
+            "skipped",
+            transition,
+            stored.instance.state.to_string(),
+            stored.instance.state.to_string(),
+            note
+        ],
+    );
+    let mut tx = state.db.write.begin().await?;
+    batch.run(&mut tx).await?;
+    tx.commit().await?;
+    Ok(false)
 }
 
 /// The scheduler: fires due timers every `period`, from the moment it starts (so timers that
@@ -833,7 +872,12 @@ pub async fn run_timers(state: AppState, period: Duration) {
         loop {
             match fire_due_timers(&state, now(), 500).await {
                 // A full batch: there may be more due right now.
-                Ok(tick) if tick.fired.saturating_add(tick.skipped) >= 500 => continue,
+                Ok(tick)
+                    if tick.fired.saturating_add(tick.skipped).saturating_add(tick.failed)
+                        >= 500 =>
+                {
+                    continue;
+                }
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!("timers: {}", e.message);

@@ -119,11 +119,11 @@ fn minor_units(total: Money) -> Result<i64, ApiError> {
     })
 }
 
-/// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.
 /// The periods of spending limits, in the order `companies::load_for_checkout` sums them.
 const PERIODS: [Period; 5] =
     [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
 
+/// The first instant of the period (UTC) that contains `at`. Weeks start on Monday.
 fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
     let today = at.date();
     let (y, m, _) = today.ymd();
@@ -141,9 +141,8 @@ fn period_start(period: Period, at: rules::time::Timestamp) -> i64 {
     day.start().millis()
 }
 
-/// Builds the checkout of `lines` for the calling buyer from the server's own data.
-/// An order that a change replaces, as the spending limits' sums count it: its total was added
-/// on the day it was placed, unless it was rejected.
+/// An order that a change (or a reroute) replaces, as the spending limits' sums count it: its
+/// total was added on the day it was placed, unless it was rejected.
 struct Replaced {
     total_minor: i64,
     currency: String,
@@ -151,18 +150,32 @@ struct Replaced {
     counted: bool,
 }
 
-/// Prices and routes `lines` for the caller from the server's own data. For a change of an
-/// order, `replacing` is that order: what it counts in the spent sums is taken out, or the
-/// change would be measured against a budget that already holds its old self.
-async fn prepare(
+/// What routing an order of one buyer of a company reads from the server's current data: the
+/// company, the versions in force, the current approval context (policy and directory), what
+/// the buyer spent in the period of each spending limit, and the funds an invoice order draws on.
+struct Routing {
+    company: Company,
+    pricing_version: Option<i64>,
+    policy_version: i64,
+    approval: Arc<ApprovalContext>,
+    currency: Currency,
+    spent: Vec<Spent>,
+    funds: Option<Funds>,
+    /// Keys the cache of the order workflows to choose from.
+    published_workflows: i64,
+}
+
+/// Loads what routing an order of `buyer` in `company_id` reads, as it is at `at`. For an
+/// existing order (a change, a reroute), `replacing` is that order: what it counts in the spent
+/// sums is taken out, or it would be measured against a budget that already holds itself.
+async fn load_routing(
     state: &AppState,
-    caller: &Caller,
-    lines: Vec<CartLine>,
-    payment_method: Option<PaymentMethod>,
+    company_id: &str,
+    buyer: &str,
+    payment_method: Option<&PaymentMethod>,
     replacing: Option<&Replaced>,
-) -> Result<Prepared, ApiError> {
-    require_buyer(caller)?;
-    let at = now();
+    at: rules::time::Timestamp,
+) -> Result<Routing, ApiError> {
     let starts = PERIODS.map(|period| period_start(period, at));
     let companies::ForCheckout {
         company,
@@ -170,11 +183,9 @@ async fn prepare(
         policy_version,
         published_workflows,
         spent_minor,
-    } = companies::load_for_checkout(state, &caller.company_id, &caller.user_id, starts)
+    } = companies::load_for_checkout(state, company_id, buyer, starts)
         .await?
         .ok_or_else(|| ApiError::not_found("company"))?;
-    let pricing = catalog::at_version(state, pricing_version).await?;
-    let pricing_version = pricing_version.unwrap_or_default();
     let approval = companies::approval_context(state, &company, policy_version).await?;
     let currency = Currency::from_code(&company.currency).map_err(ApiError::internal)?;
     let mut spent = Vec::new();
@@ -200,7 +211,7 @@ async fn prepare(
                 .ok_or_else(|| ApiError::internal("the amount spent is out of range"))?,
         });
     }
-    let funds = match (payment_method.as_ref().map(PaymentMethod::as_str), &company.credit_limit) {
+    let funds = match (payment_method.map(PaymentMethod::as_str), &company.credit_limit) {
         (Some("invoice"), Some(limit)) => Some(Funds::Credit {
             limit: Money::new(parse_decimal(limit).map_err(ApiError::internal)?, currency),
             open_balance: Money::new(
@@ -210,6 +221,49 @@ async fn prepare(
         }),
         _ => None,
     };
+    Ok(Routing {
+        company,
+        pricing_version,
+        policy_version,
+        approval,
+        currency,
+        spent,
+        funds,
+        published_workflows,
+    })
+}
+
+/// Prices and routes `lines` for the caller from the server's own data. For a change of an
+/// order, `replacing` is that order (see [`load_routing`]).
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    lines: Vec<CartLine>,
+    payment_method: Option<PaymentMethod>,
+    replacing: Option<&Replaced>,
+) -> Result<Prepared, ApiError> {
+    require_buyer(caller)?;
+    let at = now();
+    let Routing {
+        company,
+        pricing_version,
+        policy_version,
+        approval,
+        currency,
+        spent,
+        funds,
+        published_workflows,
+    } = load_routing(
+        state,
+        &caller.company_id,
+        &caller.user_id,
+        payment_method.as_ref(),
+        replacing,
+        at,
+    )
+    .await?;
+    let pricing = catalog::at_version(state, pricing_version).await?;
+    let pricing_version = pricing_version.unwrap_or_default();
     let customer = CustomerRef {
         id: id_of(rules::ids::CustomerId::parse, &company.id)?,
         group: company

@@ -21,10 +21,19 @@
 //! it runs through the instance API, not under submitted orders). Whatever else such a workflow
 //! adds (shipping by the back office, timers) is fired through the instance API or
 //! `POST /api/orders/{id}/transitions/{transition}`, and the order's state follows.
+//!
+//! Such a transition may carry `require_approval` too (a back office's "reopen for approval",
+//! a timer's recheck). The order is then routed again from the server's current data (the
+//! company's policy and directory as they are now, the buyer's spending and credit as they
+//! are now, the order's stored facts; prices are not recomputed), never from the plan stored
+//! at submission, which may be stale: the new plan is stored and its round starts. A plan
+//! the current policy blocks refuses the firing (422 `blocked`) and nothing is written; a
+//! timer that meets it is skipped, with the reason in the instance's history.
 
 use super::*;
 use crate::instances::{self, Stored};
 use rules::{
+    approval::RouteRequest,
     condition::Value as FieldValue,
     ids::TransitionId,
     time::Timestamp,
@@ -148,11 +157,16 @@ pub fn check_routes_approval(
 }
 
 /// A transition that fired outside the approval code (by hand, by a timer) and carries
-/// `require_approval`: if the instance runs an order, a new round of the order's approval plan
-/// (the one the server computed when the order was last submitted or changed) starts, its open
-/// steps from earlier rounds are cancelled, and the first approvers are told. The workflow then
-/// waits for `approval.granted` or `approval.rejected` like after a submission. A plan without
-/// steps starts no round (nobody needs to approve).
+/// `require_approval`: if the instance runs an order, the order is routed again with `rules`
+/// from the server's current data (see [`reroute`]): the plan stored at the last submission or
+/// change may be stale (the policy or the directory changed since), and the server never acts
+/// on a stale verdict. The new plan is written to the order with the policy version it was
+/// computed at; if it has steps, a new round of it starts, the order's open steps from earlier
+/// rounds are cancelled, and the first approvers are told. The workflow then waits for
+/// `approval.granted` or `approval.rejected` like after a submission. A plan without steps
+/// starts no round (nobody needs to approve). A blocked plan (or an order that cannot be routed
+/// any more) refuses the firing with 422 (`blocked`, `cannot_route`): this runs before the
+/// caller's transaction begins, so nothing is written.
 pub(crate) async fn new_round_if_required(
     state: &AppState,
     batch: &mut Batch,
@@ -163,7 +177,7 @@ pub(crate) async fn new_round_if_required(
         return Ok(());
     }
     let Some(row) = db::query(
-        "SELECT o.id, o.plan, o.round, o.total, o.currency, u.name AS buyer_name
+        "SELECT o.id, o.company_id, o.buyer_id, o.state, o.facts, o.round, o.total, o.total_minor, o.currency, o.created_at, u.name AS buyer_name
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.workflow_instance_id = $1",
     )
     .bind(instance_id)
@@ -173,8 +187,11 @@ pub(crate) async fn new_round_if_required(
         return Ok(());
     };
     let order_id: String = row.try_get("id")?;
-    let plan: ApprovalPlan =
-        serde_json::from_str(&row.try_get::<String>("plan")?).map_err(ApiError::internal)?;
+    let (policy_version, plan) = reroute(state, &row, fired.at).await?;
+    batch.push(
+        "UPDATE orders SET plan = $1, policy_version = $2 WHERE id = $3",
+        params![to_json(&plan)?, policy_version, &order_id],
+    );
     if plan.steps.is_empty() {
         return Ok(());
     }
@@ -195,6 +212,61 @@ pub(crate) async fn new_round_if_required(
         total,
     );
     Ok(())
+}
+
+/// Routes a placed order again from the server's current data, as of `at`: the company's
+/// current policy and directory, the order's stored facts (its prices were agreed at
+/// submission and are not recomputed), its buyer, what the buyer spent in each spending
+/// limit's period with this order taken out (unless it is rejected, which does not count), and
+/// the company's credit for an invoice order. Answers the policy version and the explained
+/// plan; a blocked plan is refused with 422 `blocked`, an order that cannot be routed (its
+/// business unit is gone, ...) with 422 `cannot_route`.
+async fn reroute(
+    state: &AppState,
+    order: &db::Row,
+    at: Timestamp,
+) -> Result<(i64, ApprovalPlan), ApiError> {
+    let facts: OrderFacts =
+        serde_json::from_str(&order.try_get::<String>("facts")?).map_err(ApiError::internal)?;
+    let buyer: String = order.try_get("buyer_id")?;
+    let replaced = Replaced {
+        total_minor: order.try_get("total_minor")?,
+        currency: order.try_get("currency")?,
+        day: order.try_get::<i64>("created_at")?.div_euclid(companies::DAY_MS),
+        counted: order.try_get::<String>("state")? != REJECTED,
+    };
+    let routing = load_routing(
+        state,
+        &order.try_get::<String>("company_id")?,
+        &buyer,
+        facts.payment_method.as_ref(),
+        Some(&replaced),
+        at,
+    )
+    .await?;
+    let request = RouteRequest {
+        buyer: id_of(UserId::parse, &buyer)?,
+        order: facts,
+        spent: routing.spent,
+        funds: routing.funds,
+    };
+    let plan = routing.approval.route(&request).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_route",
+            format!("the order cannot be routed under the current approval policy: {e}"),
+        )
+    })?;
+    let plan = routing.approval.explained(plan);
+    if plan.verdict == Verdict::Blocked {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blocked",
+            plan.explanation.join(" "),
+        )
+        .with_details(json!({ "plan": plan })));
+    }
+    Ok((routing.policy_version, plan))
 }
 
 /// An order's instance, with its workflow.
@@ -388,7 +460,9 @@ pub struct OrderTransitionInput {
 
 /// `POST /api/orders/{id}/transitions/{transition}`: fires a manual transition of the order's
 /// workflow (for example "ship" by the back office) if `rules` lets the caller (role, guard,
-/// state); the order's state follows. Else 409 with the refusal.
+/// state); the order's state follows. Else 409 with the refusal. A transition that carries
+/// `require_approval` routes the order again under the current policy
+/// ([`new_round_if_required`]); if that blocks it, 422 and nothing changes.
 pub async fn fire(
     State(state): State<AppState>,
     caller: Caller,

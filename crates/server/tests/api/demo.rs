@@ -68,7 +68,7 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     assert_eq!(tick, server::instances::Tick::default());
     let later = rules::time::Timestamp::from_millis(now.millis() + 3 * 60_000);
     let tick = server::instances::fire_due_timers(&app.state, later, 100).await.unwrap();
-    assert_eq!(tick, server::instances::Tick { fired: 1, skipped: 1 });
+    assert_eq!(tick, server::instances::Tick { fired: 1, skipped: 1, failed: 0 });
     let mut rita = app.client();
     rita.login("rita@toolmaker.example", server::demo::PASSWORD).await;
     let notes = rita.get("/api/notifications").await.body;

@@ -176,7 +176,7 @@ async fn the_guard_is_checked_when_the_timer_comes_due(app: &TestApp) {
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
     assert_eq!(changed.body["timers"][0]["guard_holds"], json!(true));
     let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
-    assert_eq!(tick, Tick { fired: 1, skipped: 0 });
+    assert_eq!(tick, Tick { fired: 1, skipped: 0, failed: 0 });
 
     // Another shrinks below it: when due, nothing fires, and the history says why.
     let started = start(&mut pat, "shrinking", usd("90000.00")).await;
@@ -189,7 +189,7 @@ async fn the_guard_is_checked_when_the_timer_comes_due(app: &TestApp) {
         .await;
     assert_eq!(changed.status, StatusCode::OK);
     let tick = fire_due_timers(&app.state, eight_days_on(), 500).await.unwrap();
-    assert_eq!(tick, Tick { fired: 0, skipped: 1 });
+    assert_eq!(tick, Tick { fired: 0, skipped: 1, failed: 0 });
     let view = pat.get(&format!("/api/workflow-instances/{id}")).await;
     assert_eq!(view.body["history"][0]["cause"], json!("skipped"));
     assert_eq!(view.body["instance"]["state"], json!("draft"));

@@ -398,3 +398,213 @@ async fn a_change_sends_order_updated(app: &TestApp) {
     assert_eq!(last["to"], json!("amended"), "{last}");
 }
 both_databases!(order_updated, a_change_sends_order_updated);
+
+/// The custom workflow with a back office's "reopen for approval" (`require_approval`, by
+/// hand) and, instead of the overdue timer, a "recheck" timer that reopens an approved order
+/// after 30 days (`require_approval` too).
+fn reopenable(customer: &str) -> Value {
+    let mut def = custom(customer, "Ship");
+    def["states"].as_array_mut().unwrap().retain(|s| s["id"] != json!("overdue"));
+    let transitions = def["transitions"].as_array_mut().unwrap();
+    transitions.retain(|t| t["from"] != json!("overdue") && t["to"] != json!("overdue"));
+    transitions.push(json!({
+        "id": "reopen", "from": "approved", "to": "awaiting_approval", "label": "Reopen for approval",
+        "roles": ["seller_admin"], "actions": [{ "require_approval": {} }]
+    }));
+    transitions.push(json!({
+        "id": "recheck", "from": "approved", "to": "awaiting_approval", "label": "Recheck after 30 days",
+        "trigger": { "timer": { "after": "30d" } }, "actions": [{ "require_approval": {} }]
+    }));
+    def
+}
+
+/// Places twenty drills (Blake approves at 3,000 USD) and has Blake approve them; answers the
+/// order as its buyer sees it.
+async fn an_approved_order(app: &TestApp, key: &str) -> Value {
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let placed = order(&mut pat, twenty_drills(), key).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let approved = blake
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": placed["steps"][0]["id"], "decision": "approve", "comment": "ok", "revision": placed["revision"] }),
+        )
+        .await;
+    assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
+    approved.body
+}
+
+/// The ids of a step's candidates.
+fn candidate_ids(step: &Value) -> Vec<String> {
+    step["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The new round a hand-fired `require_approval` transition starts is routed under the
+/// company's current policy, not from the plan stored at submission: after the company admin
+/// hands the 3,000 USD threshold from Blake to Casey, the new round asks Casey, the stored plan
+/// and policy version follow, and Blake cannot decide it. The order does not count against a
+/// monthly budget with its own total.
+async fn a_manual_new_round_is_routed_under_the_current_policy(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    publish(&mut admin, reopenable(&shop.customer)).await;
+    let approved = an_approved_order(app, "stale").await;
+    let id = approved["id"].as_str().unwrap().to_owned();
+    assert_eq!(candidate_ids(&approved["steps"][0]), vec![shop.a2.clone()]);
+    assert_eq!(approved["policy_version"], json!(1));
+
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let policy = json!({ "name": "Acme approvals, Casey for Blake", "mode": "highest",
+        "rules": [
+            { "id": "approver-1", "name": "Approver 1", "min_total": { "amount": "2000.00", "currency": "USD" }, "approver": { "user": shop.a1 } },
+            { "id": "approver-2", "name": "Approver 2", "min_total": { "amount": "3000.00", "currency": "USD" }, "approver": { "user": shop.a3 } }
+        ],
+        "spending_limits": [{ "id": "monthly", "name": "Monthly budget", "applies_to": "everyone", "period": "month",
+            "amount": { "amount": "5000.00", "currency": "USD" }, "on_exceed": { "approval": { "user": shop.a1 } } }] });
+    let put = dana
+        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    assert_eq!(put.body["version"], json!(2));
+
+    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
+    let reopened = admin
+        .post(
+            &format!("/api/orders/{id}/transitions/reopen"),
+            json!({ "revision": seen["revision"] }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
+    let order = &reopened.body;
+    assert_eq!(order["state"], json!("awaiting_approval"));
+    let round_two: Vec<&Value> =
+        order["steps"].as_array().unwrap().iter().filter(|s| s["round"] == json!(2)).collect();
+    // Casey only: not Blake (the stale plan), and no budget step (3,679.98 USD spent this
+    // month is this order itself).
+    assert_eq!(round_two.len(), 1, "{}", order["steps"]);
+    assert_eq!(round_two[0]["status"], json!("pending"));
+    assert_eq!(candidate_ids(round_two[0]), vec![shop.a3.clone()]);
+    assert_eq!(order["policy_version"], json!(2));
+    assert_eq!(order["plan"]["steps"].as_array().unwrap().len(), 1, "{}", order["plan"]);
+    assert_eq!(order["plan"]["steps"][0]["candidates"], json!([shop.a3]));
+    assert_ne!(order["plan"], approved["plan"]);
+
+    // Blake is no longer asked, and cannot decide the new step.
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    assert!(blake.get("/api/approvals").await.body["pending"].as_array().unwrap().is_empty());
+    let refused = blake
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": round_two[0]["id"], "decision": "approve", "comment": "still mine?", "revision": order["revision"] }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    // Casey is told, and her decision moves the order on.
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let queue = casey.get("/api/approvals").await.body;
+    assert_eq!(queue["pending"][0]["order_id"], json!(id), "{queue}");
+    let again = casey
+        .post(
+            &format!("/api/orders/{id}/decisions"),
+            json!({ "step_id": round_two[0]["id"], "decision": "approve", "comment": "ok", "revision": order["revision"] }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(again.body["state"], json!("approved"));
+}
+both_databases!(
+    manual_new_round_current_policy,
+    a_manual_new_round_is_routed_under_the_current_policy
+);
+
+/// When the current policy blocks the order, a `require_approval` transition does not fire:
+/// by hand (the order's and the instance's API) it answers 422 `blocked` with the plan's
+/// explanation, and the order, its steps and its instance stay as they were; a timer that
+/// would fire it is skipped, with the reason in the instance's history.
+async fn a_blocked_reroute_refuses_the_transition(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    publish(&mut admin, reopenable(&shop.customer)).await;
+    let approved = an_approved_order(app, "blocked").await;
+    let id = approved["id"].as_str().unwrap().to_owned();
+    let instance_id = approved["workflow"]["instance_id"].as_str().unwrap().to_owned();
+
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let policy = json!({ "name": "Tight budget", "spending_limits": [{
+        "id": "monthly", "name": "Monthly budget", "applies_to": "everyone", "period": "month",
+        "amount": { "amount": "60.00", "currency": "USD" }, "on_exceed": "block" }] });
+    let put = dana
+        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+
+    let before = admin.get(&format!("/api/orders/{id}")).await.body;
+    let instance_before = admin.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    let counts = [
+        "SELECT COUNT(*) FROM approval_steps",
+        "SELECT COUNT(*) FROM notifications",
+        "SELECT COUNT(*) FROM order_history",
+        "SELECT COUNT(*) FROM workflow_history",
+    ];
+    let mut counted = Vec::new();
+    for sql in counts {
+        counted.push(app.count(sql).await);
+    }
+
+    let reopened = admin
+        .post(
+            &format!("/api/orders/{id}/transitions/reopen"),
+            json!({ "revision": before["revision"] }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reopened.body);
+    assert_eq!(reopened.body["error"]["code"], json!("blocked"));
+    let message = reopened.body["error"]["message"].as_str().unwrap().to_owned();
+    assert!(!message.is_empty());
+    assert_eq!(reopened.body["error"]["plan"]["verdict"], json!("blocked"));
+    let by_instance = admin
+        .post(
+            &format!("/api/workflow-instances/{instance_id}/transitions/reopen"),
+            json!({ "revision": instance_before["revision"] }),
+        )
+        .await;
+    assert_eq!(by_instance.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", by_instance.body);
+    assert_eq!(by_instance.body["error"]["code"], json!("blocked"));
+
+    assert_eq!(
+        admin.get(&format!("/api/orders/{id}")).await.body,
+        before,
+        "the order is as it was"
+    );
+    let instance_after = admin.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    assert_eq!(instance_after["revision"], instance_before["revision"]);
+    assert_eq!(instance_after["instance"], instance_before["instance"]);
+    assert_eq!(instance_after["history"], instance_before["history"]);
+    for (sql, count) in counts.iter().zip(&counted) {
+        assert_eq!(app.count(sql).await, *count, "{sql}");
+    }
+
+    // The recheck timer meets the same verdict: skipped, the order unchanged, the loop goes on.
+    let later = server::util::now().checked_add(Duration::parse("31d").unwrap()).unwrap();
+    let tick = server::instances::fire_due_timers(&app.state, later, 100).await.unwrap();
+    assert_eq!(tick, server::instances::Tick { fired: 0, skipped: 1, failed: 0 });
+    assert_eq!(
+        admin.get(&format!("/api/orders/{id}")).await.body,
+        before,
+        "the order is as it was"
+    );
+    let instance_after = admin.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
+    assert_eq!(instance_after["instance"], instance_before["instance"]);
+    let last = instance_after["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["cause"], json!("skipped"), "{last}");
+    assert_eq!(last["transition"], json!("recheck"));
+    assert!(!last["note"].as_str().unwrap().is_empty(), "{last}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM workflow_timers").await, 0, "{last}");
+}
+both_databases!(blocked_reroute, a_blocked_reroute_refuses_the_transition);
