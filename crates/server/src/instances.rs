@@ -536,6 +536,9 @@ pub(crate) fn follow_order(
 /// Writes a fired transition: the instance (if its revision is still `stored.revision`), its
 /// new timers, its history, its notifications, and the order it runs if it runs one (with a
 /// new round of approval, routed under the current policy, if the transition requires one).
+/// When that reroute finds that nobody needs to approve any more, the workflow is sent
+/// `approval.not_required` at once, as after a submission, and whatever transition that fires
+/// (in the built-in workflow, to `approved`) is written in the same transaction.
 /// `false` if the instance changed meanwhile. Everything that can refuse the transition (a
 /// blocked reroute: 422) is decided before the transaction begins, so a refusal writes nothing.
 pub(crate) async fn commit_fired(
@@ -557,14 +560,40 @@ pub(crate) async fn commit_fired(
         &label_of(workflow, fired),
         actor_id,
     );
-    crate::orders::workflow::new_round_if_required(state, &mut batch, &stored.id, fired).await?;
+    let not_required =
+        crate::orders::workflow::new_round_if_required(state, &mut batch, &stored.id, fired)
+            .await?;
+    let followed = if not_required {
+        let event = crate::orders::workflow::events::NOT_REQUIRED;
+        workflow.on_event(&fired.instance, event, fired.at).map_err(|e| refused(&e))?
+    } else {
+        None
+    };
+    // The instance as it ends: after the event's transition, if one fired.
+    let last = match &followed {
+        Some(next) => {
+            record_fired(state, &mut batch, workflow, stored, next, revision, "event", None)
+                .await?;
+            let label = label_of(workflow, next);
+            follow_order(
+                &mut batch,
+                &stored.id,
+                (&next.from, &next.to),
+                next.at.millis(),
+                &label,
+                None,
+            );
+            next
+        }
+        None => fired,
+    };
     let mut tx = state.db.write.begin().await?;
     let updated = db::query(
         "UPDATE workflow_instances SET state = $1, entered_at = $2, fields = $3, revision = $4, updated_at = $5 WHERE id = $6 AND revision = $7",
     )
-    .bind(fired.to.to_string())
-    .bind(fired.at.millis())
-    .bind(serde_json::to_string(&fired.instance.fields).map_err(ApiError::internal)?)
+    .bind(last.to.to_string())
+    .bind(last.at.millis())
+    .bind(serde_json::to_string(&last.instance.fields).map_err(ApiError::internal)?)
     .bind(revision)
     .bind(fired.at.millis())
     .bind(&stored.id)

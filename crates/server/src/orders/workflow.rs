@@ -164,17 +164,18 @@ pub fn check_routes_approval(
 /// computed at; if it has steps, a new round of it starts, the order's open steps from earlier
 /// rounds are cancelled, and the first approvers are told. The workflow then waits for
 /// `approval.granted` or `approval.rejected` like after a submission. A plan without steps
-/// starts no round (nobody needs to approve). A blocked plan (or an order that cannot be routed
-/// any more) refuses the firing with 422 (`blocked`, `cannot_route`): this runs before the
-/// caller's transaction begins, so nothing is written.
+/// starts no round (nobody needs to approve): then the answer is `true`, and the caller sends
+/// the workflow `approval.not_required` as a submission would. A blocked plan (or an order
+/// that cannot be routed any more) refuses the firing with 422 (`blocked`, `cannot_route`):
+/// this runs before the caller's transaction begins, so nothing is written.
 pub(crate) async fn new_round_if_required(
     state: &AppState,
     batch: &mut Batch,
     instance_id: &str,
     fired: &Fired,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     if !requires_approval(&fired.actions) {
-        return Ok(());
+        return Ok(false);
     }
     let Some(row) = db::query(
         "SELECT o.id, o.company_id, o.buyer_id, o.state, o.facts, o.round, o.total, o.total_minor, o.currency, o.created_at, u.name AS buyer_name
@@ -184,7 +185,7 @@ pub(crate) async fn new_round_if_required(
     .fetch_optional(&state.db.read)
     .await?
     else {
-        return Ok(());
+        return Ok(false);
     };
     let order_id: String = row.try_get("id")?;
     let (policy_version, plan) = reroute(state, &row, fired.at).await?;
@@ -193,7 +194,7 @@ pub(crate) async fn new_round_if_required(
         params![to_json(&plan)?, policy_version, &order_id],
     );
     if plan.steps.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let round = row.try_get::<i64>("round")?.saturating_add(1);
     batch.push(
@@ -211,7 +212,7 @@ pub(crate) async fn new_round_if_required(
         &row.try_get::<String>("buyer_name")?,
         total,
     );
-    Ok(())
+    Ok(false)
 }
 
 /// Routes a placed order again from the server's current data, as of `at`: the company's

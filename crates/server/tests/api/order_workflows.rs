@@ -523,6 +523,63 @@ both_databases!(
     a_manual_new_round_is_routed_under_the_current_policy
 );
 
+/// When the current policy needs nobody to approve the order any more, a hand-fired
+/// `require_approval` transition starts no round and the workflow is told
+/// `approval.not_required` at once, as at a submission: the order does not sit in
+/// `awaiting_approval` with no step to decide; it goes on to `approved` in the same write.
+async fn a_reroute_that_needs_no_approval_goes_on(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut admin = logged_in(app, "admin@toolmaker.test").await;
+    publish(&mut admin, reopenable(&shop.customer)).await;
+    let approved = an_approved_order(app, "no-longer").await;
+    let id = approved["id"].as_str().unwrap().to_owned();
+
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let policy = json!({ "name": "Acme approvals, from 10,000 USD", "mode": "highest",
+        "rules": [{ "id": "big", "name": "Big orders", "min_total": { "amount": "10000.00", "currency": "USD" }, "approver": { "user": shop.a3 } }] });
+    let put = dana
+        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+
+    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
+    let reopened = admin
+        .post(
+            &format!("/api/orders/{id}/transitions/reopen"),
+            json!({ "revision": seen["revision"] }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
+    let order = admin.get(&format!("/api/orders/{id}")).await.body;
+    assert_eq!(order["state"], json!("approved"), "{order}");
+    assert_eq!(order["workflow"]["state"], json!("approved"), "{order}");
+    assert_eq!(order["plan"]["verdict"], json!("no_approval_needed"), "{}", order["plan"]);
+    assert_eq!(order["policy_version"], json!(2));
+    // No new round, and nothing left to decide.
+    assert!(order["steps"].as_array().unwrap().iter().all(|s| s["round"] == json!(1)));
+    assert!(order["steps"].as_array().unwrap().iter().all(|s| s["status"] != json!("pending")));
+    let moves: Vec<(String, String)> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (h["from"].as_str().unwrap_or("").to_owned(), h["to"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let tail = moves.get(moves.len() - 2..).unwrap();
+    assert_eq!(
+        tail,
+        [
+            ("approved".to_owned(), "awaiting_approval".to_owned()),
+            ("awaiting_approval".to_owned(), "approved".to_owned())
+        ],
+        "{moves:?}"
+    );
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    assert!(casey.get("/api/approvals").await.body["pending"].as_array().unwrap().is_empty());
+}
+both_databases!(reroute_needs_no_approval, a_reroute_that_needs_no_approval_goes_on);
+
 /// When the current policy blocks the order, a `require_approval` transition does not fire:
 /// by hand (the order's and the instance's API) it answers 422 `blocked` with the plan's
 /// explanation, and the order, its steps and its instance stay as they were; a timer that
