@@ -5,7 +5,7 @@
 
 use super::*;
 use axum::http::{Method, StatusCode};
-use harness::{Client, PASSWORD};
+use harness::{Answer, Client, PASSWORD};
 use rules::time::Duration;
 use serde_json::{Value, json};
 use shop::{claims, shop};
@@ -329,13 +329,7 @@ async fn require_approval_on_a_manual_transition_starts_a_new_round(app: &TestAp
     assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
     assert!(blake.get("/api/approvals").await.body["pending"].as_array().unwrap().is_empty());
 
-    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
-    let reopened = admin
-        .post(
-            &format!("/api/orders/{id}/transitions/reopen"),
-            json!({ "revision": seen["revision"] }),
-        )
-        .await;
+    let reopened = reopen(&mut admin, &id).await;
     assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
     assert_eq!(reopened.body["state"], json!("awaiting_approval"));
     let round_two: Vec<&Value> = reopened.body["steps"]
@@ -445,6 +439,26 @@ fn candidate_ids(step: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Acme's company admin (Dana) replaces the company's approval policy; answers its version.
+async fn set_policy(app: &TestApp, customer: &str, policy: Value) -> Value {
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let put =
+        dana.send(Method::PUT, &format!("/api/companies/{customer}/policy"), Some(policy)).await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    put.body["version"].clone()
+}
+
+/// Fires the order's "reopen for approval" by hand, at the revision the caller sees now.
+async fn reopen(admin: &mut Client, id: &str) -> Answer {
+    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
+    admin
+        .post(
+            &format!("/api/orders/{id}/transitions/reopen"),
+            json!({ "revision": seen["revision"] }),
+        )
+        .await
+}
+
 /// The new round a hand-fired `require_approval` transition starts is routed under the
 /// company's current policy, not from the plan stored at submission: after the company admin
 /// hands the 3,000 USD threshold from Blake to Casey, the new round asks Casey, the stored plan
@@ -459,7 +473,6 @@ async fn a_manual_new_round_is_routed_under_the_current_policy(app: &TestApp) {
     assert_eq!(candidate_ids(&approved["steps"][0]), vec![shop.a2.clone()]);
     assert_eq!(approved["policy_version"], json!(1));
 
-    let mut dana = logged_in(app, "dana@acme.test").await;
     let policy = json!({ "name": "Acme approvals, Casey for Blake", "mode": "highest",
         "rules": [
             { "id": "approver-1", "name": "Approver 1", "min_total": { "amount": "2000.00", "currency": "USD" }, "approver": { "user": shop.a1 } },
@@ -467,19 +480,9 @@ async fn a_manual_new_round_is_routed_under_the_current_policy(app: &TestApp) {
         ],
         "spending_limits": [{ "id": "monthly", "name": "Monthly budget", "applies_to": "everyone", "period": "month",
             "amount": { "amount": "5000.00", "currency": "USD" }, "on_exceed": { "approval": { "user": shop.a1 } } }] });
-    let put = dana
-        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
-        .await;
-    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
-    assert_eq!(put.body["version"], json!(2));
+    assert_eq!(set_policy(app, &shop.customer, policy).await, json!(2));
 
-    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
-    let reopened = admin
-        .post(
-            &format!("/api/orders/{id}/transitions/reopen"),
-            json!({ "revision": seen["revision"] }),
-        )
-        .await;
+    let reopened = reopen(&mut admin, &id).await;
     assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
     let order = &reopened.body;
     assert_eq!(order["state"], json!("awaiting_approval"));
@@ -534,21 +537,11 @@ async fn a_reroute_that_needs_no_approval_goes_on(app: &TestApp) {
     let approved = an_approved_order(app, "no-longer").await;
     let id = approved["id"].as_str().unwrap().to_owned();
 
-    let mut dana = logged_in(app, "dana@acme.test").await;
     let policy = json!({ "name": "Acme approvals, from 10,000 USD", "mode": "highest",
         "rules": [{ "id": "big", "name": "Big orders", "min_total": { "amount": "10000.00", "currency": "USD" }, "approver": { "user": shop.a3 } }] });
-    let put = dana
-        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
-        .await;
-    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    assert_eq!(set_policy(app, &shop.customer, policy).await, json!(2));
 
-    let seen = admin.get(&format!("/api/orders/{id}")).await.body;
-    let reopened = admin
-        .post(
-            &format!("/api/orders/{id}/transitions/reopen"),
-            json!({ "revision": seen["revision"] }),
-        )
-        .await;
+    let reopened = reopen(&mut admin, &id).await;
     assert_eq!(reopened.status, StatusCode::OK, "{:?}", reopened.body);
     let order = admin.get(&format!("/api/orders/{id}")).await.body;
     assert_eq!(order["state"], json!("approved"), "{order}");
@@ -592,14 +585,10 @@ async fn a_blocked_reroute_refuses_the_transition(app: &TestApp) {
     let id = approved["id"].as_str().unwrap().to_owned();
     let instance_id = approved["workflow"]["instance_id"].as_str().unwrap().to_owned();
 
-    let mut dana = logged_in(app, "dana@acme.test").await;
     let policy = json!({ "name": "Tight budget", "spending_limits": [{
         "id": "monthly", "name": "Monthly budget", "applies_to": "everyone", "period": "month",
         "amount": { "amount": "60.00", "currency": "USD" }, "on_exceed": "block" }] });
-    let put = dana
-        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
-        .await;
-    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    set_policy(app, &shop.customer, policy).await;
 
     let before = admin.get(&format!("/api/orders/{id}")).await.body;
     let instance_before = admin.get(&format!("/api/workflow-instances/{instance_id}")).await.body;
@@ -614,12 +603,7 @@ async fn a_blocked_reroute_refuses_the_transition(app: &TestApp) {
         counted.push(app.count(sql).await);
     }
 
-    let reopened = admin
-        .post(
-            &format!("/api/orders/{id}/transitions/reopen"),
-            json!({ "revision": before["revision"] }),
-        )
-        .await;
+    let reopened = reopen(&mut admin, &id).await;
     assert_eq!(reopened.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reopened.body);
     assert_eq!(reopened.body["error"]["code"], json!("blocked"));
     let message = reopened.body["error"]["message"].as_str().unwrap().to_owned();
