@@ -371,7 +371,7 @@ const WAL_BOUND_PAGES: i64 = 65_536;
 /// while no reader needs its frames, at most to [`WAL_BOUND_PAGES`], 256 MB): below that, every
 /// cycle cut the file back and grew it again, and the truncation and the new blocks held the
 /// writer (and with it every checkout) for about 100 ms every two seconds; at 64 MB, SQLite
-/// gave 2,450 to 2,700 submissions a second against 3,444 above it (see ARCHITECTURE.md).
+/// gave 2,440 to 2,700 submissions a second, above it 2,858 to 3,444 (see ARCHITECTURE.md).
 /// Only a burst past it (one huge transaction) is cut back. Small in tests, so that the test
 /// of the cut does not write hundreds of megabytes.
 #[cfg(not(test))]
