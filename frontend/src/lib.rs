@@ -8,9 +8,9 @@
 //! every request goes through `api`.
 //!
 //! Two apps share these modules: the buyer's, approver's and company admin's app (`App`, the
-//! `frontend` binary, `index.html`), and the seller's tools, the workflow editor and the
-//! customers (`EditorApp`, the `editor` binary, `editor.html`, served under `/editor/`), kept
-//! apart so that their code never weighs on the first load.
+//! `frontend` binary, `index.html`), and the admins' tools, the workflow editor, the customers,
+//! the approval policy and API tokens (`EditorApp`, the `editor` binary, `editor.html`, served
+//! under `/editor/`), kept apart so that their code never weighs on the first load.
 
 /// Talc instead of the default dlmalloc: smaller, and a little faster on the engine's many small
 /// allocations (as in the JavaScript package).
@@ -37,47 +37,80 @@ pub struct Session {
     pub unread: RwSignal<i64>,
 }
 
-/// The buyer's cart, shared by the catalog and the cart page; saved to the server a moment
-/// after the last change (so typing a quantity costs no request: the preview is computed here).
+/// The buyer's cart, shared by the catalog and the cart page. A product added from the catalog
+/// is saved to the server at once; a quantity typed in the cart a moment after the last
+/// keystroke (so typing costs no request: the preview is computed here). One save is in flight
+/// at a time, and a change made meanwhile is sent after it, so that an older cart never
+/// overwrites a newer one.
 #[derive(Clone, Copy, Debug)]
 pub struct CartState {
     pub lines: RwSignal<Vec<Line>>,
     /// Why the last save failed, until one succeeds.
     pub save_error: RwSignal<Option<api::ApiError>>,
     changes: StoredValue<u64>,
+    /// (a save is in flight, the cart changed since it was sent)
+    saving: StoredValue<(bool, bool)>,
 }
 
 impl CartState {
+    fn new() -> CartState {
+        CartState {
+            lines: RwSignal::new(Vec::new()),
+            save_error: RwSignal::new(None),
+            changes: StoredValue::new(0),
+            saving: StoredValue::new((false, false)),
+        }
+    }
+
     pub fn add(&self, sku: &str, quantity: u32) {
         self.lines.update(|lines| match lines.iter_mut().find(|l| l.sku == sku) {
             Some(line) => line.quantity = line.quantity.saturating_add(quantity),
             None => lines.push(Line { sku: sku.to_owned(), quantity }),
         });
-        self.save();
+        // Cancels a save still waiting for the typing to stop: this one sends everything.
+        self.changes.update_value(|c| *c = c.wrapping_add(1));
+        self.flush();
     }
 
+    /// Saves a moment after the last change.
     pub fn save(&self) {
         let change = self.changes.get_value().wrapping_add(1);
         self.changes.set_value(change);
         let state = *self;
         set_timeout(
             move || {
-                if state.changes.get_value() != change {
-                    return;
+                if state.changes.get_value() == change {
+                    state.flush();
                 }
-                let lines = state.lines.get_untracked();
-                spawn_local(async move {
-                    let saved = api::send::<serde_json::Value, _>(
-                        gloo_net::http::Method::PUT,
-                        "/api/cart",
-                        &model::CartLines { lines },
-                    )
-                    .await;
-                    state.save_error.set(saved.err());
-                });
             },
             std::time::Duration::from_millis(1000),
         );
+    }
+
+    /// Sends the cart now, or right after the save in flight.
+    fn flush(&self) {
+        let (in_flight, _) = self.saving.get_value();
+        if in_flight {
+            self.saving.set_value((true, true));
+            return;
+        }
+        self.saving.set_value((true, false));
+        let state = *self;
+        let lines = state.lines.get_untracked();
+        spawn_local(async move {
+            let saved = api::send::<serde_json::Value, _>(
+                gloo_net::http::Method::PUT,
+                "/api/cart",
+                &model::CartLines { lines },
+            )
+            .await;
+            state.save_error.set(saved.err());
+            let (_, changed) = state.saving.get_value();
+            state.saving.set_value((false, false));
+            if changed {
+                state.flush();
+            }
+        });
     }
 }
 
@@ -108,7 +141,7 @@ fn Nav() -> impl IntoView {
             <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart"</A></Show>
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
-            <Show when=move || has("company_admin")><A href="/policy">"Approval policy"</A></Show>
+            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <a href="/editor/tokens" rel="external">"API tokens"</a>
             <A href="/notifications">"Notifications " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></A>
@@ -148,11 +181,7 @@ fn Home() -> impl IntoView {
 pub fn App() -> impl IntoView {
     let session =
         Session { me: RwSignal::new(None), loaded: RwSignal::new(false), unread: RwSignal::new(0) };
-    let cart = CartState {
-        lines: RwSignal::new(Vec::new()),
-        save_error: RwSignal::new(None),
-        changes: StoredValue::new(0),
-    };
+    let cart = CartState::new();
     provide_context(session);
     provide_context(cart);
     spawn_local(async move {
@@ -188,7 +217,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/orders") view=pages::orders::OrdersPage/>
                             <Route path=path!("/orders/:id") view=pages::orders::OrderPage/>
                             <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage/>
-                            <Route path=path!("/policy") view=pages::policy::PolicyPage/>
+                            <Route path=path!("/policy") view=|| view! { <p>"The approval policy has moved: " <a href="/editor/policy" rel="external">"open it"</a>"."</p> }/>
                             <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                             <Route path=path!("/customers") view=|| view! { <p>"The customers are with the seller's tools now: " <a href="/editor/customers" rel="external">"open them"</a>"."</p> }/>
                         </Routes>
@@ -199,7 +228,8 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The workflow editor: a separate bundle, loaded only when its pages open.
+/// The tools of admins (the workflow editor, the customers, the approval policy, API tokens):
+/// a separate bundle, loaded only when its pages open.
 #[component]
 pub fn EditorApp() -> impl IntoView {
     let session =
@@ -222,6 +252,9 @@ pub fn EditorApp() -> impl IntoView {
                     <A href="/editor/customers">"Customers"</A>
                     <A href="/editor/workflows">"Workflows"</A>
                 </Show>
+                <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")))>
+                    <A href="/editor/policy">"Approval policy"</A>
+                </Show>
                 <A href="/editor/tokens">"API tokens"</A>
                 <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             </nav>
@@ -235,6 +268,7 @@ pub fn EditorApp() -> impl IntoView {
                             <Route path=path!("/editor/workflows") view=pages::workflows::WorkflowsPage/>
                             <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>
                             <Route path=path!("/editor/tokens") view=pages::tokens::TokensPage/>
+                            <Route path=path!("/editor/policy") view=pages::policy::PolicyPage/>
                         </Routes>
                     }.into_any(),
                 }}

@@ -31,6 +31,11 @@ pub struct Product {
     pub sku: String,
     pub name: String,
     pub category: String,
+    /// The buyer's unit price of one; `None` when no price list of the buyer's has one.
+    #[serde(default)]
+    pub price: Option<Money>,
+    #[serde(default)]
+    pub next_tier: Option<rules::pricing::NextTier>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -857,6 +857,58 @@ async fn api_token_made_and_revoked(s: &Site, c: &Client) {
     assert_eq!(used, json!([401, null]));
 }
 
+/// The company admin edits the approval policy: the form shows a role approver as it is,
+/// checks a spending limit's amount as it is typed, previews the route of a sample order under
+/// the edited limit, and saves what was edited, and only that.
+async fn approval_policy_edited(s: &Site, c: &Client) {
+    login(c, &s.base, "dana@acme.example").await;
+    c.find(Locator::LinkText("Approval policy")).await.unwrap().click().await.unwrap();
+    wait_text(c, "main h1", |t| t == "Approval policy").await;
+    assert_eq!(value_of(c, "#rule-3-approver").await, "role:safety", "hazardous goods: Sam's role");
+    assert_eq!(value_of(c, "#limit-0-for").await, "role:buyer");
+    assert_eq!(value_of(c, "#over-credit").await, "role:finance");
+
+    // A sample order of 1,000 USD by a buyer who spent 39,500 this month: past the 40,000 budget.
+    type_into(c, "#sample-total", "1000.00").await;
+    type_into(c, "#sample-spent", "39500.00").await;
+    let preview = wait_text(c, "#policy-preview", |t| t.contains("Buyer monthly budget")).await;
+    assert!(preview.contains("needs one approval"), "{preview}");
+
+    // A wrong amount is named where it was typed, and the form is not sent.
+    type_into(c, "#limit-0-amount", "50,000x").await;
+    wait_text(c, "#limit-0-amount-error", |t| !t.is_empty()).await;
+    let invalid = c.find(Locator::Css("#limit-0-amount")).await.unwrap();
+    assert_eq!(invalid.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    click(c, "#save-policy").await;
+    wait_text(c, "#policy-error", |t| t.contains("Not saved")).await;
+
+    // Raised to 50,000, the budget no longer asks anybody.
+    type_into(c, "#limit-0-amount", "50000.00").await;
+    let preview = wait_text(c, "#policy-preview", |t| !t.contains("Buyer monthly budget")).await;
+    assert!(preview.contains("No approval needed"), "{preview}");
+    c.find(Locator::Css("#over-credit")).await.unwrap().select_by_value("block").await.unwrap();
+    click(c, "#save-policy").await;
+    wait_text(c, "form.policy p.ok[role=status]", |t| t.contains("Saved as version 2")).await;
+
+    let stored = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/session').then(r => r.json())
+            .then(me => fetch('/api/companies/' + me.company_id + '/policy'))
+            .then(r => r.json()).then(p => done(p));
+    "#;
+    let stored = c.execute_async(stored, vec![]).await.unwrap();
+    let policy = &stored["policy"];
+    assert_eq!(stored["version"], json!(2));
+    assert_eq!(
+        policy["spending_limits"][0]["amount"],
+        json!({ "amount": "50000.00", "currency": "USD" })
+    );
+    assert_eq!(policy["spending_limits"][0]["applies_to"], json!({ "role": "buyer" }));
+    assert_eq!(policy["over_credit"], json!("block"));
+    assert_eq!(policy["rules"][3]["approver"], json!({ "role": "safety" }));
+    assert_eq!(policy["fallback"], json!({ "role": "company_admin" }));
+}
+
 fn summary(mut t: Vec<f64>) -> Value {
     t.sort_by(f64::total_cmp);
     let pick = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize];
@@ -877,6 +929,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             let drag = drag_frame_times(&c).await;
             draw_workflow(&site, &c).await;
             api_token_made_and_revoked(&site, &c).await;
+            approval_policy_edited(&site, &c).await;
             (small, large, lint, drag)
         }
     })

@@ -3,6 +3,7 @@
 //! version; everyone else reads the current one.
 
 use crate::db;
+use crate::orders;
 use crate::{
     AppState,
     auth::Caller,
@@ -10,7 +11,14 @@ use crate::{
     util::now,
 };
 use axum::{extract::State, http::StatusCode};
-use rules::pricing::{Audience, PricingContext, PricingData};
+use rules::{
+    ids::Sku,
+    money::Money,
+    pricing::{
+        Audience, Cart, CartLine, NextTier, PriceSource, PricedLine, PricingContext, PricingData,
+        Quantity,
+    },
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -110,15 +118,29 @@ pub struct CatalogProduct {
     pub name: String,
     pub category: String,
     pub tax_class: String,
+    /// For a buyer: the unit price of one, as checkout would price it (from the buyer's own
+    /// price lists; VAT included where the list includes it); `None` when none of them prices
+    /// the product (it cannot be ordered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    /// The next volume tier from one: from how many the unit price falls, and to what.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_tier: Option<NextTier>,
 }
 
-/// `GET /api/catalog?q=`: the products, searched.
+/// `GET /api/catalog?q=`: the products, searched; for a buyer, with the buyer's prices, priced
+/// by `rules` as checkout prices them.
 pub async fn search(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(search): Query<Search>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (version, ctx) = current(&state).await?;
+    let buyer = if !caller.seller && caller.has("buyer") {
+        Some(orders::buyer_cart(&state, &caller).await?)
+    } else {
+        None
+    };
     let words: Vec<String> = search.q.split_whitespace().map(str::to_lowercase).collect();
     let products: Vec<CatalogProduct> = ctx
         .data()
@@ -128,14 +150,34 @@ pub async fn search(
             let text = format!("{} {} {}", p.sku, p.name, p.category).to_lowercase();
             words.iter().all(|w| text.contains(w.as_str()))
         })
-        .map(|p| CatalogProduct {
-            sku: p.sku.to_string(),
-            name: p.name.to_string(),
-            category: p.category.to_string(),
-            tax_class: p.tax_class.to_string(),
+        .map(|p| {
+            let priced = buyer.as_ref().and_then(|(pricing, cart)| one_of(pricing, cart, &p.sku));
+            let (price, next_tier) = match priced.map(|line| (line.unit_price, line.source)) {
+                Some((price, PriceSource::List { next_tier, .. })) => (Some(price), next_tier),
+                Some((price, PriceSource::Negotiated { .. })) => (Some(price), None),
+                None => (None, None),
+            };
+            CatalogProduct {
+                sku: p.sku.to_string(),
+                name: p.name.to_string(),
+                category: p.category.to_string(),
+                tax_class: p.tax_class.to_string(),
+                price,
+                next_tier,
+            }
         })
         .collect();
     Ok(Json(json!({ "version": version, "products": products })))
+}
+
+/// One of a product, priced for the buyer of `cart` (an empty cart: its customer, currency
+/// and date); `None` when nothing prices it.
+fn one_of(pricing: &PricingContext, cart: &Cart, sku: &Sku) -> Option<PricedLine> {
+    let one = Cart {
+        lines: vec![CartLine { sku: sku.clone(), quantity: Quantity::new(1)? }],
+        ..cart.clone()
+    };
+    pricing.price(&one).ok()?.lines.into_iter().next()
 }
 
 /// `GET /api/catalog/document`: the whole pricing data (seller staff only: it holds every

@@ -33,7 +33,7 @@ pub fn CatalogPage() -> impl IntoView {
             prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
         <p class="error" role="alert">{move || error.get()}</p>
         <table class="catalog">
-            <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Category"</th><th scope="col">"Add to cart"</th></tr></thead>
+            <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Category"</th><th scope="col" class="money">"Your price"</th><th scope="col">"Add to cart"</th></tr></thead>
             <tbody>
                 <For each=move || products.get() key=|p| p.sku.clone() let:product>
                     <ProductRow product cart/>
@@ -54,6 +54,13 @@ fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
             <td>{product.name.clone()}</td>
             <td><code>{product.sku.clone()}</code></td>
             <td>{product.category.clone()}</td>
+            <td class="money">{match product.price {
+                Some(price) => view! {
+                    {price.to_string()}
+                    {product.next_tier.map(|t| view! { <br/><span class="muted">{format!("{} or more: {} each", t.min_quantity, t.unit_price)}</span> })}
+                }.into_any(),
+                None => view! { <span class="muted">"no price for you"</span> }.into_any(),
+            }}</td>
             <td>
                 <label class="visually-hidden" for=id.clone()>{format!("Quantity of {}", product.name)}</label>
                 <input id=id type="number" min="1" class="qty" prop:value=move || quantity.get().to_string()

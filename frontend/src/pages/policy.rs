@@ -1,5 +1,9 @@
-//! The company admin's approval policy editor: thresholds and conditions as a form, checked as
-//! you type by the `rules` crate, with a live preview of the route of a sample order.
+//! The company admin's approval policy editor: thresholds and conditions, spending limits, what
+//! happens past the company's credit and who approves when nobody else can, as a form checked
+//! as you type by the `rules` crate, with a live preview of the route of a sample order.
+//!
+//! The form edits every part of the policy and keeps what it does not show as it was: an
+//! approver that is "any one of" several users stays so, even though the form cannot make one.
 
 use crate::{
     Session, api,
@@ -10,12 +14,12 @@ use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use rules::{
     approval::{
-        ApprovalContext, ApprovalPolicy, ApprovalRule, Approver, Directory, Mode, OrderFacts,
-        RouteRequest,
+        ApprovalContext, ApprovalPolicy, ApprovalRule, Approver, Directory, Funds, LimitScope,
+        Mode, OrderFacts, OverLimit, Period, RouteRequest, SpendingLimit, Spent,
     },
     condition::text,
     decimal::parse_decimal,
-    ids::{CategoryId, PaymentMethod, RoleName, RuleId, UserId},
+    ids::{CategoryId, LimitId, PaymentMethod, RoleName, RuleId, UserId},
     money::{Currency, Money},
 };
 use serde_json::Value;
@@ -30,17 +34,75 @@ struct Draft {
     amount: String,
     /// The condition in the text form, or empty.
     condition: String,
-    /// `user:<id>`, `role:<name>` or `manager`.
+    /// See [`approver_value`].
     approver: String,
 }
 
+/// A spending limit as the form edits it.
+#[derive(Debug, Clone, PartialEq)]
+struct LimitDraft {
+    key: u64,
+    id: String,
+    name: String,
+    /// `everyone`, `role:<name>` or `user:<id>`.
+    applies_to: String,
+    /// `day`, `week`, `month`, `quarter` or `year`.
+    period: String,
+    amount: String,
+    /// `block`, or an approver (see [`approver_value`]).
+    on_exceed: String,
+}
+
+/// Where a problem of the form is: a part of the policy, the index of the rule or limit in it,
+/// and the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Rule,
+    Limit,
+    Credit,
+    Fallback,
+}
+
+impl Part {
+    /// The part's name in the paths of the server's diagnostics.
+    fn path(self) -> &'static str {
+        match self {
+            Part::Rule => "rules",
+            Part::Limit => "spending_limits",
+            Part::Credit => "over_credit",
+            Part::Fallback => "fallback",
+        }
+    }
+
+    /// The part in words, for the preview's list of problems.
+    fn words(self, index: usize) -> String {
+        match self {
+            Part::Rule => format!("rule {}", index + 1),
+            Part::Limit => format!("spending limit {}", index + 1),
+            Part::Credit => "over the credit".into(),
+            Part::Fallback => "when nobody else can approve".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Problem {
+    part: Part,
+    index: usize,
+    field: &'static str,
+    message: String,
+}
+
+/// An approver as a `<select>` value: `manager`, `user:<id>`, `role:<name>` or
+/// `any:<id>,<id>`.
 fn approver_value(a: &Approver) -> String {
     match a {
         Approver::User(u) => format!("user:{u}"),
         Approver::Role(r) => format!("role:{r}"),
         Approver::Manager => "manager".into(),
         Approver::AnyOf(users) => {
-            users.first().map_or_else(|| "manager".into(), |u| format!("user:{u}"))
+            let ids: Vec<&str> = users.iter().map(UserId::as_str).collect();
+            format!("any:{}", ids.join(","))
         }
     }
 }
@@ -49,42 +111,111 @@ fn parse_approver(value: &str) -> Result<Approver, String> {
     if value == "manager" {
         return Ok(Approver::Manager);
     }
+    let wrong = |e: rules::ids::IdError| e.to_string();
     match value.split_once(':') {
-        Some(("user", id)) => UserId::parse(id).map(Approver::User).map_err(|e| e.to_string()),
-        Some(("role", role)) => {
-            RoleName::parse(role).map(Approver::Role).map_err(|e| e.to_string())
-        }
+        Some(("user", id)) => UserId::parse(id).map(Approver::User).map_err(wrong),
+        Some(("role", role)) => RoleName::parse(role).map(Approver::Role).map_err(wrong),
+        Some(("any", ids)) => ids
+            .split(',')
+            .map(UserId::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Approver::AnyOf)
+            .map_err(wrong),
         _ => Err("choose who approves".into()),
     }
 }
 
-/// Turns the form into a policy; the problems name the rule and the field.
-fn build(
-    base: &ApprovalPolicy,
-    name: &str,
+fn over_value(o: &OverLimit) -> String {
+    match o {
+        OverLimit::Block => "block".into(),
+        OverLimit::Approval(a) => approver_value(a),
+    }
+}
+
+fn parse_over(value: &str) -> Result<OverLimit, String> {
+    if value == "block" {
+        Ok(OverLimit::Block)
+    } else {
+        parse_approver(value).map(OverLimit::Approval)
+    }
+}
+
+fn scope_value(s: &LimitScope) -> String {
+    match s {
+        LimitScope::Everyone => "everyone".into(),
+        LimitScope::User(u) => format!("user:{u}"),
+        LimitScope::Role(r) => format!("role:{r}"),
+    }
+}
+
+fn parse_scope(value: &str) -> Result<LimitScope, String> {
+    match parse_approver(value) {
+        _ if value == "everyone" => Ok(LimitScope::Everyone),
+        Ok(Approver::User(u)) => Ok(LimitScope::User(u)),
+        Ok(Approver::Role(r)) => Ok(LimitScope::Role(r)),
+        _ => Err("choose whom the limit applies to".into()),
+    }
+}
+
+const PERIODS: [(Period, &str, &str); 5] = [
+    (Period::Day, "day", "day"),
+    (Period::Week, "week", "week"),
+    (Period::Month, "month", "month"),
+    (Period::Quarter, "quarter", "quarter"),
+    (Period::Year, "year", "year"),
+];
+
+/// An amount in the company's currency, from the form.
+fn money(text: &str, currency: Currency) -> Result<Money, String> {
+    parse_decimal(text.trim()).map(|a| Money::new(a, currency)).map_err(|e| e.to_string())
+}
+
+/// The policy as the form edits it: every part of it.
+#[derive(Debug, Clone, PartialEq)]
+struct Form {
+    name: String,
     mode: Mode,
-    drafts: &[Draft],
-    currency: Currency,
-) -> Result<ApprovalPolicy, Vec<(usize, &'static str, String)>> {
+    rules: Vec<Draft>,
+    limits: Vec<LimitDraft>,
+    /// `block` or an approver.
+    over_credit: String,
+    /// `none` or an approver.
+    fallback: String,
+}
+
+impl Form {
+    /// The choice of a part of the whole policy: over the credit, or the fallback.
+    fn exception(&self, part: Part) -> &String {
+        if part == Part::Credit { &self.over_credit } else { &self.fallback }
+    }
+
+    fn exception_mut(&mut self, part: Part) -> &mut String {
+        if part == Part::Credit { &mut self.over_credit } else { &mut self.fallback }
+    }
+}
+
+/// Turns the form into a policy; the problems name the part, the index and the field.
+fn build(form: &Form, currency: Currency) -> Result<ApprovalPolicy, Vec<Problem>> {
     let mut problems = Vec::new();
+    let mut note = |part: Part, index: usize, field: &'static str, message: String| {
+        problems.push(Problem { part, index, field, message })
+    };
     let mut rules = Vec::new();
-    for (i, d) in drafts.iter().enumerate() {
-        let id = RuleId::parse(&d.id).map_err(|e| (i, "id", e.to_string()));
+    for (i, d) in form.rules.iter().enumerate() {
+        let id = RuleId::parse(&d.id).map_err(|e| ("name", e.to_string()));
         let min_total = if d.amount.trim().is_empty() {
             Ok(None)
         } else {
-            parse_decimal(d.amount.trim())
-                .map(|a| Some(Money::new(a, currency)))
-                .map_err(|e| (i, "amount", e.to_string()))
+            money(&d.amount, currency).map(Some).map_err(|e| ("amount", e))
         };
         let when = if d.condition.trim().is_empty() {
             Ok(None)
         } else {
-            text::parse(&d.condition).map(Some).map_err(|e| (i, "condition", e.to_string()))
+            text::parse(&d.condition).map(Some).map_err(|e| ("condition", e.to_string()))
         };
-        let approver = parse_approver(&d.approver).map_err(|e| (i, "approver", e));
+        let approver = parse_approver(&d.approver).map_err(|e| ("approver", e));
         if d.amount.trim().is_empty() && d.condition.trim().is_empty() {
-            problems.push((i, "amount", "give a threshold, a condition, or both".to_owned()));
+            note(Part::Rule, i, "amount", "give a threshold, a condition, or both".to_owned());
         }
         match (id, min_total, when, approver) {
             (Ok(id), Ok(min_total), Ok(when), Ok(approver)) => rules.push(ApprovalRule {
@@ -95,15 +226,166 @@ fn build(
                 approver,
             }),
             (a, b, c, e) => {
-                problems.extend([a.err(), b.err(), c.err(), e.err()].into_iter().flatten())
+                for (field, message) in [a.err(), b.err(), c.err(), e.err()].into_iter().flatten() {
+                    note(Part::Rule, i, field, message);
+                }
             }
         }
     }
+    let mut spending_limits = Vec::new();
+    for (i, d) in form.limits.iter().enumerate() {
+        let id = LimitId::parse(&d.id).map_err(|e| ("name", e.to_string()));
+        let applies_to = parse_scope(&d.applies_to).map_err(|e| ("applies_to", e));
+        let period = PERIODS
+            .iter()
+            .find(|p| p.1 == d.period)
+            .map(|p| p.0)
+            .ok_or(("period", "choose a period".to_owned()));
+        let amount = money(&d.amount, currency).map_err(|e| ("amount", e));
+        let on_exceed = parse_over(&d.on_exceed).map_err(|e| ("on_exceed", e));
+        match (id, applies_to, period, amount, on_exceed) {
+            (Ok(id), Ok(applies_to), Ok(period), Ok(amount), Ok(on_exceed)) => spending_limits
+                .push(SpendingLimit {
+                    id,
+                    name: d.name.trim().into(),
+                    applies_to,
+                    period,
+                    amount,
+                    on_exceed,
+                }),
+            (a, b, c, e, f) => {
+                for (field, message) in
+                    [a.err(), b.err(), c.err(), e.err(), f.err()].into_iter().flatten()
+                {
+                    note(Part::Limit, i, field, message);
+                }
+            }
+        }
+    }
+    let over_credit =
+        parse_over(&form.over_credit).map_err(|e| note(Part::Credit, 0, "approver", e)).ok();
+    let fallback = match form.fallback.as_str() {
+        "none" => None,
+        value => parse_approver(value).map_err(|e| note(Part::Fallback, 0, "approver", e)).ok(),
+    };
     if problems.is_empty() {
-        Ok(ApprovalPolicy { name: name.trim().into(), mode, rules, ..base.clone() })
+        Ok(ApprovalPolicy {
+            name: form.name.trim().into(),
+            mode: form.mode,
+            rules,
+            spending_limits,
+            over_credit,
+            fallback,
+        })
     } else {
         Err(problems)
     }
+}
+
+/// The form of a stored policy.
+fn form_of(policy: &ApprovalPolicy) -> Form {
+    Form {
+        name: policy.name.to_string(),
+        mode: policy.mode,
+        rules: policy
+            .rules
+            .iter()
+            .zip(0..)
+            .map(|(r, key)| Draft {
+                key,
+                id: r.id.to_string(),
+                name: r.name.to_string(),
+                amount: r.min_total.map(|m| m.amount().to_string()).unwrap_or_default(),
+                condition: r.when.as_ref().map(text::print).unwrap_or_default(),
+                approver: approver_value(&r.approver),
+            })
+            .collect(),
+        limits: policy
+            .spending_limits
+            .iter()
+            .zip(0..)
+            .map(|(l, key)| LimitDraft {
+                key,
+                id: l.id.to_string(),
+                name: l.name.to_string(),
+                applies_to: scope_value(&l.applies_to),
+                period: PERIODS.iter().find(|p| p.0 == l.period).map_or("month", |p| p.1).into(),
+                amount: l.amount.amount().to_string(),
+                on_exceed: over_value(&l.on_exceed),
+            })
+            .collect(),
+        over_credit: policy.over_credit.as_ref().map_or_else(|| "block".into(), over_value),
+        fallback: policy.fallback.as_ref().map_or_else(|| "none".into(), approver_value),
+    }
+}
+
+/// The choices of who approves, from the directory: the buyer's manager, each role (with its
+/// members) and each user; and `selected` itself if it is none of those (an "any one of").
+fn approver_choices(directory: &Directory, selected: &str) -> Vec<(String, String)> {
+    let name_of = |id: &str| {
+        directory
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .map_or(id.to_owned(), |u| u.name.to_string())
+    };
+    let mut roles: Vec<&RoleName> = directory.users.iter().flat_map(|u| &u.roles).collect();
+    roles.sort();
+    roles.dedup();
+    let mut choices = vec![("manager".to_owned(), "The buyer's manager".to_owned())];
+    for role in roles.into_iter().filter(|r| r.as_str() != "buyer") {
+        let members: Vec<&str> = directory
+            .users
+            .iter()
+            .filter(|u| u.roles.contains(role))
+            .map(|u| u.name.as_str())
+            .collect();
+        choices.push((
+            format!("role:{role}"),
+            format!("Anyone with the role {role} ({})", members.join(", ")),
+        ));
+    }
+    for u in &directory.users {
+        choices.push((format!("user:{}", u.id), u.name.to_string()));
+    }
+    if !choices.iter().any(|(v, _)| v == selected) {
+        let label = match selected.strip_prefix("any:") {
+            Some(ids) => {
+                format!("Any one of {}", ids.split(',').map(name_of).collect::<Vec<_>>().join(", "))
+            }
+            None => selected.strip_prefix("user:").map_or_else(|| selected.to_owned(), name_of),
+        };
+        choices.push((selected.to_owned(), label));
+    }
+    choices
+}
+
+/// The choices of whom a spending limit applies to: every buyer, each role, each user; and
+/// `selected` itself if it is none of those.
+fn scope_choices(directory: &Directory, selected: &str) -> Vec<(String, String)> {
+    let mut roles: Vec<&RoleName> = directory.users.iter().flat_map(|u| &u.roles).collect();
+    roles.sort();
+    roles.dedup();
+    let mut choices = vec![("everyone".to_owned(), "Everyone".to_owned())];
+    choices.extend(
+        roles.into_iter().map(|r| (format!("role:{r}"), format!("Everyone with the role {r}"))),
+    );
+    choices.extend(directory.users.iter().map(|u| (format!("user:{}", u.id), u.name.to_string())));
+    if !choices.iter().any(|(v, _)| v == selected) {
+        choices.push((selected.to_owned(), selected.to_owned()));
+    }
+    choices
+}
+
+/// The `<option>`s of a choice of approver, with `selected` chosen.
+fn options(choices: Vec<(String, String)>, selected: &str) -> impl IntoView + use<> {
+    choices
+        .into_iter()
+        .map(|(value, label)| {
+            let chosen = value == selected;
+            view! { <option value=value selected=chosen>{label}</option> }
+        })
+        .collect_view()
 }
 
 #[component]
@@ -114,15 +396,23 @@ pub fn PolicyPage() -> impl IntoView {
     let base = RwSignal::new(None::<ApprovalPolicy>);
     let directory = RwSignal::new(None::<Directory>);
     let version = RwSignal::new(0i64);
-    let name = RwSignal::new(String::new());
-    let mode = RwSignal::new(Mode::Highest);
-    let drafts = RwSignal::new(Vec::<Draft>::new());
-    let next_key = RwSignal::new(0u64);
+    let form = RwSignal::new(Form {
+        name: String::new(),
+        mode: Mode::Highest,
+        rules: Vec::new(),
+        limits: Vec::new(),
+        over_credit: "block".into(),
+        fallback: "none".into(),
+    });
+    let next_key = StoredValue::new(0u64);
     let saved = RwSignal::new(None::<Result<String, api::ApiError>>);
     let sample_total = RwSignal::new(String::from("3450.00"));
     let sample_categories = RwSignal::new(String::new());
     let sample_buyer = RwSignal::new(String::new());
+    let sample_spent = RwSignal::new(String::from("0.00"));
     let currency = RwSignal::new(None::<Currency>);
+    // The company's credit, for the preview of an order on account: (limit, open balance).
+    let credit = RwSignal::new(None::<(String, String)>);
     // Why the policy, the directory or the company could not be loaded: without them there is
     // nothing to edit, and the page says so rather than "Loading…" for ever.
     let load_error = RwSignal::new(None::<String>);
@@ -139,32 +429,15 @@ pub fn PolicyPage() -> impl IntoView {
                 load_error.set(Some(format!("The policy could not be loaded: {}", e.message)));
             }
             if let Ok(c) = c {
-                currency.set(
-                    c.get("currency")
-                        .and_then(|v| v.as_str())
-                        .and_then(|code| Currency::from_code(code).ok()),
-                );
+                let text = |key: &str| c.get(key).and_then(Value::as_str).map(str::to_owned);
+                currency.set(text("currency").and_then(|code| Currency::from_code(&code).ok()));
+                credit.set(text("credit_limit").zip(text("open_balance")));
             }
             if let (Ok(p), Ok(d)) = (p, d) {
-                name.set(p.policy.name.to_string());
-                mode.set(p.policy.mode);
+                let f = form_of(&p.policy);
+                next_key.set_value(f.rules.len().max(f.limits.len()) as u64);
+                form.set(f);
                 version.set(p.version);
-                let list: Vec<Draft> = p
-                    .policy
-                    .rules
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| Draft {
-                        key: i as u64,
-                        id: r.id.to_string(),
-                        name: r.name.to_string(),
-                        amount: r.min_total.map(|m| m.amount().to_string()).unwrap_or_default(),
-                        condition: r.when.as_ref().map(text::print).unwrap_or_default(),
-                        approver: approver_value(&r.approver),
-                    })
-                    .collect();
-                next_key.set(list.len() as u64);
-                drafts.set(list);
                 if let Some(first) =
                     d.users.iter().find(|u| u.roles.iter().any(|r| r.as_str() == "buyer"))
                 {
@@ -178,17 +451,23 @@ pub fn PolicyPage() -> impl IntoView {
 
     let policy = Memo::new(move |_| {
         let c = currency.get()?;
-        base.with(|b| b.as_ref().map(|b| drafts.with(|d| build(b, &name.get(), mode.get(), d, c))))
+        base.with(|b| b.is_some().then(|| form.with(|f| build(f, c))))
     });
     // The route of the sample order under the edited policy, or why there is none.
     let preview = Memo::new(move |_| -> Option<Result<Vec<String>, Vec<String>>> {
-        let policy = policy.get()?;
-        let policy = match policy {
+        let policy = match policy.get()? {
             Ok(p) => p,
             Err(problems) => {
                 return Some(Err(problems
                     .into_iter()
-                    .map(|(i, f, m)| format!("rule {}, {f}: {m}", i + 1))
+                    .map(|p| {
+                        format!(
+                            "{}, {}: {}",
+                            p.part.words(p.index),
+                            p.field.replace('_', " "),
+                            p.message
+                        )
+                    })
                     .collect()));
             }
         };
@@ -203,9 +482,15 @@ pub fn PolicyPage() -> impl IntoView {
             }
         };
         let c = currency.get()?;
-        let total = match parse_decimal(sample_total.get().trim()) {
-            Ok(a) => Money::new(a, c),
-            Err(e) => return Some(Err(vec![format!("sample total: {e}")])),
+        let sample =
+            |what: &str, text: &str| money(text, c).map_err(|e| vec![format!("{what}: {e}")]);
+        let total = match sample("sample total", &sample_total.get()) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let spent = match sample("spent before this order", &sample_spent.get()) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
         };
         let zero = Money::zero(c);
         let categories = sample_categories
@@ -219,8 +504,14 @@ pub fn PolicyPage() -> impl IntoView {
             .policy()
             .spending_limits
             .iter()
-            .map(|l| rules::approval::Spent { limit: l.id.clone(), amount: zero })
+            .map(|l| Spent { limit: l.id.clone(), amount: spent })
             .collect();
+        let funds = credit.get().and_then(|(limit, open)| {
+            Some(Funds::Credit {
+                limit: money(&limit, c).ok()?,
+                open_balance: money(&open, c).ok()?,
+            })
+        });
         let request = RouteRequest {
             buyer,
             order: OrderFacts {
@@ -238,7 +529,7 @@ pub fn PolicyPage() -> impl IntoView {
                 customer_group: None,
             },
             spent,
-            funds: None,
+            funds,
         };
         Some(match context.route(&request) {
             Ok(plan) => Ok(context.explained(plan).explanation),
@@ -246,27 +537,34 @@ pub fn PolicyPage() -> impl IntoView {
         })
     });
 
-    // A problem for one field of one rule: from the form itself, or from the server's answer
-    // to the last save (its diagnostics have paths such as `rules[2].approver`).
-    let field_problem = move |index: usize, field: &'static str| {
+    // A problem for one field: from the form itself, or from the server's answer to the last
+    // save (its diagnostics have paths such as `rules[2].approver` or `over_credit`).
+    let field_problem = move |part: Part, index: usize, field: &'static str| {
         move || {
             let local = policy.with(|p| match p {
                 Some(Err(problems)) => problems
                     .iter()
-                    .find(|(i, f, _)| *i == index && *f == field)
-                    .map(|(_, _, m)| m.clone()),
+                    .find(|p| p.part == part && p.index == index && p.field == field)
+                    .map(|p| p.message.clone()),
                 _ => None,
             });
             local.or_else(|| {
                 saved.with(|s| match s {
                     Some(Err(e)) => e.diagnostics().into_iter().find_map(|d| {
-                        let rest = d.path.strip_prefix(&format!("rules[{index}]"))?;
-                        let on = if rest.starts_with(".when") {
-                            "condition"
-                        } else if rest.starts_with(".approver") {
-                            "approver"
-                        } else {
-                            "amount"
+                        let rest = match part {
+                            Part::Rule | Part::Limit => {
+                                d.path.strip_prefix(&format!("{}[{index}]", part.path()))?
+                            }
+                            Part::Credit | Part::Fallback => d.path.strip_prefix(part.path())?,
+                        };
+                        let on = match rest.split(['.', '[']).nth(1).unwrap_or_default() {
+                            "when" => "condition",
+                            "approver" | "approval" | "user" | "role" | "any_of" => "approver",
+                            "applies_to" => "applies_to",
+                            "on_exceed" => "on_exceed",
+                            "id" | "name" => "name",
+                            _ if matches!(part, Part::Credit | Part::Fallback) => "approver",
+                            _ => "amount",
                         };
                         (on == field).then_some(d.message)
                     }),
@@ -276,15 +574,19 @@ pub fn PolicyPage() -> impl IntoView {
         }
     };
 
-    let add = move |threshold: bool| {
-        let key = next_key.get_untracked();
-        next_key.set(key + 1);
-        drafts.update(|d| {
-            d.push(Draft {
+    let new_key = move || {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        key
+    };
+    let add_rule = move |threshold: bool| {
+        let key = new_key();
+        form.update(|f| {
+            f.rules.push(Draft {
                 key,
                 id: format!("rule-{}", key + 1),
                 name: if threshold {
-                    format!("Approver {}", d.len() + 1)
+                    format!("Approver {}", f.rules.len() + 1)
                 } else {
                     "Condition".into()
                 },
@@ -298,6 +600,20 @@ pub fn PolicyPage() -> impl IntoView {
             })
         });
     };
+    let add_limit = move |_| {
+        let key = new_key();
+        form.update(|f| {
+            f.limits.push(LimitDraft {
+                key,
+                id: format!("limit-{}", key + 1),
+                name: "Monthly budget".into(),
+                applies_to: "everyone".into(),
+                period: "month".into(),
+                amount: "10000.00".into(),
+                on_exceed: "manager".into(),
+            })
+        });
+    };
     // Enter in a field saves too (a form); a form with problems is not sent: the alert says so
     // and the focus goes to the first field marked.
     let save = {
@@ -306,7 +622,7 @@ pub fn PolicyPage() -> impl IntoView {
             ev.prevent_default();
             let Some(Ok(p)) = policy.get_untracked() else {
                 saved.set(Some(Err(api::ApiError {
-                    message: "Not saved: first fix the problems marked in the rules.".into(),
+                    message: "Not saved: first fix the problems marked in the form.".into(),
                     ..api::ApiError::default()
                 })));
                 focus("form.policy [aria-invalid=true]");
@@ -328,7 +644,9 @@ pub fn PolicyPage() -> impl IntoView {
             });
         }
     };
-    let rows = move || drafts.get().into_iter().enumerate().collect::<Vec<(usize, Draft)>>();
+    let choices = move |selected: &str| {
+        directory.with(|d| d.as_ref().map(|d| approver_choices(d, selected)).unwrap_or_default())
+    };
     let users = move || {
         directory.with(|d| {
             d.as_ref()
@@ -341,6 +659,27 @@ pub fn PolicyPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    // The choice for a part of the whole policy (over the credit, the fallback): `first`, then
+    // who may approve. The choices follow the directory only: re-rendered on every change of the
+    // form, the select would lose the focus as it is used.
+    let exception = move |part: Part, id: &'static str, first: (&'static str, &'static str)| {
+        move || {
+            let selected = form.with_untracked(|f| f.exception(part).clone());
+            let mut choices = choices(&selected);
+            choices.insert(0, (first.0.into(), first.1.into()));
+            let problem = field_problem(part, 0, "approver");
+            let error = format!("{id}-error");
+            view! {
+                <select id=id on:change=move |ev| form.update(|f| *f.exception_mut(part) = event_target_value(&ev))
+                    aria-describedby=error.clone() aria-invalid=move || problem().is_some().to_string()>
+                    {options(choices, &selected)}
+                </select>
+                <span class="error" id=error>{field_problem(part, 0, "approver")}</span>
+            }
+        }
+    };
+    let rules = move || form.with(|f| f.rules.iter().cloned().enumerate().collect::<Vec<_>>());
+    let limits = move || form.with(|f| f.limits.iter().cloned().enumerate().collect::<Vec<_>>());
 
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Approval policy"</h1>
@@ -351,28 +690,29 @@ pub fn PolicyPage() -> impl IntoView {
         }>
             <form class="policy" on:submit=save.clone()>
                 <label for="policy-name">"Name"</label>
-                <input id="policy-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <input id="policy-name" prop:value=move || form.with(|f| f.name.clone()) on:input=move |ev| form.update(|f| f.name = event_target_value(&ev))/>
                 <label for="policy-mode">"When several thresholds match"</label>
-                <select id="policy-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "escalation" => Mode::Escalation, "any" => Mode::Any, _ => Mode::Highest })
-                    prop:value=move || match mode.get() { Mode::Highest => "highest", Mode::Escalation => "escalation", Mode::Any => "any" }>
+                <select id="policy-mode" on:change=move |ev| form.update(|f| f.mode = match event_target_value(&ev).as_str() { "escalation" => Mode::Escalation, "any" => Mode::Any, _ => Mode::Highest })
+                    prop:value=move || form.with(|f| match f.mode { Mode::Highest => "highest", Mode::Escalation => "escalation", Mode::Any => "any" })>
                     <option value="highest">"Only the highest matching approver"</option>
                     <option value="escalation">"Every matching approver, lowest first"</option>
                     <option value="any">"Any one of the matching approvers"</option>
                 </select>
+                <h2>"Thresholds and conditions"</h2>
                 <table class="rules">
                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Orders of at least"</th><th scope="col">"Condition"</th><th scope="col">"Approver"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
                     <tbody>
-                        <For each=rows key=|(i, d)| (*i, d.key) let:item>
+                        <For each=rules key=|(i, d)| (*i, d.key) let:item>
                             {
                                 let (index, draft) = item;
                                 let key = draft.key;
                                 let edit = move |f: fn(&mut Draft, String)| move |ev: leptos::ev::Event| {
                                     let value = event_target_value(&ev);
-                                    drafts.update(|d| if let Some(x) = d.iter_mut().find(|x| x.key == key) { f(x, value) });
+                                    form.update(|form| if let Some(x) = form.rules.iter_mut().find(|x| x.key == key) { f(x, value) });
                                 };
-                                let amount_problem = field_problem(index, "amount");
-                                let condition_problem = field_problem(index, "condition");
-                                let approver_problem = field_problem(index, "approver");
+                                let amount_problem = field_problem(Part::Rule, index, "amount");
+                                let condition_problem = field_problem(Part::Rule, index, "condition");
+                                let approver_problem = field_problem(Part::Rule, index, "approver");
                                 let (name_id, amount_id, condition_id, approver_id) = (format!("rule-{key}-name"), format!("rule-{key}-amount"), format!("rule-{key}-condition"), format!("rule-{key}-approver"));
                                 let (amount_error, condition_error, approver_error) = (format!("{amount_id}-error"), format!("{condition_id}-error"), format!("{approver_id}-error"));
                                 let selected = draft.approver.clone();
@@ -391,20 +731,82 @@ pub fn PolicyPage() -> impl IntoView {
                                         <td><label class="visually-hidden" for=approver_id.clone()>"Approver"</label>
                                             <select id=approver_id on:change=edit(|d, v| d.approver = v)
                                                 aria-describedby=approver_error.clone() aria-invalid=move || approver_problem().is_some().to_string()>
-                                                <option value="manager" selected=selected == "manager">"The buyer's manager"</option>
-                                                {users().into_iter().map(|(id, name)| { let v = format!("user:{id}"); let s = v == selected; view! { <option value=v selected=s>{name}</option> } }).collect_view()}
+                                                {options(choices(&selected), &selected)}
                                             </select>
                                             <span class="error" id=approver_error>{approver_problem}</span></td>
-                                        <td><button type="button" on:click=move |_| drafts.update(|d| d.retain(|x| x.key != key))>"Remove"</button></td>
+                                        <td><button type="button" on:click=move |_| form.update(|f| f.rules.retain(|x| x.key != key))>"Remove"</button></td>
                                     </tr>
                                 }
                             }
                         </For>
                     </tbody>
                 </table>
-                <button type="button" on:click=move |_| add(true)>"Add a threshold"</button>
-                <button type="button" on:click=move |_| add(false)>"Add a condition"</button>
-                <button type="submit" id="save-policy">"Save"</button>
+                <button type="button" on:click=move |_| add_rule(true)>"Add a threshold"</button>
+                <button type="button" on:click=move |_| add_rule(false)>"Add a condition"</button>
+
+                <h2>"Spending limits"</h2>
+                <p class="muted">"What a buyer may spend in a period before an order needs more approval. The orders of the period count, approved or waiting."</p>
+                <table class="limits">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"For"</th><th scope="col">"At most"</th><th scope="col">"Per"</th><th scope="col">"Past it"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
+                    <tbody>
+                        <For each=limits key=|(i, d)| (*i, d.key) let:item>
+                            {
+                                let (index, draft) = item;
+                                let key = draft.key;
+                                let edit = move |f: fn(&mut LimitDraft, String)| move |ev: leptos::ev::Event| {
+                                    let value = event_target_value(&ev);
+                                    form.update(|form| if let Some(x) = form.limits.iter_mut().find(|x| x.key == key) { f(x, value) });
+                                };
+                                let amount_problem = field_problem(Part::Limit, index, "amount");
+                                let scope_problem = field_problem(Part::Limit, index, "applies_to");
+                                let over_problem = field_problem(Part::Limit, index, "on_exceed");
+                                let id = |field: &str| format!("limit-{key}-{field}");
+                                let (amount_error, scope_error, over_error) = (id("amount-error"), id("for-error"), id("over-error"));
+                                let scope = draft.applies_to.clone();
+                                let over = draft.on_exceed.clone();
+                                let period = draft.period.clone();
+                                let scopes = directory.with_untracked(|d| d.as_ref().map(|d| scope_choices(d, &scope)).unwrap_or_default());
+                                let mut overs = choices(&over);
+                                overs.push(("block".into(), "Refused: the order cannot be placed".into()));
+                                view! {
+                                    <tr>
+                                        <td><label class="visually-hidden" for=id("name")>"Limit name"</label>
+                                            <input id=id("name") value=draft.name.clone() on:change=edit(|d, v| d.name = v)/></td>
+                                        <td><label class="visually-hidden" for=id("for")>"Applies to"</label>
+                                            <select id=id("for") on:change=edit(|d, v| d.applies_to = v)
+                                                aria-describedby=scope_error.clone() aria-invalid=move || scope_problem().is_some().to_string()>
+                                                {options(scopes, &scope)}
+                                            </select>
+                                            <span class="error" id=scope_error>{scope_problem}</span></td>
+                                        <td><label class="visually-hidden" for=id("amount")>"Limit amount"</label>
+                                            <input id=id("amount") class="amount" value=draft.amount.clone() on:input=edit(|d, v| d.amount = v)
+                                                aria-describedby=amount_error.clone() aria-invalid=move || amount_problem().is_some().to_string()/>
+                                            <span class="error" id=amount_error>{amount_problem}</span></td>
+                                        <td><label class="visually-hidden" for=id("period")>"Period"</label>
+                                            <select id=id("period") on:change=edit(|d, v| d.period = v)>
+                                                {PERIODS.iter().map(|(_, value, words)| view! { <option value=*value selected=*value == period>{*words}</option> }).collect_view()}
+                                            </select></td>
+                                        <td><label class="visually-hidden" for=id("over")>"Past the limit, approved by"</label>
+                                            <select id=id("over") on:change=edit(|d, v| d.on_exceed = v)
+                                                aria-describedby=over_error.clone() aria-invalid=move || over_problem().is_some().to_string()>
+                                                {options(overs, &over)}
+                                            </select>
+                                            <span class="error" id=over_error>{over_problem}</span></td>
+                                        <td><button type="button" on:click=move |_| form.update(|f| f.limits.retain(|x| x.key != key))>"Remove"</button></td>
+                                    </tr>
+                                }
+                            }
+                        </For>
+                    </tbody>
+                </table>
+                <button type="button" on:click=add_limit>"Add a spending limit"</button>
+
+                <h2>"Credit and exceptions"</h2>
+                <label for="over-credit">"An order on account above the company's available credit"</label>
+                {exception(Part::Credit, "over-credit", ("block", "Is refused: it cannot be placed"))}
+                <label for="fallback">"When nobody else can approve a step (every approver is the buyer, or outside the order's unit)"</label>
+                {exception(Part::Fallback, "fallback", ("none", "The order cannot be placed"))}
+                <p><button type="submit" id="save-policy">"Save"</button></p>
                 <p class="ok" role="status">{move || saved.with(|s| s.as_ref().and_then(|s| s.as_ref().ok().cloned()))}</p>
                 {move || saved.with(|s| s.as_ref().and_then(|s| s.as_ref().err().map(|e| refusal(e, "policy-error"))))}
             </form>
@@ -418,6 +820,13 @@ pub fn PolicyPage() -> impl IntoView {
                 <select id="sample-buyer" on:change=move |ev| sample_buyer.set(event_target_value(&ev))>
                     {move || users().into_iter().map(|(id, name)| { let s = id == sample_buyer.get_untracked(); view! { <option value=id selected=s>{name}</option> } }).collect_view()}
                 </select>
+                <label for="sample-spent">"Already spent by the buyer in each limit's period"</label>
+                <input id="sample-spent" prop:value=move || sample_spent.get() on:input=move |ev| sample_spent.set(event_target_value(&ev))/>
+                <p class="muted">{move || {
+                    let (c, (limit, open)) = (currency.get()?, credit.get()?);
+                    let (limit, open) = (money(&limit, c).ok()?, money(&open, c).ok()?);
+                    Some(format!("Paid on account: the company's credit limit is {limit}, of which {open} is owed."))
+                }}</p>
                 <ul id="policy-preview">{move || match preview.get() {
                     Some(Ok(lines)) => lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view().into_any(),
                     Some(Err(problems)) => problems.into_iter().map(|l| view! { <li class="error">{l}</li> }).collect_view().into_any(),

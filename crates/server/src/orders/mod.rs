@@ -301,6 +301,16 @@ async fn prepare(
     })
 }
 
+/// The pricing and the (empty) cart of a buyer, as checkout would price them now: for the
+/// prices the catalog shows this buyer.
+pub(crate) async fn buyer_cart(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(Arc<PricingContext>, Cart), ApiError> {
+    let p = prepare(state, caller, vec![], None, None).await?;
+    Ok((p.pricing, p.request.cart))
+}
+
 fn evaluate(p: &Prepared) -> Result<CheckoutVerdict, ApiError> {
     rules::evaluate_checkout(&p.pricing, &p.approval, &p.request)
         .map(|v| v.explained(&p.approval))

@@ -20,6 +20,30 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     pat.login("pat@acme.example", server::demo::PASSWORD).await;
     let catalog = pat.get("/api/catalog").await;
     assert_eq!(catalog.body["products"].as_array().unwrap().len(), 50);
+    // The catalog's price of one, and of the next tier, are what checkout charges: Acme's
+    // contract price of a drill (one tier), the standard list's gloves (tiers from 10).
+    for (sku, tiered) in [("DRL-M", false), ("GLV-M", true)] {
+        let product = pat.get(&format!("/api/catalog?q={sku}")).await.body["products"][0].clone();
+        assert_eq!(product["sku"], json!(sku));
+        let tier = &product["next_tier"];
+        assert_eq!(tier.is_object(), tiered, "{product}");
+        let mut expected = vec![(json!(1), &product["price"])];
+        if tiered {
+            expected.push((tier["min_quantity"].clone(), &tier["unit_price"]));
+        }
+        for (quantity, price) in expected {
+            assert!(price["amount"].is_string(), "{product}");
+            let cart = json!({ "lines": [{ "sku": sku, "quantity": quantity }] });
+            pat.send(Method::PUT, "/api/cart", Some(cart)).await;
+            let preview = pat.get("/api/checkout/preview").await.body;
+            let line = &preview["verdict"]["priced"]["lines"][0];
+            assert_eq!(&line["unit_price"], price, "{quantity} × {sku}");
+        }
+    }
+    let mut sol = app.client();
+    sol.login("sol@toolmaker.example", server::demo::PASSWORD).await;
+    let unpriced = sol.get("/api/catalog?q=DRL-M").await.body["products"][0].clone();
+    assert!(unpriced.get("price").is_none(), "the seller's staff buy nothing: {unpriced}");
     pat.send(Method::PUT, "/api/cart", Some(json!({ "lines": [{ "sku": "DRL-M", "quantity": 20 }, { "sku": "BIT-M", "quantity": 10 }] }))).await;
     let preview = pat.get("/api/checkout/preview").await;
     assert_eq!(preview.status, StatusCode::OK, "{:?}", preview.body);
@@ -36,8 +60,6 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     assert_eq!(placed.body["workflow"]["id"], json!("acme-orders"));
     assert_eq!(placed.body["state"], json!("approved"));
     let id = placed.body["id"].as_str().unwrap();
-    let mut sol = app.client();
-    sol.login("sol@toolmaker.example", server::demo::PASSWORD).await;
     let path = format!("/api/orders/{id}/transitions/ship");
     let shipped = sol.post(&path, json!({ "revision": placed.body["revision"] })).await;
     assert_eq!(shipped.body["state"], json!("shipped"), "{:?}", shipped.body);
@@ -51,6 +73,8 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     assert_eq!(lists, ["list-usd", "list-eur", "wholesale-2026", "acme-contract"]);
     let mut kim = app.client();
     kim.login("kim@berlin-werk.example", server::demo::PASSWORD).await;
+    let euro = kim.get("/api/catalog?q=DRL-M").await.body["products"][0].clone();
+    assert_eq!(euro["price"]["currency"], json!("EUR"), "{euro}");
     kim.send(Method::PUT, "/api/cart", Some(json!({ "lines": [{ "sku": "DRL-M", "quantity": 2 }, { "sku": "MAN-M", "quantity": 1 }] }))).await;
     let vat = kim.get("/api/checkout/preview").await.body;
     let taxes: Vec<&str> = vat["verdict"]["priced"]["taxes"]
