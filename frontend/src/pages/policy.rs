@@ -157,12 +157,12 @@ fn parse_scope(value: &str) -> Result<LimitScope, String> {
     }
 }
 
-const PERIODS: [(Period, &str, &str); 5] = [
-    (Period::Day, "day", "day"),
-    (Period::Week, "week", "week"),
-    (Period::Month, "month", "month"),
-    (Period::Quarter, "quarter", "quarter"),
-    (Period::Year, "year", "year"),
+const PERIODS: [(Period, &str); 5] = [
+    (Period::Day, "day"),
+    (Period::Week, "week"),
+    (Period::Month, "month"),
+    (Period::Quarter, "quarter"),
+    (Period::Year, "year"),
 ];
 
 /// An amount in the company's currency, from the form.
@@ -784,7 +784,7 @@ pub fn PolicyPage() -> impl IntoView {
                                             <span class="error" id=amount_error>{amount_problem}</span></td>
                                         <td><label class="visually-hidden" for=id("period")>"Period"</label>
                                             <select id=id("period") on:change=edit(|d, v| d.period = v)>
-                                                {PERIODS.iter().map(|(_, value, words)| view! { <option value=*value selected=*value == period>{*words}</option> }).collect_view()}
+                                                {PERIODS.iter().map(|(_, value)| view! { <option value=*value selected=*value == period>{*value}</option> }).collect_view()}
                                             </select></td>
                                         <td><label class="visually-hidden" for=id("over")>"Past the limit, approved by"</label>
                                             <select id=id("over") on:change=edit(|d, v| d.on_exceed = v)
