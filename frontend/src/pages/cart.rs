@@ -17,7 +17,7 @@ use rules::{
     pricing::{CartLine, PricingContext, Quantity},
 };
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 /// The engine, prepared from the server's data.
 #[derive(Debug)]
@@ -107,10 +107,11 @@ pub fn CartPage() -> impl IntoView {
         let lines = cart.lines.get();
         engine.with(|e| e.as_ref().map(|e| e.evaluate(&lines)))
     });
-    // What each line's row shows (unit price, amount, why), with its SKU, written once per verdict.
+    // What each line's row shows (unit price, amount, why), by SKU, written once per verdict.
     // Each row reads its own through a memo of its own, so that a keystroke touches the rows
     // whose figures changed and no other: on a 200-line cart, every row looking its line up
-    // in the verdict and copying it took most of the time from keystroke to preview.
+    // in the verdict and copying it took most of the time from keystroke to preview. A map,
+    // so that a row finds its own without comparing SKUs down a list.
     let shown = Memo::new(move |_| {
         verdict.with(|v| match v {
             Some(Ok(v)) => v
@@ -121,16 +122,20 @@ pub fn CartPage() -> impl IntoView {
                     let why = l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; ");
                     (l.sku.to_string(), [l.unit_price.to_string(), l.amount.to_string(), why])
                 })
-                .collect::<Vec<_>>(),
-            _ => Vec::new(),
+                .collect::<HashMap<_, _>>(),
+            _ => HashMap::new(),
         })
     });
 
     // Quantities typed that are not one (the line keeps its last good quantity meanwhile).
+    // Changed only when it changes: every row's error reads it, and a notification for nothing
+    // re-ran all of them on each keystroke (on a 200-line cart, a third of the time to preview).
     let bad_input = RwSignal::new(Vec::<String>::new());
     let set_quantity = move |sku: String, text: String| match text.trim().parse::<u32>() {
         Ok(q) if (1..=MAX_QUANTITY).contains(&q) => {
-            bad_input.update(|bad| bad.retain(|s| *s != sku));
+            if bad_input.with_untracked(|bad| bad.contains(&sku)) {
+                bad_input.update(|bad| bad.retain(|s| *s != sku));
+            }
             cart.lines.update(|lines| {
                 if let Some(line) = lines.iter_mut().find(|l| l.sku == sku) {
                     line.quantity = q;
@@ -139,11 +144,11 @@ pub fn CartPage() -> impl IntoView {
             key.set(new_key());
             cart.save();
         }
-        _ => bad_input.update(|bad| {
-            if !bad.contains(&sku) {
-                bad.push(sku);
+        _ => {
+            if !bad_input.with_untracked(|bad| bad.contains(&sku)) {
+                bad_input.update(|bad| bad.push(sku));
             }
-        }),
+        }
     };
     // The message for one line: its typing, else the server's answer naming it (`lines[i]...`),
     // else the last save's.
@@ -230,7 +235,7 @@ pub fn CartPage() -> impl IntoView {
                             let sku = line.sku.clone();
                             let sku_for_input = sku.clone();
                             let sku_for_remove = sku.clone();
-                            let row = { let sku = sku.clone(); Memo::new(move |_| shown.with(|m| m.iter().find(|(s, _)| *s == sku).map(|(_, r)| r.clone()))) };
+                            let row = { let sku = sku.clone(); Memo::new(move |_| shown.with(|m| m.get(&sku).cloned())) };
                             let cell = move |i: usize| move || row.with(|r| r.as_ref().and_then(|r| r.get(i).cloned()));
                             let name = { let sku = sku.clone(); move || engine.with(|e| e.as_ref().map_or_else(|| sku.clone(), |e| e.name(&sku))) };
                             let name2 = name.clone();
@@ -263,14 +268,16 @@ pub fn CartPage() -> impl IntoView {
             // The sections stay in place and only their contents change, so that screen
             // readers announce the new route (a live region inserted anew is not read).
             <section class="totals" aria-label="Totals">
-                {move || match verdict.get() {
+                // `with`, never `get`: a copy of the verdict of a 200-line cart on every
+                // keystroke took half of the time from keystroke to preview.
+                {move || verdict.with(|v| match v {
                     None => view! { <p>"Pricing…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e.clone()}</p> }.into_any(),
                     Some(Ok(v)) => view! {
                         <ul>{v.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
                         <p class="total">"Total: " <strong id="cart-total">{v.priced.total.to_string()}</strong></p>
                     }.into_any(),
-                }}
+                })}
             </section>
             <section class="route" aria-live="polite" aria-label="Approval route">
                 <h2>"Approval"</h2>
@@ -297,7 +304,7 @@ pub fn CartPage() -> impl IntoView {
                 })}
             </div>
             <button type="button" id="place-order" on:click=place.clone()
-                disabled=move || busy.get() || !matches!(verdict.get(), Some(Ok(ref v)) if v.plan.verdict != rules::approval::Verdict::Blocked)>
+                disabled=move || busy.get() || !verdict.with(|v| matches!(v, Some(Ok(v)) if v.plan.verdict != rules::approval::Verdict::Blocked))>
                 "Place order"
             </button>
         </Show>
