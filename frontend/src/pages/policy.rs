@@ -282,6 +282,14 @@ fn build(form: &Form, currency: Currency) -> Result<ApprovalPolicy, Vec<Problem>
     }
 }
 
+/// An id for a new rule or limit, `prefix-N` from `key + 1` on, that none has yet.
+fn fresh_id(prefix: &str, key: u64, taken: impl Fn(&str) -> bool) -> String {
+    (key + 1..)
+        .map(|n| format!("{prefix}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or_else(|| format!("{prefix}-{key}"))
+}
+
 /// The form of a stored policy.
 fn form_of(policy: &ApprovalPolicy) -> Form {
     Form {
@@ -584,7 +592,7 @@ pub fn PolicyPage() -> impl IntoView {
         form.update(|f| {
             f.rules.push(Draft {
                 key,
-                id: format!("rule-{}", key + 1),
+                id: fresh_id("rule", key, |id| f.rules.iter().any(|r| r.id == id)),
                 name: if threshold {
                     format!("Approver {}", f.rules.len() + 1)
                 } else {
@@ -605,7 +613,7 @@ pub fn PolicyPage() -> impl IntoView {
         form.update(|f| {
             f.limits.push(LimitDraft {
                 key,
-                id: format!("limit-{}", key + 1),
+                id: fresh_id("limit", key, |id| f.limits.iter().any(|l| l.id == id)),
                 name: "Monthly budget".into(),
                 applies_to: "everyone".into(),
                 period: "month".into(),
@@ -745,7 +753,7 @@ pub fn PolicyPage() -> impl IntoView {
                 <button type="button" on:click=move |_| add_rule(false)>"Add a condition"</button>
 
                 <h2>"Spending limits"</h2>
-                <p class="muted">"What a buyer may spend in a period before an order needs more approval. The orders of the period count, approved or waiting."</p>
+                <p class="muted">"What a buyer may spend in a period before an order needs more approval. Every order of the period counts, except rejected ones."</p>
                 <table class="limits">
                     <thead><tr><th scope="col">"Name"</th><th scope="col">"For"</th><th scope="col">"At most"</th><th scope="col">"Per"</th><th scope="col">"Past it"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
                     <tbody>
