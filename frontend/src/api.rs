@@ -1,7 +1,7 @@
 //! Every request to the server, in one place (gloo-net). State-changing requests carry the
 //! session's CSRF token; errors come back in the API's one error format.
 
-use gloo_net::http::{Method, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::cell::RefCell;
 
@@ -82,6 +82,11 @@ async fn run<T: DeserializeOwned>(
         None => builder.build(),
     }
     .map_err(ApiError::network)?;
+    answer(request).await
+}
+
+/// Sends a request and reads its answer: the value, or the API's error.
+async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
     let response = request.send().await.map_err(ApiError::network)?;
     let status = response.status();
     let text = response.text().await.map_err(ApiError::network)?;
@@ -119,17 +124,59 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     run(builder(Method::GET, path), None).await
 }
 
+fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError {
+        code: "client".into(),
+        message: e.to_string(),
+        ..ApiError::default()
+    })
+}
+
 pub async fn send<T: DeserializeOwned, B: Serialize>(
     method: Method,
     path: &str,
     body: &B,
 ) -> Result<T, ApiError> {
-    let text = serde_json::to_string(body).map_err(|e| ApiError {
-        code: "client".into(),
-        message: e.to_string(),
-        ..ApiError::default()
-    })?;
-    run(builder(method, path), Some(text)).await
+    run(builder(method, path), Some(json(body)?)).await
+}
+
+/// The most a page may have in flight with `keepalive` (the Fetch standard's 64 KiB), less a
+/// margin for other such requests.
+const KEEPALIVE_MAX: usize = 60 * 1024;
+
+/// Like [`send`], but the browser delivers the request even if the page is closed or left
+/// meanwhile (`keepalive`), for what must not be lost when the user goes (the cart). A body
+/// above what `keepalive` allows goes as an ordinary request.
+pub async fn send_keepalive<T: DeserializeOwned, B: Serialize>(
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let text = json(body)?;
+    if text.len() > KEEPALIVE_MAX {
+        return run(builder(method, path), Some(text)).await;
+    }
+    // gloo-net's builder has no `keepalive`, nor has web-sys's `RequestInit`: the dictionary
+    // is a plain object, so the member is set on it directly.
+    let set = |target: &wasm_bindgen::JsValue, key: &str, value: wasm_bindgen::JsValue| {
+        js_sys::Reflect::set(target, &key.into(), &value).map(|_| ())
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_str());
+    init.set_body(&text.into());
+    let headers = js_sys::Object::new();
+    let csrf = CSRF.with(|c| c.borrow().clone());
+    set(&headers, "content-type", "application/json".into())
+        .and_then(|()| match csrf {
+            Some(token) => set(&headers, "x-csrf-token", token.into()),
+            None => Ok(()),
+        })
+        .and_then(|()| set(&init, "keepalive", true.into()))
+        .map_err(|e| ApiError::network(format!("{e:?}")))?;
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(path, &init)
+        .map_err(|e| ApiError::network(format!("{e:?}")))?;
+    answer(Request::from(request)).await
 }
 
 pub async fn delete(path: &str) -> Result<(), ApiError> {

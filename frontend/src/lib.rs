@@ -39,9 +39,11 @@ pub struct Session {
 
 /// The buyer's cart, shared by the catalog and the cart page. A product added from the catalog
 /// is saved to the server at once; a quantity typed in the cart a moment after the last
-/// keystroke (so typing costs no request: the preview is computed here). One save is in flight
-/// at a time, and a change made meanwhile is sent after it, so that an older cart never
-/// overwrites a newer one.
+/// keystroke (so typing costs no request: the preview is computed here), or at once when the
+/// user leaves the page. One save is in flight at a time, and a change made meanwhile is sent
+/// after it, so that an older cart never overwrites a newer one. Until the stored cart has
+/// been read after login, products added wait and are added to it, so that they neither
+/// overwrite it nor get lost.
 #[derive(Clone, Copy, Debug)]
 pub struct CartState {
     pub lines: RwSignal<Vec<Line>>,
@@ -50,6 +52,20 @@ pub struct CartState {
     changes: StoredValue<u64>,
     /// (a save is in flight, the cart changed since it was sent)
     saving: StoredValue<(bool, bool)>,
+    /// A typed change waits for the typing to stop.
+    waiting: StoredValue<bool>,
+    /// The stored cart has been read since login.
+    loaded: StoredValue<bool>,
+    /// Products added before it was.
+    pending: StoredValue<Vec<Line>>,
+}
+
+/// Adds `quantity` of `sku` to `lines`: to its line, or as a new last line.
+fn add_line(lines: &mut Vec<Line>, sku: &str, quantity: u32) {
+    match lines.iter_mut().find(|l| l.sku == sku) {
+        Some(line) => line.quantity = line.quantity.saturating_add(quantity),
+        None => lines.push(Line { sku: sku.to_owned(), quantity }),
+    }
 }
 
 impl CartState {
@@ -59,23 +75,51 @@ impl CartState {
             save_error: RwSignal::new(None),
             changes: StoredValue::new(0),
             saving: StoredValue::new((false, false)),
+            waiting: StoredValue::new(false),
+            loaded: StoredValue::new(false),
+            pending: StoredValue::new(Vec::new()),
         }
     }
 
     pub fn add(&self, sku: &str, quantity: u32) {
-        self.lines.update(|lines| match lines.iter_mut().find(|l| l.sku == sku) {
-            Some(line) => line.quantity = line.quantity.saturating_add(quantity),
-            None => lines.push(Line { sku: sku.to_owned(), quantity }),
-        });
-        // Cancels a save still waiting for the typing to stop: this one sends everything.
-        self.changes.update_value(|c| *c = c.wrapping_add(1));
+        self.lines.update(|lines| add_line(lines, sku, quantity));
+        if !self.loaded.get_value() {
+            self.pending.update_value(|p| add_line(p, sku, quantity));
+            return;
+        }
         self.flush();
+    }
+
+    /// Forgets the cart (at login and logout): the next user's is read afresh.
+    fn reset(&self) {
+        self.loaded.set_value(false);
+        self.pending.set_value(Vec::new());
+        self.waiting.set_value(false);
+        self.changes.update_value(|c| *c = c.wrapping_add(1));
+        self.lines.set(Vec::new());
+        self.save_error.set(None);
+    }
+
+    /// The stored cart, read after login, with the products added meanwhile; saved at once if
+    /// there were any.
+    fn loaded(&self, stored: Vec<Line>) {
+        let pending = std::mem::take(&mut *self.pending.write_value());
+        let mut lines = stored;
+        for p in &pending {
+            add_line(&mut lines, &p.sku, p.quantity);
+        }
+        self.lines.set(lines);
+        self.loaded.set_value(true);
+        if !pending.is_empty() {
+            self.flush();
+        }
     }
 
     /// Saves a moment after the last change.
     pub fn save(&self) {
         let change = self.changes.get_value().wrapping_add(1);
         self.changes.set_value(change);
+        self.waiting.set_value(true);
         let state = *self;
         set_timeout(
             move || {
@@ -87,8 +131,28 @@ impl CartState {
         );
     }
 
+    /// The page is being left or hidden: a change still waiting goes now. Its request is
+    /// sent with `keepalive`, so it arrives even if the page is gone by then.
+    fn leaving(&self) {
+        let (in_flight, changed) = self.saving.get_value();
+        if self.waiting.get_value() || changed {
+            // Sent alongside the save in flight, if any: the page may not live to see it end.
+            self.saving.set_value((false, false));
+            self.flush();
+            if in_flight {
+                self.saving.update_value(|s| s.0 = true);
+            }
+        }
+    }
+
     /// Sends the cart now, or right after the save in flight.
     fn flush(&self) {
+        if !self.loaded.get_value() {
+            return;
+        }
+        // Cancels a save still waiting for the typing to stop: this one sends everything.
+        self.changes.update_value(|c| *c = c.wrapping_add(1));
+        self.waiting.set_value(false);
         let (in_flight, _) = self.saving.get_value();
         if in_flight {
             self.saving.set_value((true, true));
@@ -98,7 +162,7 @@ impl CartState {
         let state = *self;
         let lines = state.lines.get_untracked();
         spawn_local(async move {
-            let saved = api::send::<serde_json::Value, _>(
+            let saved = api::send_keepalive::<serde_json::Value, _>(
                 gloo_net::http::Method::PUT,
                 "/api/cart",
                 &model::CartLines { lines },
@@ -184,6 +248,16 @@ pub fn App() -> impl IntoView {
     let cart = CartState::new();
     provide_context(session);
     provide_context(cart);
+    // A quantity typed a moment before the tab is closed, or the user goes elsewhere, is
+    // saved all the same. `pagehide` is the last event a page reliably gets; a hidden page
+    // (another tab, a phone's app switcher) may be discarded without one.
+    // (The listeners live as long as the app: their handles are not kept to remove them.)
+    let _ = window_event_listener_untyped("pagehide", move |_| cart.leaving());
+    let _ = window_event_listener_untyped("visibilitychange", move |_| {
+        if document().hidden() {
+            cart.leaving();
+        }
+    });
     spawn_local(async move {
         if let Ok(me) = api::get::<Me>("/api/session").await {
             api::set_csrf(me.csrf_token.clone());
@@ -191,12 +265,14 @@ pub fn App() -> impl IntoView {
         }
         session.loaded.set(true);
     });
-    // Whenever someone logs in: their cart and their unread count.
+    // Whenever someone logs in or out: their cart and their unread count.
     Effect::new(move |_| {
+        cart.reset();
         if session.me.with(|m| m.as_ref().is_some_and(|m| m.has("buyer"))) {
             spawn_local(async move {
-                if let Ok(c) = api::get::<model::CartLines>("/api/cart").await {
-                    cart.lines.set(c.lines);
+                match api::get::<model::CartLines>("/api/cart").await {
+                    Ok(c) => cart.loaded(c.lines),
+                    Err(e) => cart.save_error.set(Some(e)),
                 }
             });
         }

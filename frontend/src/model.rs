@@ -31,11 +31,10 @@ pub struct Product {
     pub sku: String,
     pub name: String,
     pub category: String,
-    /// The buyer's unit price of one; `None` when no price list of the buyer's has one.
+    /// The buyer's unit price by quantity, as checkout prices it; empty when no price list of
+    /// the buyer's has one.
     #[serde(default)]
-    pub price: Option<Money>,
-    #[serde(default)]
-    pub next_tier: Option<rules::pricing::NextTier>,
+    pub tiers: Vec<rules::pricing::PriceBreak>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +124,9 @@ pub struct Order {
     pub total: Money,
     pub created_at: i64,
     pub priced: rules::pricing::PricedCart,
+    /// The products' names by SKU, as priced.
+    #[serde(default)]
+    pub product_names: std::collections::BTreeMap<String, String>,
     pub plan: rules::approval::ApprovalPlan,
     pub steps: Vec<Step>,
     pub history: Vec<HistoryEntry>,
@@ -157,6 +159,18 @@ pub struct Pending {
     pub total: Money,
     pub created_at: i64,
     pub why: Vec<String>,
+    /// What the order is for.
+    #[serde(default)]
+    pub lines: Vec<PendingLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PendingLine {
+    pub sku: String,
+    /// The product's name in the catalog the order was priced with.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub quantity: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

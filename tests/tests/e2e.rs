@@ -321,6 +321,11 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     login(c, &s.base, "pat@acme.example").await;
     c.goto(&format!("{}/orders/{order_id}", s.base)).await.unwrap();
     assert_eq!(wait_text(c, "#order-state", |t| !t.is_empty()).await, "approved");
+    let product = wait_text(c, "td.product", |t| !t.is_empty()).await;
+    assert!(
+        product.starts_with("Cordless drill"),
+        "the order's lines name their products: {product}"
+    );
     let history = wait_text(c, "ol.history", |t| t.contains("Blake Diaz")).await;
     assert!(history.contains("Fine for the new site"), "{history}");
 
@@ -339,6 +344,71 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     timings
+}
+
+/// The catalog shows the buyer's volume prices, and the unit price of the quantity typed in
+/// a row: the tier it falls in.
+async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
+    login(c, &s.base, "pat@acme.example").await;
+    let field = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#search"))
+        .await
+        .unwrap();
+    field.send_keys("gloves").await.unwrap();
+    assert_eq!(wait_text(c, "#price-GLV-M", |t| !t.is_empty()).await, "5.09 USD each");
+    let row = "//input[@id='qty-GLV-M']/ancestor::tr";
+    let listed = c
+        .find(Locator::XPath(&format!("{row}//ul[@class='tiers']")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        ["1 or more: 5.09 USD", "10 or more: 4.69 USD", "50 or more: 4.29 USD"]
+    );
+    type_into(c, "#qty-GLV-M", "12").await;
+    assert_eq!(wait_text(c, "#price-GLV-M", |t| t != "5.09 USD each").await, "4.69 USD each");
+    let applied = c
+        .find(Locator::XPath(&format!("{row}//li[contains(@class, 'applied')]")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(applied, "10 or more: 4.69 USD");
+}
+
+/// A quantity typed in the cart and the page left at once, before the cart's save a moment
+/// after the typing: the cart is saved all the same (on `pagehide`, with `keepalive`).
+async fn cart_saved_when_leaving(s: &Site, c: &Client) {
+    login(c, &s.base, "pat@acme.example").await;
+    add_to_cart(c, "bit set", "BIT-M", "1").await;
+    c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#approval-route", |t| !t.is_empty()).await;
+    let typed = r#"
+        const input = document.querySelector('#qty-BIT-M');
+        input.value = '7';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+    "#;
+    c.execute(typed, vec![]).await.unwrap();
+    c.goto(&format!("{}/orders", s.base)).await.unwrap();
+    let stored = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/cart').then(r => r.json()).then(c => done(c.lines));
+    "#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = c.execute_async(stored, vec![]).await.unwrap();
+        if lines == json!([{ "sku": "BIT-M", "quantity": 7 }]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the typed quantity was not saved: {lines}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A 200-line cart: the seller adds products through the API, the buyer fills the cart.
@@ -924,6 +994,8 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
         let (c, site) = (c.clone(), s.site.clone());
         async move {
             let small = flow(&site, &c).await;
+            catalog_prices_follow_the_quantity(&site, &c).await;
+            cart_saved_when_leaving(&site, &c).await;
             let large = large_cart_timings(&site, &c).await;
             let lint = workflow_lint_timings(&site, &c).await;
             let drag = drag_frame_times(&c).await;

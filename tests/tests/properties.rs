@@ -59,6 +59,40 @@ proptest! {
         prop_assert!(!cart.total.is_negative());
     }
 
+    /// A product's price breaks are what checkout charges: at any quantity, a line of it is
+    /// priced at the break of the largest quantity not above it, and cannot be priced below
+    /// the first break.
+    #[test]
+    fn price_breaks_are_what_checkout_charges(
+        data in strategies::pricing_data(),
+        request in strategies::checkout_request("USD"),
+        quantity in prop_oneof![1u32..20, 1u32..300],
+    ) {
+        let ctx = PricingContext::new(from::<PricingData>(&data)).unwrap();
+        let request: CheckoutRequest = from(&request);
+        let sku = request.cart.lines[0].sku.clone();
+        let breaks = ctx.price_breaks(&request.cart, &sku);
+        let priced_at = |q: u32| {
+            let mut cart = request.cart.clone();
+            cart.lines = vec![rules::pricing::CartLine { sku: sku.clone(), quantity: rules::pricing::Quantity::new(q).unwrap() }];
+            match ctx.price(&cart) {
+                Ok(c) => Ok(Some(c.lines[0].unit_price)),
+                Err(rules::pricing::PricingError::NoPrice { .. }) => Ok(None),
+                // Refused for another reason (sales tax on gross prices, say): not about price.
+                Err(e) => Err(e),
+            }
+        };
+        let mut checked = breaks.iter().map(|b| b.min_quantity).collect::<Vec<_>>();
+        checked.extend(breaks.iter().filter_map(|b| b.min_quantity.checked_sub(1)).filter(|q| *q > 0));
+        checked.push(quantity);
+        for q in checked {
+            let expected = breaks.iter().rev().find(|b| b.min_quantity <= q).map(|b| b.unit_price);
+            if let Ok(priced) = priced_at(q) {
+                prop_assert_eq!(priced, expected, "{} × {}: {:?}", q, sku, breaks);
+            }
+        }
+    }
+
     /// In escalation mode, a larger total never removes a step: whatever a step stood for is
     /// still asked for (possibly merged into a higher step), unless the order is now blocked.
     #[test]

@@ -12,12 +12,8 @@ use crate::{
 };
 use axum::{extract::State, http::StatusCode};
 use rules::{
-    ids::Sku,
     money::Money,
-    pricing::{
-        Audience, Cart, CartLine, NextTier, PriceSource, PricedLine, PricingContext, PricingData,
-        Quantity,
-    },
+    pricing::{Audience, NextTier, PriceBreak, PricingContext, PricingData},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,6 +29,9 @@ pub async fn current(state: &AppState) -> Result<(i64, Arc<PricingContext>), Api
     Ok((version.unwrap_or_default(), ctx))
 }
 
+/// How many versions of the pricing data [`at_version`] keeps.
+const PRICING_VERSIONS_CACHED: usize = 4;
+
 /// The pricing data of one version, cached by version, so several server instances on one
 /// database stay in step. `None` (nothing published yet) is an error for the client.
 pub async fn at_version(
@@ -46,10 +45,11 @@ pub async fn at_version(
             "the seller has not published a catalog yet",
         ));
     };
-    if let Some((v, ctx)) = state.pricing_cache.read().map_err(ApiError::internal)?.as_ref()
-        && *v == version
-    {
-        return Ok(ctx.clone());
+    let cached = |cache: &[(i64, Arc<PricingContext>)]| {
+        cache.iter().find(|(v, _)| *v == version).map(|(_, ctx)| ctx.clone())
+    };
+    if let Some(ctx) = cached(&state.pricing_cache.read().map_err(ApiError::internal)?) {
+        return Ok(ctx);
     }
     let document: String = db::query("SELECT document FROM pricing_versions WHERE version = $1")
         .bind(version)
@@ -61,7 +61,15 @@ pub async fn at_version(
         PricingContext::new(data)
             .map_err(|p| ApiError::internal(format!("stored pricing data is invalid: {p:?}")))?,
     );
-    *state.pricing_cache.write().map_err(ApiError::internal)? = Some((version, ctx.clone()));
+    let mut cache = state.pricing_cache.write().map_err(ApiError::internal)?;
+    if let Some(ctx) = cached(&cache) {
+        return Ok(ctx);
+    }
+    // The newest versions stay: the current one, which checkout and the catalog read, and
+    // the few before it that the pages of older orders read (their products' names).
+    cache.push((version, ctx.clone()));
+    cache.sort_unstable_by_key(|(v, _)| std::cmp::Reverse(*v));
+    cache.truncate(PRICING_VERSIONS_CACHED);
     Ok(ctx)
 }
 
@@ -126,6 +134,10 @@ pub struct CatalogProduct {
     /// The next volume tier from one: from how many the unit price falls, and to what.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_tier: Option<NextTier>,
+    /// For a buyer: every quantity from which the unit price changes, and the price from
+    /// there (`rules::pricing::PricingContext::price_breaks`); empty when nothing prices it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<PriceBreak>,
 }
 
 /// `GET /api/catalog?q=`: the products, searched; for a buyer, with the buyer's prices, priced
@@ -156,12 +168,12 @@ pub async fn search(
             words.iter().all(|w| text.contains(w.as_str()))
         })
         .map(|p| {
-            let priced = buyer.as_ref().and_then(|(pricing, cart)| one_of(pricing, cart, &p.sku));
-            let (price, next_tier) = match priced.map(|line| (line.unit_price, line.source)) {
-                Some((price, PriceSource::List { next_tier, .. })) => (Some(price), next_tier),
-                Some((price, PriceSource::Negotiated { .. })) => (Some(price), None),
-                None => (None, None),
-            };
+            let tiers =
+                buyer.as_ref().map(|cart| ctx.price_breaks(cart, &p.sku)).unwrap_or_default();
+            let price = tiers.first().filter(|b| b.min_quantity == 1).map(|b| b.unit_price);
+            let next_tier = price
+                .and(tiers.get(1))
+                .map(|b| NextTier { min_quantity: b.min_quantity, unit_price: b.unit_price });
             CatalogProduct {
                 sku: p.sku.to_string(),
                 name: p.name.to_string(),
@@ -169,20 +181,11 @@ pub async fn search(
                 tax_class: p.tax_class.to_string(),
                 price,
                 next_tier,
+                tiers,
             }
         })
         .collect();
     Ok(Json(json!({ "version": version, "products": products })))
-}
-
-/// One of a product, priced for the buyer of `cart` (an empty cart: its customer, currency
-/// and date); `None` when nothing prices it.
-fn one_of(pricing: &PricingContext, cart: &Cart, sku: &Sku) -> Option<PricedLine> {
-    let one = Cart {
-        lines: vec![CartLine { sku: sku.clone(), quantity: Quantity::new(1)? }],
-        ..cart.clone()
-    };
-    pricing.price(&one).ok()?.lines.into_iter().next()
 }
 
 /// `GET /api/catalog/document`: the whole pricing data (seller staff only: it holds every

@@ -55,8 +55,8 @@ pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub passwords: auth::Passwords,
-    /// The current pricing data, by version.
-    pub pricing_cache: RwLock<Option<(i64, Arc<rules::pricing::PricingContext>)>>,
+    /// The pricing data of the latest versions read, newest first (`catalog::at_version`).
+    pub pricing_cache: RwLock<Vec<(i64, Arc<rules::pricing::PricingContext>)>>,
     /// Each company's approval context, by policy version and directory version.
     pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
     /// Published workflow versions, compiled (they never change once published).
@@ -83,7 +83,7 @@ impl AppState {
             db,
             config,
             passwords,
-            pricing_cache: RwLock::new(None),
+            pricing_cache: RwLock::new(Vec::new()),
             approval_cache: RwLock::new(HashMap::new()),
             workflow_cache: RwLock::new(HashMap::new()),
             default_workflow_stored: std::sync::atomic::AtomicBool::new(false),

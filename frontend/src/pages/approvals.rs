@@ -102,6 +102,12 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
     let reject = move |_| decide("reject");
     let href = format!("/orders/{}", item.order_id);
     let why = item.why.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
+    let ordered = item
+        .lines
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.name.as_deref().unwrap_or(&l.sku)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (label2, label3) = (item.order_id.clone(), item.order_id.clone());
     let (order_id, label, buyer, total, placed) = (
         item.order_id.clone(),
@@ -113,6 +119,7 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
     view! {
         <li class="pending" data-order=order_id data-step=item.step_id.clone()>
             <h2 tabindex="-1"><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</h2>
+            <p class="ordered">{ordered}</p>
             <ul class="why">{why}</ul>
             <label for=comment_id.clone()>"Comment (needed to reject)"</label>
             <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))

@@ -13,11 +13,20 @@ pub fn CatalogPage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let products = RwSignal::new(Vec::<Product>::new());
     let error = RwSignal::new(None::<String>);
+    // Each keystroke asks again; only the answer to the latest question is shown, whatever
+    // order the answers come back in.
+    let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         let q = query.get();
+        let this = asked.get_value().wrapping_add(1);
+        asked.set_value(this);
         spawn_local(async move {
             let path = format!("/api/catalog?q={}", js_sys::encode_uri_component(&q));
-            match api::get::<Catalog>(&path).await {
+            let answer = api::get::<Catalog>(&path).await;
+            if asked.get_value() != this {
+                return;
+            }
+            match answer {
                 Ok(c) => {
                     products.set(c.products);
                     error.set(None);
@@ -54,13 +63,37 @@ fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
             <td>{product.name.clone()}</td>
             <td><code>{product.sku.clone()}</code></td>
             <td>{product.category.clone()}</td>
-            <td class="money">{match product.price {
-                Some(price) => view! {
-                    {price.to_string()}
-                    {product.next_tier.map(|t| view! { <br/><span class="muted">{format!("{} or more: {} each", t.min_quantity, t.unit_price)}</span> })}
-                }.into_any(),
-                None => view! { <span class="muted">"no price for you"</span> }.into_any(),
-            }}</td>
+            <td class="money">{
+                let tiers = product.tiers.clone();
+                // The tier the quantity typed in this row falls in, as checkout will price it.
+                let applied = Memo::new(move |_| {
+                    let q = quantity.get();
+                    tiers.iter().rposition(|t| t.min_quantity <= q)
+                });
+                match product.tiers.first() {
+                    None => view! { <span class="muted">"no price for you"</span> }.into_any(),
+                    Some(first) => {
+                        let first = first.min_quantity;
+                        let tiers = product.tiers.clone();
+                        view! {
+                            <span id=format!("price-{}", product.sku)>{
+                                let tiers = tiers.clone();
+                                move || match applied.get().and_then(|i| tiers.get(i)) {
+                                    Some(t) => format!("{} each", t.unit_price),
+                                    None => format!("from {first} only"),
+                                }
+                            }</span>
+                            {(tiers.len() > 1 || first > 1).then(|| view! {
+                                <ul class="tiers" aria-label="Volume prices">
+                                    {tiers.iter().enumerate().map(|(i, t)| view! {
+                                        <li class:applied=move || applied.get() == Some(i)>{format!("{} or more: {}", t.min_quantity, t.unit_price)}</li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                        }.into_any()
+                    }
+                }
+            }</td>
             <td>
                 <label class="visually-hidden" for=id.clone()>{format!("Quantity of {}", product.name)}</label>
                 <input id=id type="number" min="1" class="qty" prop:value=move || quantity.get().to_string()

@@ -118,9 +118,9 @@ pub fn OrderPage() -> impl IntoView {
                 })}
                 <h2>"Lines"</h2>
                 <table class="cart">
-                    <thead><tr><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th><th scope="col">"Amount"</th><th scope="col">"Why"</th></tr></thead>
+                    <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th><th scope="col">"Amount"</th><th scope="col">"Why"</th></tr></thead>
                     <tbody>{o.priced.lines.iter().map(|l| view! {
-                        <tr><td>{l.sku.to_string()}</td><td>{l.quantity}</td><td class="money">{l.unit_price.to_string()}</td><td class="money">{l.amount.to_string()}</td>
+                        <tr><td class="product">{o.product_names.get(l.sku.as_str()).cloned().unwrap_or_default()}</td><td><code>{l.sku.to_string()}</code></td><td>{l.quantity}</td><td class="money">{l.unit_price.to_string()}</td><td class="money">{l.amount.to_string()}</td>
                             <td class="why">{l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")}</td></tr>
                     }).collect_view()}</tbody>
                 </table>

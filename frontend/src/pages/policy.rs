@@ -721,13 +721,17 @@ pub fn PolicyPage() -> impl IntoView {
                                 let amount_problem = field_problem(Part::Rule, index, "amount");
                                 let condition_problem = field_problem(Part::Rule, index, "condition");
                                 let approver_problem = field_problem(Part::Rule, index, "approver");
+                                let name_problem = field_problem(Part::Rule, index, "name");
                                 let (name_id, amount_id, condition_id, approver_id) = (format!("rule-{key}-name"), format!("rule-{key}-amount"), format!("rule-{key}-condition"), format!("rule-{key}-approver"));
+                                let name_error = format!("{name_id}-error");
                                 let (amount_error, condition_error, approver_error) = (format!("{amount_id}-error"), format!("{condition_id}-error"), format!("{approver_id}-error"));
                                 let selected = draft.approver.clone();
                                 view! {
                                     <tr>
                                         <td><label class="visually-hidden" for=name_id.clone()>"Rule name"</label>
-                                            <input id=name_id value=draft.name.clone() on:change=edit(|d, v| d.name = v)/></td>
+                                            <input id=name_id value=draft.name.clone() on:change=edit(|d, v| d.name = v)
+                                                aria-describedby=name_error.clone() aria-invalid=move || name_problem().is_some().to_string()/>
+                                            <span class="error" id=name_error>{name_problem}</span></td>
                                         <td><label class="visually-hidden" for=amount_id.clone()>"Threshold"</label>
                                             <input id=amount_id class="amount" value=draft.amount.clone() on:input=edit(|d, v| d.amount = v)
                                                 aria-describedby=amount_error.clone() aria-invalid=move || amount_problem().is_some().to_string()/>
@@ -768,8 +772,9 @@ pub fn PolicyPage() -> impl IntoView {
                                 let amount_problem = field_problem(Part::Limit, index, "amount");
                                 let scope_problem = field_problem(Part::Limit, index, "applies_to");
                                 let over_problem = field_problem(Part::Limit, index, "on_exceed");
+                                let name_problem = field_problem(Part::Limit, index, "name");
                                 let id = |field: &str| format!("limit-{key}-{field}");
-                                let (amount_error, scope_error, over_error) = (id("amount-error"), id("for-error"), id("over-error"));
+                                let (name_error, amount_error, scope_error, over_error) = (id("name-error"), id("amount-error"), id("for-error"), id("over-error"));
                                 let scope = draft.applies_to.clone();
                                 let over = draft.on_exceed.clone();
                                 let period = draft.period.clone();
@@ -779,7 +784,9 @@ pub fn PolicyPage() -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td><label class="visually-hidden" for=id("name")>"Limit name"</label>
-                                            <input id=id("name") value=draft.name.clone() on:change=edit(|d, v| d.name = v)/></td>
+                                            <input id=id("name") value=draft.name.clone() on:change=edit(|d, v| d.name = v)
+                                                aria-describedby=name_error.clone() aria-invalid=move || name_problem().is_some().to_string()/>
+                                            <span class="error" id=name_error>{name_problem}</span></td>
                                         <td><label class="visually-hidden" for=id("for")>"Applies to"</label>
                                             <select id=id("for") on:change=edit(|d, v| d.applies_to = v)
                                                 aria-describedby=scope_error.clone() aria-invalid=move || scope_problem().is_some().to_string()>

@@ -240,6 +240,53 @@ impl PricingContext {
         Pricer::new(self, cart).run()
     }
 
+    /// What one unit of a product costs the buyer of `cart` (its customer, currency, date and
+    /// negotiated prices; its lines do not matter), by quantity: each quantity from which the
+    /// unit price changes, with that price, as checkout would price a line of the product.
+    /// Empty when nothing prices it. A more specific price list that starts at a larger
+    /// quantity leaves the smaller quantities to the next list, so the breaks can mix lists.
+    pub fn price_breaks(&self, cart: &Cart, sku: &Sku) -> Vec<PriceBreak> {
+        let Some(&product) = self.products.get(sku) else { return Vec::new() };
+        let mut quantities: Vec<u32> = match cart.negotiated.iter().any(|n| n.sku == *sku) {
+            true => vec![1],
+            false => {
+                let lists = Pricer::new(self, cart).candidate_lists();
+                lists
+                    .iter()
+                    .filter_map(|&(_, li)| {
+                        let entries = self.list_entries.get(li)?;
+                        let list = self.data.price_lists.get(li)?;
+                        list.prices.get(*entries.get(&product)?)
+                    })
+                    .flat_map(|price| price.tiers.iter().map(|t| t.min_quantity))
+                    .collect()
+            }
+        };
+        quantities.sort_unstable();
+        quantities.dedup();
+        let mut breaks: Vec<PriceBreak> = Vec::with_capacity(quantities.len());
+        for quantity in quantities {
+            // A pricer of its own for each: lists of net and of gross prices may both apply.
+            let mut pricer = Pricer::new(self, cart);
+            let lists = pricer.candidate_lists();
+            let Ok((unit, _)) = pricer.unit_price(0, product, sku, quantity, &lists) else {
+                continue;
+            };
+            let gross = pricer.gross == Some(true);
+            if breaks
+                .last()
+                .is_none_or(|b| b.unit_price.amount() != unit || b.prices_include_tax != gross)
+            {
+                breaks.push(PriceBreak {
+                    min_quantity: quantity,
+                    unit_price: pricer.money(unit),
+                    prices_include_tax: gross,
+                });
+            }
+        }
+        breaks
+    }
+
     /// The tax rule for a class where the cart ships: the region's rule, else the country's.
     fn tax_rule(&self, cart: &Cart, class: &TaxClass) -> Option<usize> {
         let mut country_wide = None;

@@ -325,6 +325,15 @@ pub struct NextTier {
     pub unit_price: Money,
 }
 
+/// From how many units a unit price applies (see [`super::PricingContext::price_breaks`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceBreak {
+    pub min_quantity: u32,
+    pub unit_price: Money,
+    /// The price includes VAT (its list's prices are gross).
+    pub prices_include_tax: bool,
+}
+
 /// The tax on a line (or on shipping).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LineTax {

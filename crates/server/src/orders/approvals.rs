@@ -28,7 +28,7 @@ pub async fn queue(
         db::Dialect::Postgres => "strpos(s.candidates, $2) > 0",
     };
     let sql = format!(
-        "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, u.name AS buyer_name
+        "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, o.priced, o.pricing_version, u.name AS buyer_name
          FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
          WHERE s.status = 'pending' AND o.company_id = $1 AND {names_caller}
            AND ($3 = 0 OR o.created_at > $4 OR (o.created_at = $4 AND s.id > $5))
@@ -44,6 +44,14 @@ pub async fn queue(
         .bind(limit.saturating_add(1))
         .fetch_all(&state.db.read)
         .await?;
+    // The catalogs the orders were priced with, for their products' names.
+    let mut catalogs = std::collections::HashMap::new();
+    for r in &rows {
+        let version: i64 = r.try_get("pricing_version")?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = catalogs.entry(version) {
+            slot.insert(catalog::at_version(&state, Some(version)).await?);
+        }
+    }
     let (items, next) = page(&rows, limit, |r| {
         let step_id: String = r.try_get("step_id")?;
         let created_at: i64 = r.try_get("created_at")?;
@@ -62,6 +70,14 @@ pub async fn queue(
             serde_json::from_str(&r.try_get::<String>("reasons")?).map_err(ApiError::internal)?;
         let why: Vec<String> =
             reasons.iter().map(|b| rules::messages::explain_because(b, total)).collect();
+        let pricing = catalogs.get(&r.try_get::<i64>("pricing_version")?);
+        let lines: Vec<Value> = view::lines_of(&r.try_get::<String>("priced")?)?
+            .into_iter()
+            .map(|l| {
+                let name = pricing.and_then(|p| p.product(&l.sku)).map(|p| p.name.to_string());
+                json!({ "sku": l.sku, "name": name, "quantity": l.quantity })
+            })
+            .collect();
         let item = json!({
             "step_id": step_id,
             "order_id": r.try_get::<String>("order_id")?,
@@ -70,6 +86,7 @@ pub async fn queue(
             "total": { "amount": amount, "currency": currency },
             "created_at": created_at,
             "why": why,
+            "lines": lines,
         });
         Ok((cursor, Some(item)))
     })?;

@@ -2,7 +2,7 @@
 //! submission, where the server computes everything again and compares.
 
 use super::{
-    view::{Amount, HistoryView, OrderView, Person, StepView, raw},
+    view::{Amount, HistoryView, OrderView, Person, StepView, names_of, raw},
     *,
 };
 
@@ -388,6 +388,7 @@ async fn place(
         created_at: at,
         updated_at: at,
         priced: raw(priced)?,
+        product_names: names_of(&p.pricing, verdict.priced.lines.iter().map(|l| &l.sku)),
         plan: raw(plan)?,
         steps,
         history: vec![HistoryView {

@@ -264,26 +264,8 @@ async fn prepare(
     .await?;
     let pricing = catalog::at_version(state, pricing_version).await?;
     let pricing_version = pricing_version.unwrap_or_default();
-    let customer = CustomerRef {
-        id: id_of(rules::ids::CustomerId::parse, &company.id)?,
-        group: company
-            .customer_group
-            .as_deref()
-            .map(|g| id_of(rules::ids::GroupId::parse, g))
-            .transpose()?,
-        country: rules::pricing::Country::parse(&company.country).map_err(ApiError::internal)?,
-        region: company.region.as_deref().map(|r| id_of(UnitId::parse, r)).transpose()?,
-    };
     let request = CheckoutRequest {
-        cart: Cart {
-            currency,
-            date: at.date(),
-            customer,
-            lines,
-            negotiated: vec![],
-            discount: None,
-            shipping: None,
-        },
+        cart: cart_of(&company, currency, at, lines)?,
         buyer: id_of(UserId::parse, &caller.user_id)?,
         business_unit: caller.unit_id.as_deref().map(|u| id_of(UnitId::parse, u)).transpose()?,
         payment_method,
@@ -301,14 +283,44 @@ async fn prepare(
     })
 }
 
-/// The pricing and the (empty) cart of a buyer, as checkout would price them now: for the
-/// prices the catalog shows this buyer.
-pub(crate) async fn buyer_cart(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<(Arc<PricingContext>, Cart), ApiError> {
-    let p = prepare(state, caller, vec![], None, None).await?;
-    Ok((p.pricing, p.request.cart))
+/// A cart of `lines` for a buyer of `company`, in `currency`, priced on the day of `at`.
+fn cart_of(
+    company: &Company,
+    currency: Currency,
+    at: rules::time::Timestamp,
+    lines: Vec<CartLine>,
+) -> Result<Cart, ApiError> {
+    let customer = CustomerRef {
+        id: id_of(rules::ids::CustomerId::parse, &company.id)?,
+        group: company
+            .customer_group
+            .as_deref()
+            .map(|g| id_of(rules::ids::GroupId::parse, g))
+            .transpose()?,
+        country: rules::pricing::Country::parse(&company.country).map_err(ApiError::internal)?,
+        region: company.region.as_deref().map(|r| id_of(UnitId::parse, r)).transpose()?,
+    };
+    Ok(Cart {
+        currency,
+        date: at.date(),
+        customer,
+        lines,
+        negotiated: vec![],
+        discount: None,
+        shipping: None,
+    })
+}
+
+/// An empty cart of the caller, a buyer, as checkout would price it now (its customer,
+/// currency and date): for the prices the catalog shows. Reads only the company, not what
+/// routing needs, as the catalog asks on every search.
+pub(crate) async fn buyer_cart(state: &AppState, caller: &Caller) -> Result<Cart, ApiError> {
+    require_buyer(caller)?;
+    let company = companies::load(state, &caller.company_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("company"))?;
+    let currency = Currency::from_code(&company.currency).map_err(ApiError::internal)?;
+    cart_of(&company, currency, now(), vec![])
 }
 
 fn evaluate(p: &Prepared) -> Result<CheckoutVerdict, ApiError> {

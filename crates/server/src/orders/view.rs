@@ -2,7 +2,7 @@
 
 use super::*;
 use serde_json::value::RawValue;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An amount as stored: the decimal's text and the currency.
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +64,9 @@ pub struct OrderView {
     pub created_at: i64,
     pub updated_at: i64,
     pub priced: Box<RawValue>,
+    /// The names of the order's products, by SKU, as the catalog it was priced with had them
+    /// (a product since removed keeps its name here).
+    pub product_names: BTreeMap<String, String>,
     pub plan: Box<RawValue>,
     pub steps: Vec<StepView>,
     pub history: Vec<HistoryView>,
@@ -147,6 +150,8 @@ pub async fn order_json(
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
+    let priced: String = r.try_get("priced")?;
+    let product_names = product_names(state, r.try_get("pricing_version")?, &priced).await?;
     let instance_id: Option<String> = r.try_get("workflow_instance_id")?;
     let (workflow, transitions) =
         match workflow::OrderInstance::of_order(state, instance_id.as_deref()).await? {
@@ -177,13 +182,51 @@ pub async fn order_json(
         round: r.try_get("round")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
-        priced: raw(r.try_get("priced")?)?,
+        priced: raw(priced)?,
+        product_names,
         plan: raw(r.try_get("plan")?)?,
         steps,
         history,
         workflow,
         transitions,
     })
+}
+
+/// The names of the products of a priced cart (stored JSON), from the pricing data it was
+/// priced with.
+async fn product_names(
+    state: &AppState,
+    pricing_version: i64,
+    priced: &str,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let lines = lines_of(priced)?;
+    let pricing = catalog::at_version(state, Some(pricing_version)).await?;
+    Ok(names_of(&pricing, lines.iter().map(|l| &l.sku)))
+}
+
+/// A line of a stored priced cart: what it orders.
+#[derive(Debug, Deserialize)]
+pub(super) struct LineOrdered {
+    pub sku: rules::ids::Sku,
+    pub quantity: u32,
+}
+
+/// The lines of a stored priced cart (JSON), without the rest.
+pub(super) fn lines_of(priced: &str) -> Result<Vec<LineOrdered>, ApiError> {
+    #[derive(Deserialize)]
+    struct Priced {
+        lines: Vec<LineOrdered>,
+    }
+    let priced: Priced = serde_json::from_str(priced).map_err(ApiError::internal)?;
+    Ok(priced.lines)
+}
+
+/// The names of products in a catalog, by SKU.
+pub(super) fn names_of<'a>(
+    pricing: &PricingContext,
+    skus: impl Iterator<Item = &'a rules::ids::Sku>,
+) -> BTreeMap<String, String> {
+    skus.filter_map(|sku| Some((sku.to_string(), pricing.product(sku)?.name.to_string()))).collect()
 }
 
 /// Whether the caller may see an order: its buyer, any user of its company, or the seller's

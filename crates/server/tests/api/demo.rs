@@ -27,9 +27,22 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
         assert_eq!(product["sku"], json!(sku));
         let tier = &product["next_tier"];
         assert_eq!(tier.is_object(), tiered, "{product}");
-        let mut expected = vec![(json!(1), &product["price"])];
+        let tiers = product["tiers"].as_array().unwrap();
+        assert_eq!(tiers.len() > 1, tiered, "{product}");
+        assert_eq!(tiers[0]["min_quantity"], json!(1));
+        assert_eq!(tiers[0]["unit_price"], product["price"]);
         if tiered {
-            expected.push((tier["min_quantity"].clone(), &tier["unit_price"]));
+            assert_eq!(tiers[1]["min_quantity"], tier["min_quantity"]);
+            assert_eq!(tiers[1]["unit_price"], tier["unit_price"]);
+        }
+        // Every tier, and the quantity just below each: checkout's unit price is the tier's.
+        let mut expected = Vec::new();
+        for (i, t) in tiers.iter().enumerate() {
+            let from = t["min_quantity"].as_u64().unwrap();
+            expected.push((json!(from), &t["unit_price"]));
+            if i > 0 {
+                expected.push((json!(from - 1), &tiers[i - 1]["unit_price"]));
+            }
         }
         for (quantity, price) in expected {
             assert!(price["amount"].is_string(), "{product}");

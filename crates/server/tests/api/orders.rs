@@ -74,6 +74,17 @@ async fn checkout_then_approval(app: &TestApp) {
         "the answer to the submission is the order as stored"
     );
     assert_eq!(buyer.get("/api/cart").await.body["lines"], json!([]), "the cart is emptied");
+    assert_eq!(order["product_names"], json!({ "DRL-100": "Cordless drill 18 V" }));
+    // The order keeps the name its catalog had: a product renamed since does not rename it.
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    let mut renamed = shop::pricing();
+    renamed["catalog"][0]["name"] = json!("Cordless drill 18 V, new model");
+    let published = seller.send(Method::PUT, "/api/catalog/document", Some(renamed)).await;
+    assert_eq!(published.status, StatusCode::OK, "{:?}", published.body);
+    let catalog = buyer.get("/api/catalog?q=DRL-100").await.body;
+    assert_eq!(catalog["products"][0]["name"], json!("Cordless drill 18 V, new model"));
+    let shown = buyer.get(&format!("/api/orders/{id}")).await.body;
+    assert_eq!(shown["product_names"], json!({ "DRL-100": "Cordless drill 18 V" }));
 
     // The approver learns of it, in the app and by mail (in the outbox: no SMTP here).
     let mut blake = logged_in(app, "blake@acme.test").await;
@@ -84,6 +95,10 @@ async fn checkout_then_approval(app: &TestApp) {
     assert!(mail["mail"][0]["subject"].as_str().unwrap().contains(&id));
     let queue = blake.get("/api/approvals").await.body;
     assert_eq!(queue["pending"][0]["order_id"], json!(id));
+    assert_eq!(
+        queue["pending"][0]["lines"],
+        json!([{ "sku": "DRL-100", "name": "Cordless drill 18 V", "quantity": 20 }])
+    );
     assert_eq!(
         queue["pending"][0]["why"][0],
         json!("Approver 2: orders of 3,000.00 USD or more; this order is 3,679.98 USD")
