@@ -350,35 +350,20 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
 /// a row: the tier it falls in.
 async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
     login(c, &s.base, "pat@acme.example").await;
-    let field = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#search"))
-        .await
-        .unwrap();
-    field.send_keys("gloves").await.unwrap();
+    type_into(c, "#search", "gloves").await;
     assert_eq!(wait_text(c, "#price-GLV-M", |t| !t.is_empty()).await, "5.09 USD each");
     let row = "//input[@id='qty-GLV-M']/ancestor::tr";
-    let listed = c
-        .find(Locator::XPath(&format!("{row}//ul[@class='tiers']")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text_at = |xpath: String| async move {
+        c.find(Locator::XPath(&xpath)).await.unwrap().text().await.unwrap()
+    };
+    let listed = text_at(format!("{row}//ul[@class='tiers']")).await;
     assert_eq!(
         listed.lines().collect::<Vec<_>>(),
         ["1 or more: 5.09 USD", "10 or more: 4.69 USD", "50 or more: 4.29 USD"]
     );
     type_into(c, "#qty-GLV-M", "12").await;
     assert_eq!(wait_text(c, "#price-GLV-M", |t| t != "5.09 USD each").await, "4.69 USD each");
-    let applied = c
-        .find(Locator::XPath(&format!("{row}//li[contains(@class, 'applied')]")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let applied = text_at(format!("{row}//li[contains(@class, 'applied')]")).await;
     assert_eq!(applied, "10 or more: 4.69 USD");
 }
 
