@@ -67,6 +67,8 @@ pub struct CheckoutContext {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OrderSummary {
     pub id: String,
+    /// The number people say and type ("order 1042").
+    pub number: i64,
     pub state: String,
     pub total: Money,
     pub created_at: i64,
@@ -111,6 +113,7 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Order {
     pub id: String,
+    pub number: i64,
     pub state: String,
     #[serde(default)]
     pub revision: i64,
@@ -154,6 +157,7 @@ pub struct OrderTransition {
 pub struct Pending {
     pub step_id: String,
     pub order_id: String,
+    pub number: i64,
     pub revision: i64,
     pub buyer_name: String,
     pub total: Money,

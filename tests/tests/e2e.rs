@@ -293,6 +293,10 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     assert_eq!(state, "awaiting approval");
     let url = c.current_url().await.unwrap();
     let order_id = url.path().rsplit('/').next().unwrap().to_owned();
+    // People know the order by its number, not its id.
+    let heading = wait_text(c, "main h1", |t| t.starts_with("Order ")).await;
+    let number = heading.trim_start_matches("Order ").to_owned();
+    assert!(number.parse::<u64>().is_ok_and(|n| n > 1000), "an order number: {heading}");
 
     // The approver approves.
     login(c, &s.base, "blake@acme.example").await;
@@ -304,6 +308,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         .await
         .unwrap();
     let why = item.text().await.unwrap();
+    assert!(why.starts_with(&format!("Order {number} — Pat Buyer")), "{why}");
     assert!(
         why.contains("Approver 2: orders of 3,000.00 USD or more; this order is 3,471.70 USD"),
         "{why}"
@@ -335,7 +340,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         let found = std::fs::read_dir(&s.mail_dir).into_iter().flatten().flatten().any(|f| {
             let text = std::fs::read_to_string(f.path()).unwrap_or_default();
             text.contains("X-Sink-To: <pat@acme.example>")
-                && text.contains(&format!("Order {order_id} approved"))
+                && text.contains(&format!("Order {number} approved"))
         });
         if found {
             break;

@@ -907,6 +907,39 @@ impl Batch {
         tx.commit().await
     }
 
+    /// [`Batch::run_alone`] for a new order: `more` adds the statements that need the order's
+    /// number, after those already in the batch, and its answer is passed on.
+    ///
+    /// The number is unique across the seller and follows the order of submission. On
+    /// PostgreSQL it is the sequence's next value, taken before the batch: concurrent
+    /// submissions do not wait for each other, and one that fails leaves its number unused. On
+    /// SQLite it is the largest number plus one, read inside the writer's transaction, which no
+    /// other writer can enter: numbers have no gaps.
+    pub async fn run_numbered<T>(
+        mut self,
+        write: &Pool,
+        more: impl FnOnce(i64, &mut Batch) -> T,
+    ) -> Result<T, Error> {
+        if let Connections::Postgres(_) = &*write.0 {
+            let number: i64 = query("SELECT nextval('order_numbers') AS n")
+                .fetch_one(write)
+                .await?
+                .try_get("n")?;
+            let answer = more(number, &mut self);
+            self.run_alone(write).await?;
+            return Ok(answer);
+        }
+        let mut tx = write.begin().await?;
+        let number: i64 = query("SELECT COALESCE(MAX(number), 1000) + 1 AS n FROM orders")
+            .fetch_one(&mut tx)
+            .await?
+            .try_get("n")?;
+        let answer = more(number, &mut self);
+        self.run(&mut tx).await?;
+        tx.commit().await?;
+        Ok(answer)
+    }
+
     /// `WITH s1 AS (first), s2 AS (second), ... last`, each statement's `$k` renumbered after
     /// the parameters of those before it, and all parameters in order; `None` when empty.
     fn into_one_statement(self) -> Option<(String, Vec<Param>)> {

@@ -108,9 +108,8 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
         .map(|l| format!("{} × {}", l.quantity, l.name.as_deref().unwrap_or(&l.sku)))
         .collect::<Vec<_>>()
         .join(", ");
-    let (label2, label3) = (item.order_id.clone(), item.order_id.clone());
-    let (order_id, label, buyer, total, placed) = (
-        item.order_id.clone(),
+    let number = item.number;
+    let (order_id, buyer, total, placed) = (
         item.order_id.clone(),
         item.buyer_name.clone(),
         item.total.to_string(),
@@ -118,15 +117,15 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
     );
     view! {
         <li class="pending" data-order=order_id data-step=item.step_id.clone()>
-            <h2 tabindex="-1"><A href=href>{label}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</h2>
+            <h2 tabindex="-1"><A href=href>"Order " {number}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</h2>
             <p class="ordered">{ordered}</p>
             <ul class="why">{why}</ul>
             <label for=comment_id.clone()>"Comment (needed to reject)"</label>
             <textarea id=comment_id rows="2" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))
                 aria-describedby=error_id.clone() aria-invalid=move || error.with(|e| e.as_ref().is_some_and(|e| e.field.as_deref() == Some("comment"))).to_string()></textarea>
             <p class="error" role="alert" id=error_id>{move || error.get().map(|e| e.message)}</p>
-            <button type="button" class="approve" on:click=approve disabled=move || busy.get() aria-label=format!("Approve order {label2}")>"Approve"</button>
-            <button type="button" class="reject" on:click=reject disabled=move || busy.get() aria-label=format!("Reject order {label3}")>"Reject"</button>
+            <button type="button" class="approve" on:click=approve disabled=move || busy.get() aria-label=format!("Approve order {number}")>"Approve"</button>
+            <button type="button" class="reject" on:click=reject disabled=move || busy.get() aria-label=format!("Reject order {number}")>"Reject"</button>
         </li>
     }
 }

@@ -43,7 +43,7 @@ pub fn OrdersPage() -> impl IntoView {
                     <tbody>
                         {o.into_iter().map(|o| view! {
                             <tr>
-                                <td><A href=format!("/orders/{}", o.id)>{o.id.clone()}</A></td>
+                                <td><A href=format!("/orders/{}", o.id)>{o.number}</A></td>
                                 <td>{when(o.created_at)}</td>
                                 <td>{o.buyer_name.clone()}" ("{o.company_name.clone()}")"</td>
                                 <td class="money">{o.total.to_string()}</td>
@@ -94,7 +94,7 @@ pub fn OrderPage() -> impl IntoView {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(o)) => view! {
-                <h1 tabindex="-1" node_ref=page_heading()>"Order " {o.id.clone()}</h1>
+                <h1 tabindex="-1" node_ref=page_heading()>"Order " {o.number}</h1>
                 <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
                    " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
                 {o.workflow.clone().map(|w| view! {

@@ -28,7 +28,7 @@ pub async fn queue(
         db::Dialect::Postgres => "strpos(s.candidates, $2) > 0",
     };
     let sql = format!(
-        "SELECT s.id AS step_id, s.order_id, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, o.priced, o.pricing_version, u.name AS buyer_name
+        "SELECT s.id AS step_id, s.order_id, o.number, s.candidates, s.reasons, o.total, o.currency, o.created_at, o.revision, o.priced, o.pricing_version, u.name AS buyer_name
          FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
          WHERE s.status = 'pending' AND o.company_id = $1 AND {names_caller}
            AND ($3 = 0 OR o.created_at > $4 OR (o.created_at = $4 AND s.id > $5))
@@ -81,6 +81,7 @@ pub async fn queue(
         let item = json!({
             "step_id": step_id,
             "order_id": r.try_get::<String>("order_id")?,
+            "number": r.try_get::<i64>("number")?,
             "revision": r.try_get::<i64>("revision")?,
             "buyer_name": r.try_get::<String>("buyer_name")?,
             "total": { "amount": amount, "currency": currency },
@@ -227,11 +228,14 @@ pub async fn decide(
             "the order changed meanwhile; review it again",
         ));
     }
-    let total: String = db::query("SELECT total, currency FROM orders WHERE id = $1")
+    let order = db::query("SELECT number, total, currency FROM orders WHERE id = $1")
         .bind(&id)
         .fetch_one(&mut tx)
-        .await?
-        .try_get("total")?;
+        .await?;
+    let number: i64 = order.try_get("number")?;
+    let total =
+        Money::parse(&order.try_get::<String>("total")?, &order.try_get::<String>("currency")?)
+            .map_err(ApiError::internal)?;
     let mut batch = Batch::new();
     if let (Some(oi), Some((fired, instance))) = (&order_instance, &moved)
         && !oi
@@ -259,13 +263,8 @@ pub async fn decide(
                 .fetch_one(&mut tx)
                 .await?
                 .try_get("name")?;
-            let currency = db::query("SELECT currency FROM orders WHERE id = $1")
-                .bind(&id)
-                .fetch_one(&mut tx)
-                .await?
-                .try_get::<String>("currency")?;
-            let money = Money::parse(&total, &currency).map_err(ApiError::internal)?;
-            tell_approvers(&mut batch, &next_candidates, &id, &buyer_name, money);
+            let order = Placed { id: &id, number, total };
+            tell_approvers(&mut batch, &next_candidates, order, &buyer_name);
         }
         None => {
             if !approve {
@@ -277,14 +276,14 @@ pub async fn decide(
             let (kind, title, text) = if approve {
                 (
                     "order_approved",
-                    format!("Order {id} approved"),
-                    format!("{} approved your order {id}.", caller.name),
+                    format!("Order {number} approved"),
+                    format!("{} approved your order {number}.", caller.name),
                 )
             } else {
                 (
                     "order_rejected",
-                    format!("Order {id} rejected"),
-                    format!("{} rejected your order {id}: {comment}", caller.name),
+                    format!("Order {number} rejected"),
+                    format!("{} rejected your order {number}: {comment}", caller.name),
                 )
             };
             notify(

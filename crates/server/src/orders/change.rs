@@ -45,7 +45,7 @@ pub async fn change(
     }
     cart::check_lines(&body.lines, &catalog::current(&state).await?.1)?;
     let old = db::query(
-        "SELECT priced, facts, plan, round, workflow_instance_id, total_minor, currency, created_at
+        "SELECT number, priced, facts, plan, round, workflow_instance_id, total_minor, currency, created_at
          FROM orders WHERE id = $1",
     )
     .bind(&id)
@@ -174,13 +174,8 @@ pub async fn change(
             params![&id],
         );
         let first = start_round(&mut batch, &id, new_round, &verdict.plan)?;
-        tell_approvers(
-            &mut batch,
-            first_candidates(&first),
-            &id,
-            &caller.name,
-            verdict.priced.total,
-        );
+        let order = Placed { id: &id, number: old.try_get("number")?, total: verdict.priced.total };
+        tell_approvers(&mut batch, first_candidates(&first), order, &caller.name);
     }
     let note = if stays_approved {
         format!("changed; no new approval needed: {comment}")

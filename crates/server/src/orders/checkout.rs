@@ -282,67 +282,80 @@ async fn place(
     let plan = to_json(&verdict.plan)?;
     let total = verdict.priced.total;
     let payment_method = p.request.payment_method.as_ref().map(ToString::to_string);
+    let cart = to_json(&lines)?;
+    let facts = to_json(&verdict.facts)?;
+    let total_minor = minor_units(total)?;
+    let steps = new_round(&verdict.plan)?;
     let mut batch = Batch::new();
     begun.write(state, &mut batch, &p.company.id, &order_id, &caller.user_id).await?;
-    batch.push(
-        "INSERT INTO orders (id, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at, workflow_instance_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        params![
-            &order_id,
-            &p.company.id,
-            &caller.user_id,
-            caller.unit_id.as_deref(),
-            state_name,
-            total.currency().code(),
-            total.amount().to_string(),
-            minor_units(total)?,
-            payment_method.clone(),
-            p.pricing_version,
-            p.policy_version,
-            to_json(&lines)?,
-            &priced,
-            to_json(&verdict.facts)?,
-            &plan,
-            1,
-            1,
-            at,
-            at,
-            &begun.id
-        ],
-    );
-    // A concurrent submission with the same key fails here (the second waits for the first to
-    // commit, then hits the unique key), and its transaction leaves nothing.
-    batch.push(
-        "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        params![&caller.user_id, key, request_hash, &order_id, at],
-    );
-    let steps = start_round(&mut batch, &order_id, 1, &verdict.plan)?;
-    let submitted =
-        history(&mut batch, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"));
-    if !needs_approval {
-        notify(
-            &mut batch,
-            Notice {
-                user_id: &caller.user_id,
-                kind: "order_approved",
-                title: format!("Order {order_id} placed ({total})"),
-                body: format!("Your order {order_id} for {total} needs no approval and is placed."),
-                order_id: Some(&order_id),
-            },
-        );
-    } else {
-        tell_approvers(&mut batch, first_candidates(&steps), &order_id, &caller.name, total);
-    }
-    batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
     // Every statement inserts rows of the new order (and empties the cart): they can go as
     // one (see `Batch::run_alone`).
-    if let Err(e) = batch.run_alone(&state.db.write).await {
-        return match e {
-            // Ids are fresh, so the only unique key this can break is the idempotency key.
-            e if e.is_unique_violation() => Ok(None),
-            e => Err(e.into()),
-        };
-    }
+    let placed = batch
+        .run_numbered(&state.db.write, |number, batch| {
+            batch.push(
+                "INSERT INTO orders (id, number, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at, workflow_instance_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+                params![
+                    &order_id,
+                    number,
+                    &p.company.id,
+                    &caller.user_id,
+                    caller.unit_id.as_deref(),
+                    state_name,
+                    total.currency().code(),
+                    total.amount().to_string(),
+                    total_minor,
+                    payment_method.clone(),
+                    p.pricing_version,
+                    p.policy_version,
+                    &cart,
+                    &priced,
+                    &facts,
+                    &plan,
+                    1,
+                    1,
+                    at,
+                    at,
+                    &begun.id
+                ],
+            );
+            // A concurrent submission with the same key fails here (the second waits for the
+            // first to commit, then hits the unique key), and its transaction leaves nothing.
+            batch.push(
+                "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+                params![&caller.user_id, key, request_hash, &order_id, at],
+            );
+            insert_round(batch, &order_id, 1, &steps);
+            let submitted =
+                history(batch, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"));
+            let order = Placed { id: &order_id, number, total };
+            if needs_approval {
+                tell_approvers(batch, first_candidates(&steps), order, &caller.name);
+            } else {
+                notify(
+                    batch,
+                    Notice {
+                        user_id: &caller.user_id,
+                        kind: "order_approved",
+                        title: format!("Order {number} placed ({total})"),
+                        body: format!(
+                            "Your order {number} for {total} needs no approval and is placed."
+                        ),
+                        order_id: Some(&order_id),
+                    },
+                );
+            }
+            batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
+            (number, submitted)
+        })
+        .await;
+    let (number, submitted) = match placed {
+        Ok(placed) => placed,
+        // Ids are fresh and numbers unique, so the only unique key this can break is the
+        // idempotency key.
+        Err(e) if e.is_unique_violation() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let (workflow, transitions) =
         workflow::describe(&begun.workflow, &begun.id, 1, &begun.instance, caller)?;
     let directory = p.approval.directory();
@@ -371,6 +384,7 @@ async fn place(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(OrderView {
         id: order_id,
+        number,
         company_id: p.company.id.clone(),
         buyer_id: caller.user_id.clone(),
         buyer_name: caller.name.clone(),

@@ -335,6 +335,8 @@ struct NewStep {
     index: i64,
     status: &'static str,
     candidates: Vec<String>,
+    /// `candidates` as stored JSON.
+    candidates_json: String,
     /// The rules and thresholds behind the step, as stored JSON.
     because: String,
 }
@@ -346,18 +348,34 @@ fn start_round(
     round: i64,
     plan: &ApprovalPlan,
 ) -> Result<Vec<NewStep>, ApiError> {
-    let mut steps = Vec::with_capacity(plan.steps.len());
-    for (i, step) in plan.steps.iter().enumerate() {
-        steps.push(NewStep {
-            id: new_id("stp"),
-            index: i64::try_from(i).unwrap_or(i64::MAX),
-            status: if i == 0 { "pending" } else { "waiting" },
-            candidates: step.candidates.iter().map(ToString::to_string).collect(),
-            because: to_json(&step.because)?,
-        });
-    }
+    let steps = new_round(plan)?;
+    insert_round(batch, order_id, round, &steps);
+    Ok(steps)
+}
+
+/// The steps of a new round of approval of `plan`; the first is pending.
+fn new_round(plan: &ApprovalPlan) -> Result<Vec<NewStep>, ApiError> {
+    plan.steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let candidates: Vec<String> = step.candidates.iter().map(ToString::to_string).collect();
+            Ok(NewStep {
+                id: new_id("stp"),
+                index: i64::try_from(i).unwrap_or(i64::MAX),
+                status: if i == 0 { "pending" } else { "waiting" },
+                candidates_json: to_json(&candidates)?,
+                candidates,
+                because: to_json(&step.because)?,
+            })
+        })
+        .collect()
+}
+
+/// Inserts `steps` as round `round` of the order's approval, in one statement.
+fn insert_round(batch: &mut Batch, order_id: &str, round: i64, steps: &[NewStep]) {
     if steps.is_empty() {
-        return Ok(steps);
+        return;
     }
     let sql = insert_rows(
         "approval_steps",
@@ -365,19 +383,18 @@ fn start_round(
         steps.len(),
     );
     let mut params = Vec::with_capacity(steps.len().saturating_mul(7));
-    for step in &steps {
+    for step in steps {
         params.extend(crate::params![
             &step.id,
             order_id,
             round,
             step.index,
             step.status,
-            to_json(&step.candidates)?,
+            &step.candidates_json,
             &step.because
         ]);
     }
     batch.push(sql, params);
-    Ok(steps)
 }
 
 /// The candidates of the first step of a round.
@@ -403,26 +420,27 @@ fn history(
 }
 
 /// Tells a step's candidates that an order waits for them.
-fn tell_approvers(
-    batch: &mut Batch,
-    candidates: &[String],
-    order_id: &str,
-    buyer: &str,
-    total: Money,
-) {
+fn tell_approvers(batch: &mut Batch, candidates: &[String], order: Placed<'_>, buyer: &str) {
+    let Placed { id, number, total } = order;
     let notices: Vec<Notice<'_>> = candidates
         .iter()
         .map(|user| Notice {
             user_id: user,
             kind: "approval_needed",
-            title: format!("Approval needed: order {order_id} ({total})"),
-            body: format!(
-                "{buyer} placed order {order_id} for {total}, and it needs your approval."
-            ),
-            order_id: Some(order_id),
+            title: format!("Approval needed: order {number} ({total})"),
+            body: format!("{buyer} placed order {number} for {total}, and it needs your approval."),
+            order_id: Some(id),
         })
         .collect();
     notify_all(batch, &notices);
+}
+
+/// What a notification about an order says of it: its number and total (and links its id).
+#[derive(Clone, Copy, Debug)]
+struct Placed<'a> {
+    id: &'a str,
+    number: i64,
+    total: Money,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {

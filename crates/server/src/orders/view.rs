@@ -50,6 +50,9 @@ pub struct HistoryView {
 #[derive(Debug, Serialize)]
 pub struct OrderView {
     pub id: String,
+    /// The number people say and type ("order 1042"): unique across the seller, in the order
+    /// orders were placed.
+    pub number: i64,
     pub company_id: String,
     pub buyer_id: String,
     pub buyer_name: String,
@@ -89,7 +92,7 @@ pub async fn order_json(
     caller: &Caller,
 ) -> Result<OrderView, ApiError> {
     let r = db::query(
-        "SELECT o.id, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
+        "SELECT o.id, o.number, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = $1",
     )
     .bind(id)
@@ -169,6 +172,7 @@ pub async fn order_json(
         };
     Ok(OrderView {
         id: r.try_get("id")?,
+        number: r.try_get("number")?,
         company_id,
         buyer_id: r.try_get("buyer_id")?,
         buyer_name: r.try_get("buyer_name")?,
@@ -292,7 +296,7 @@ pub async fn list(
     };
     // One row more than the page, to know whether another page follows.
     let sql = format!(
-        "SELECT o.id, o.state, o.total, o.currency, o.created_at, o.buyer_id, u.name AS buyer_name, c.name AS company_name
+        "SELECT o.id, o.number, o.state, o.total, o.currency, o.created_at, o.buyer_id, u.name AS buyer_name, c.name AS company_name
          FROM orders o JOIN users u ON u.id = o.buyer_id JOIN companies c ON c.id = o.company_id
          WHERE {filter} AND ($2 = '' OR o.state = $2)
            AND ($4 = 0 OR o.created_at < $5 OR (o.created_at = $5 AND o.id < $6))
@@ -312,6 +316,7 @@ pub async fn list(
         let created_at: i64 = r.try_get("created_at")?;
         let order = json!({
             "id": id,
+            "number": r.try_get::<i64>("number")?,
             "state": r.try_get::<String>("state")?,
             "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
             "created_at": created_at,

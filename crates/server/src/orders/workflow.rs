@@ -178,7 +178,7 @@ pub(crate) async fn new_round_if_required(
         return Ok(false);
     }
     let Some(row) = db::query(
-        "SELECT o.id, o.company_id, o.buyer_id, o.state, o.facts, o.round, o.total, o.total_minor, o.currency, o.created_at, u.name AS buyer_name
+        "SELECT o.id, o.number, o.company_id, o.buyer_id, o.state, o.facts, o.round, o.total, o.total_minor, o.currency, o.created_at, u.name AS buyer_name
          FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.workflow_instance_id = $1",
     )
     .bind(instance_id)
@@ -205,13 +205,8 @@ pub(crate) async fn new_round_if_required(
     batch.push("UPDATE orders SET round = $1 WHERE id = $2", params![round, &order_id]);
     let total = Money::parse(&row.try_get::<String>("total")?, &row.try_get::<String>("currency")?)
         .map_err(ApiError::internal)?;
-    tell_approvers(
-        batch,
-        first_candidates(&steps),
-        &order_id,
-        &row.try_get::<String>("buyer_name")?,
-        total,
-    );
+    let order = Placed { id: &order_id, number: row.try_get("number")?, total };
+    tell_approvers(batch, first_candidates(&steps), order, &row.try_get::<String>("buyer_name")?);
     Ok(false)
 }
 

@@ -57,6 +57,7 @@ async fn checkout_then_approval(app: &TestApp) {
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
     let order = placed.body;
     let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["number"], json!(1001), "the first order's number");
     assert_eq!(order["state"], json!("awaiting_approval"));
     assert_eq!(order["steps"][0]["candidates"][0]["id"], json!(shop.a2));
     assert_eq!(order["steps"][0]["status"], json!("pending"));
@@ -91,10 +92,16 @@ async fn checkout_then_approval(app: &TestApp) {
     let notes = blake.get("/api/notifications").await.body;
     assert_eq!(notes["unread"], json!(1));
     assert_eq!(notes["notifications"][0]["kind"], json!("approval_needed"));
+    assert_eq!(
+        notes["notifications"][0]["title"],
+        json!("Approval needed: order 1001 (3,679.98 USD)")
+    );
+    assert_eq!(notes["notifications"][0]["order_id"], json!(id));
     let mail = blake.get("/api/mail").await.body;
-    assert!(mail["mail"][0]["subject"].as_str().unwrap().contains(&id));
+    assert_eq!(mail["mail"][0]["subject"], json!("Approval needed: order 1001 (3,679.98 USD)"));
     let queue = blake.get("/api/approvals").await.body;
     assert_eq!(queue["pending"][0]["order_id"], json!(id));
+    assert_eq!(queue["pending"][0]["number"], json!(1001));
     assert_eq!(
         queue["pending"][0]["lines"],
         json!([{ "sku": "DRL-100", "name": "Cordless drill 18 V", "quantity": 20 }])
@@ -115,7 +122,10 @@ async fn checkout_then_approval(app: &TestApp) {
     assert_eq!(approved.body["history"][1]["comment"], json!("ok"));
     let notes = buyer.get("/api/notifications").await.body;
     assert_eq!(notes["notifications"][0]["kind"], json!("order_approved"));
-    assert_eq!(buyer.get("/api/orders").await.body["orders"][0]["state"], json!("approved"));
+    assert_eq!(notes["notifications"][0]["title"], json!("Order 1001 approved"));
+    let listed = buyer.get("/api/orders").await.body;
+    assert_eq!(listed["orders"][0]["state"], json!("approved"));
+    assert_eq!(listed["orders"][0]["number"], json!(1001));
 }
 both_databases!(checkout, checkout_then_approval);
 
@@ -377,6 +387,54 @@ async fn one_idempotency_key_one_order(app: &TestApp) {
     assert_eq!(refused.body["error"]["code"], json!("idempotency_key_reused"));
 }
 both_databases!(idempotency, one_idempotency_key_one_order);
+
+/// Orders are numbered across the seller, in the order they are placed, each number once:
+/// concurrent submissions of several companies included; a retry keeps its order's number.
+async fn orders_are_numbered_in_the_order_they_are_placed(app: &TestApp) {
+    shop(app).await;
+    let mut buyers = Vec::new();
+    for email in ["pat@acme.test", "blake@acme.test", "olga@globex.test"] {
+        let mut c = logged_in(app, email).await;
+        let submission =
+            prepared(&mut c, json!([{ "sku": "BIT-SET", "quantity": 2 }]), email).await;
+        buyers.push((c, submission));
+    }
+    let [(a, sa), (b, sb), (c, sc)] = &mut buyers[..] else { panic!("three buyers") };
+    let (a, b, c) = tokio::join!(
+        a.post("/api/orders", sa.clone()),
+        b.post("/api/orders", sb.clone()),
+        c.post("/api/orders", sc.clone())
+    );
+    let placed = [a, b, c];
+    let mut numbers: Vec<i64> = placed
+        .iter()
+        .map(|p| {
+            assert_eq!(p.status, StatusCode::CREATED, "{:?}", p.body);
+            p.body["number"].as_i64().unwrap()
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1001, 1002, 1003], "one number each, none skipped");
+    // A retry answers the same order, with its number.
+    let (pat, first) = &mut buyers[0];
+    let again = pat.post("/api/orders", first.clone()).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["number"], placed[0].body["number"]);
+    // The next order comes after all of them.
+    let next = prepared(pat, json!([{ "sku": "BIT-SET", "quantity": 3 }]), "later").await;
+    let later = pat.post("/api/orders", next).await;
+    assert_eq!(later.status, StatusCode::CREATED, "{:?}", later.body);
+    assert_eq!(later.body["number"], json!(1004));
+    // Each buyer's list shows their own orders' numbers, newest first.
+    let mine: Vec<Value> = pat.get("/api/orders").await.body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["number"].clone())
+        .collect();
+    assert_eq!(mine, [json!(1004), placed[0].body["number"].clone()]);
+}
+both_databases!(order_numbers, orders_are_numbered_in_the_order_they_are_placed);
 
 async fn roles_and_companies_are_checked(app: &TestApp) {
     let shop = shop(app).await;
