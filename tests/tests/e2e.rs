@@ -322,10 +322,18 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     item.find(Locator::Css("button.approve")).await.unwrap().click().await.unwrap();
     wait_text(c, "main", |t| t.contains("Nothing waits for your approval.")).await;
 
-    // The buyer sees it approved.
+    // The buyer finds it by its number, and sees it approved.
     login(c, &s.base, "pat@acme.example").await;
-    c.goto(&format!("{}/orders/{order_id}", s.base)).await.unwrap();
+    c.find(Locator::LinkText("Orders")).await.unwrap().click().await.unwrap();
+    type_into(c, "#order-number", "99999").await;
+    c.find(Locator::Css("form.find-order button")).await.unwrap().click().await.unwrap();
+    let missing = wait_text(c, "#order-number-error", |t| !t.is_empty()).await;
+    assert_eq!(missing, "no order 99999 among yours");
+    type_into(c, "#order-number", &number).await;
+    c.find(Locator::Css("form.find-order button")).await.unwrap().click().await.unwrap();
     assert_eq!(wait_text(c, "#order-state", |t| !t.is_empty()).await, "approved");
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().ends_with(&order_id), "{url}");
     let product = wait_text(c, "td.product", |t| !t.is_empty()).await;
     assert!(
         product.starts_with("Cordless drill"),

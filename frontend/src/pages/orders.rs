@@ -6,8 +6,11 @@ use crate::{
     pages::{MoreButton, Paged, page_heading},
 };
 use gloo_net::http::Method;
-use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map},
+};
 
 /// A state in words: the built-in ones by name, a workflow's own by its id.
 fn state_label(state: &str) -> String {
@@ -33,6 +36,7 @@ pub fn OrdersPage() -> impl IntoView {
     load(None);
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Orders"</h1>
+        <FindOrder/>
         {move || match orders.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -55,6 +59,50 @@ pub fn OrdersPage() -> impl IntoView {
             }.into_any(),
         }}
         <MoreButton list=orders label="Older orders" on_more=Callback::new(move |cursor| load(Some(cursor)))/>
+    }
+}
+
+/// Goes to the order with the number typed, among those the user may see.
+#[component]
+fn FindOrder() -> impl IntoView {
+    let navigate = use_navigate();
+    let typed = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let find = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let text = typed.get_untracked();
+        let Some(number) =
+            text.trim().trim_start_matches('#').parse::<i64>().ok().filter(|n| *n > 0)
+        else {
+            problem.set(Some("an order number is a whole number, such as 1042".into()));
+            return;
+        };
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::get::<Orders>(&format!("/api/orders?number={number}")).await {
+                Ok(found) => match found.orders.first() {
+                    Some(order) => {
+                        problem.set(None);
+                        navigate(&format!("/orders/{}", order.id), Default::default());
+                    }
+                    None => problem.set(Some(format!("no order {number} among yours"))),
+                },
+                Err(e) => problem.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="find-order" on:submit=find>
+            <label for="order-number">"Order number"</label>
+            <input id="order-number" inputmode="numeric" autocomplete="off" size="8"
+                aria-describedby="order-number-error" aria-invalid=move || problem.with(Option::is_some).to_string()
+                prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+            <button type="submit" disabled=move || busy.get()>"Open"</button>
+            <p class="error" role="alert" id="order-number-error">{move || problem.get()}</p>
+        </form>
     }
 }
 

@@ -433,6 +433,18 @@ async fn orders_are_numbered_in_the_order_they_are_placed(app: &TestApp) {
         .map(|o| o["number"].clone())
         .collect();
     assert_eq!(mine, [json!(1004), placed[0].body["number"].clone()]);
+    // An order is found by its number, only by those who may see it.
+    let found = pat.get("/api/orders?number=1004").await.body;
+    assert_eq!(found["orders"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["orders"][0]["id"], later.body["id"]);
+    let (olga, _) = &mut buyers[2];
+    assert_eq!(olga.get("/api/orders?number=1004").await.body["orders"], json!([]));
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    let seen = seller.get("/api/orders?number=1004").await.body;
+    assert_eq!(seen["orders"][0]["id"], later.body["id"], "the seller sees every order");
+    let wrong = seller.get("/api/orders?number=twelve").await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.body["error"]["field"], json!("number"));
 }
 both_databases!(order_numbers, orders_are_numbered_in_the_order_they_are_placed);
 
