@@ -56,7 +56,7 @@ fn run_inner(kind: &str, input: &Value) -> Result<Value, Value> {
         "price" => {
             let ctx = pricing_context(input)?;
             let cart: Cart = field(input, "cart")?;
-            to_json(&ctx.price(&cart).map_err(error)?.explained())
+            to_json(&ctx.explained(ctx.price(&cart).map_err(error)?))
         }
         "route" => {
             let ctx = approval_context(input)?;
@@ -68,7 +68,7 @@ fn run_inner(kind: &str, input: &Value) -> Result<Value, Value> {
             let approval = approval_context(input)?;
             let request: CheckoutRequest = field(input, "request")?;
             let verdict = rules::evaluate_checkout(&pricing, &approval, &request).map_err(error)?;
-            to_json(&verdict.explained(&approval))
+            to_json(&verdict.explained(&pricing, &approval))
         }
         "checkout_batch" => {
             let pricing = pricing_context(input)?;
@@ -78,7 +78,7 @@ fn run_inner(kind: &str, input: &Value) -> Result<Value, Value> {
                 requests
                     .iter()
                     .map(|r| match rules::evaluate_checkout(&pricing, &approval, r) {
-                        Ok(v) => to_json(&v.explained(&approval)),
+                        Ok(v) => to_json(&v.explained(&pricing, &approval)),
                         Err(e) => error(e),
                     })
                     .collect(),

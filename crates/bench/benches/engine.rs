@@ -25,7 +25,7 @@ fn scenario(c: &mut Criterion) {
         b.iter(|| black_box(s.approval.route(&route).unwrap()))
     });
     c.bench_function("explain the verdict (sentences, on request)", |b| {
-        b.iter(|| black_box(verdict.clone().explained(&s.approval)))
+        b.iter(|| black_box(verdict.clone().explained(&s.pricing, &s.approval)))
     });
 }
 

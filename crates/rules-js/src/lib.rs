@@ -156,7 +156,7 @@ impl Pricing {
     /// Prices a cart: lines, discount, tax and total, each with why.
     pub fn price(&self, cart: CartJs) -> Result<PricedCartJs, JsValue> {
         let cart: Cart = read("cart", cart.into())?;
-        write(&self.ctx.price(&cart).map_err(failed)?.explained())
+        write(&self.ctx.explained(self.ctx.price(&cart).map_err(failed)?))
     }
 }
 
@@ -195,7 +195,7 @@ pub fn checkout(
     let request: CheckoutRequest = read("request", request.into())?;
     let verdict =
         rules::evaluate_checkout(&pricing.ctx, &approvals.ctx, &request).map_err(failed)?;
-    write(&verdict.explained(&approvals.ctx))
+    write(&verdict.explained(&pricing.ctx, &approvals.ctx))
 }
 
 /// Every problem of a workflow definition (errors and warnings), each with a path.

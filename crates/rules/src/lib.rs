@@ -78,9 +78,13 @@ impl std::fmt::Display for CheckoutError {
 
 impl CheckoutVerdict {
     /// The verdict with the explanations of the cart and the plan filled in.
-    pub fn explained(self, approval: &ApprovalContext) -> CheckoutVerdict {
+    pub fn explained(
+        self,
+        pricing: &PricingContext,
+        approval: &ApprovalContext,
+    ) -> CheckoutVerdict {
         CheckoutVerdict {
-            priced: self.priced.explained(),
+            priced: pricing.explained(self.priced),
             facts: self.facts,
             plan: approval.explained(self.plan),
         }

@@ -15,7 +15,7 @@ use crate::{
     },
     decimal::DecimalError,
     diagnostic::Problem,
-    ids::{IdError, UserId},
+    ids::{IdError, PriceListId, TaxRuleId, UserId},
     money::{Money, MoneyError},
     pricing::{BadCountry, ListLevel, PriceSource, PricedCart, PricedLine, PricingError},
     time::TimeError,
@@ -644,8 +644,9 @@ fn level_name(l: ListLevel) -> &'static str {
     }
 }
 
-/// Why a line costs what it does.
-pub fn explain_line(line: &PricedLine) -> Vec<String> {
+/// Why a line costs what it does; price lists and tax rules are named by `names` (by their id
+/// when it has none).
+pub fn explain_line<'a>(line: &PricedLine, names: &impl PricingNames<'a>) -> Vec<String> {
     let mut out = vec![format!("{} × {} = {}", line.quantity, line.unit_price, line.amount)];
     match &line.source {
         PriceSource::Negotiated { quote } => {
@@ -657,6 +658,7 @@ pub fn explain_line(line: &PricedLine) -> Vec<String> {
             } else {
                 String::new()
             };
+            let list = names.list(list).unwrap_or(list.as_str());
             out.push(format!("{} \"{list}\"{tier}", level_name(*level)));
             if let Some(next) = next_tier {
                 out.push(format!("buy {} or more for {} each", next.min_quantity, next.unit_price));
@@ -668,11 +670,18 @@ pub fn explain_line(line: &PricedLine) -> Vec<String> {
     }
     match &line.tax.rule {
         Some(rule) => {
-            out.push(format!("tax \"{rule}\" at {} %: {}", line.tax.percent, line.tax.amount))
+            let rule = names.tax_rule(rule).unwrap_or(rule.as_str());
+            out.push(format!("{rule} {} %: {}", line.tax.percent, line.tax.amount))
         }
         None => out.push("no tax rule covers this product where the order ships".to_owned()),
     }
     out
+}
+
+/// The names of the price lists and tax rules a priced cart refers to by id.
+pub trait PricingNames<'a> {
+    fn list(&self, id: &PriceListId) -> Option<&'a str>;
+    fn tax_rule(&self, id: &TaxRuleId) -> Option<&'a str>;
 }
 
 /// The cart's totals in sentences.

@@ -93,15 +93,16 @@ fn pricing_context(name: &str, data: PricingData) -> Result<PricingContext, CliE
 }
 
 fn print_cart(cart: &PricedCart, pricing: &PricingContext) {
+    let cart = pricing.explained(cart.clone());
     println!("Cart ({})", cart.currency);
     for line in &cart.lines {
         let name = pricing.product(&line.sku).map_or("", |p| &p.name);
         println!("  {} {name}", line.sku);
-        for sentence in messages::explain_line(line) {
+        for sentence in &line.explanation {
             println!("      {sentence}");
         }
     }
-    for sentence in messages::explain_cart(cart) {
+    for sentence in &cart.explanation {
         println!("  {sentence}");
     }
 }

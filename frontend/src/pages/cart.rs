@@ -58,7 +58,7 @@ impl Engine {
             })
             .collect::<Result<_, String>>()?;
         rules::evaluate_checkout(&self.pricing, &self.approval, &request)
-            .map(|v| v.explained(&self.approval))
+            .map(|v| v.explained(&self.pricing, &self.approval))
             .map_err(|e| e.to_string())
     }
 }

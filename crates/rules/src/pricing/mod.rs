@@ -18,7 +18,7 @@ use crate::{
         div_round, from_units, from_units_within, mul_exact, pow10, round_to_scale, to_units,
     },
     diagnostic::{Diagnostic, Problem},
-    ids::{CategoryId, Sku, TaxClass, TaxRuleId},
+    ids::{CategoryId, PriceListId, Sku, TaxClass, TaxRuleId},
     money::{Currency, Money, MoneyError},
 };
 use rust_decimal::Decimal;
@@ -234,6 +234,17 @@ impl PricingContext {
         self.products.get(sku).and_then(|&i| self.data.catalog.get(i))
     }
 
+    /// The cart with its explanations (and its lines') filled in, naming price lists and tax
+    /// rules from this data. Pricing itself does not write sentences: that would cost more
+    /// than the pricing.
+    pub fn explained(&self, mut priced: PricedCart) -> PricedCart {
+        for line in &mut priced.lines {
+            line.explanation = crate::messages::explain_line(line, &Names(&self.data));
+        }
+        priced.explanation = crate::messages::explain_cart(&priced);
+        priced
+    }
+
     /// Prices a cart. Deterministic: the same data and cart always give the same result, on
     /// every platform.
     pub fn price(&self, cart: &Cart) -> Result<PricedCart, PricingError> {
@@ -301,6 +312,19 @@ impl PricingContext {
             }
         }
         country_wide
+    }
+}
+
+/// The names of the price lists and tax rules of the data, for explanations.
+struct Names<'a>(&'a PricingData);
+
+impl<'a> crate::messages::PricingNames<'a> for Names<'a> {
+    fn list(&self, id: &PriceListId) -> Option<&'a str> {
+        self.0.price_lists.iter().find(|l| l.id == *id).map(|l| &*l.name)
+    }
+
+    fn tax_rule(&self, id: &TaxRuleId) -> Option<&'a str> {
+        self.0.tax_rules.iter().find(|r| r.id == *id).map(|r| &*r.name)
     }
 }
 

@@ -425,16 +425,6 @@ impl PricedCart {
         self.discount.as_ref().map_or(Money::zero(self.currency), |d| d.amount)
     }
 
-    /// The same cart with its explanations (and its lines') filled in. Pricing itself does
-    /// not write sentences: that would cost more than the pricing.
-    pub fn explained(mut self) -> PricedCart {
-        for line in &mut self.lines {
-            line.explanation = crate::messages::explain_line(line);
-        }
-        self.explanation = crate::messages::explain_cart(&self);
-        self
-    }
-
     /// The tax added on top of the prices (zero with gross prices).
     pub fn tax_added(&self) -> Money {
         if self.prices_include_tax { Money::zero(self.currency) } else { self.tax_total }

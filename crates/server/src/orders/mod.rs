@@ -325,7 +325,7 @@ pub(crate) async fn buyer_cart(state: &AppState, caller: &Caller) -> Result<Cart
 
 fn evaluate(p: &Prepared) -> Result<CheckoutVerdict, ApiError> {
     rules::evaluate_checkout(&p.pricing, &p.approval, &p.request)
-        .map(|v| v.explained(&p.approval))
+        .map(|v| v.explained(&p.pricing, &p.approval))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_price", e.to_string()))
 }
 

@@ -69,6 +69,16 @@ async fn checkout_then_approval(app: &TestApp) {
     );
     assert_eq!(order["history"][0]["to"], json!("awaiting_approval"));
     assert_eq!(order["steps"][0]["candidates"][0]["name"], json!("Blake Diaz"));
+    // Why each line costs what it does, naming the price list and the tax rule as people
+    // know them, not by their ids.
+    assert_eq!(
+        order["priced"]["lines"][0]["explanation"],
+        json!([
+            "20 × 169.00 USD = 3,380.00 USD",
+            "the standard price list \"Standard USD\", volume tier from 10 units",
+            "NY sales tax 8.875 %: 299.98 USD"
+        ])
+    );
     assert_eq!(
         buyer.get(&format!("/api/orders/{id}")).await.body,
         order,
