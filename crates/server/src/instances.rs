@@ -462,25 +462,44 @@ pub(crate) async fn record_fired(
             Action::RequireApproval {} | Action::Set { .. } => {}
         }
     }
-    let title = format!("{}: {} ({})", def.name, label_of(workflow, fired), stored.entity_id);
+    if notices.is_empty() {
+        return Ok(());
+    }
+    let order = placed_order(state, def.entity, &stored.entity_id).await?;
+    let subject = match order {
+        Some(number) => format!("order {number}"),
+        None => format!("{} {}", def.entity.name(), stored.entity_id),
+    };
+    let title = format!("{}: {} ({subject})", def.name, label_of(workflow, fired));
     let notices: Vec<Notice<'_>> = notices
         .iter()
         .map(|(user, text)| Notice {
             user_id: user,
             kind: "workflow",
             title: title.clone(),
-            body: format!(
-                "{text}\n\n{} {}: {} → {}.",
-                def.entity.name(),
-                stored.entity_id,
-                fired.from,
-                fired.to
-            ),
-            order_id: None,
+            body: format!("{text}\n\n{subject}: {} → {}.", fired.from, fired.to),
+            order_id: order.map(|_| stored.entity_id.as_str()),
         })
         .collect();
     notify_all(batch, &notices);
     Ok(())
+}
+
+/// The number of the placed order an instance runs, for its notifications; `None` for other
+/// entities, and for an order not stored yet (its instance fires as it is submitted).
+async fn placed_order(
+    state: &AppState,
+    entity: Entity,
+    entity_id: &str,
+) -> Result<Option<i64>, ApiError> {
+    if entity != Entity::Order {
+        return Ok(None);
+    }
+    let row = db::query("SELECT number FROM orders WHERE id = $1")
+        .bind(entity_id)
+        .fetch_optional(&state.db.read)
+        .await?;
+    Ok(row.map(|r| r.try_get("number")).transpose()?)
 }
 
 /// The label of the transition that fired.

@@ -52,7 +52,8 @@ fn custom(customer: &str, label: &str) -> Value {
     states.push(json!({ "id": "shipped", "label": "Shipped", "terminal": true }));
     states.push(json!({ "id": "overdue", "label": "Overdue" }));
     let transitions = def["transitions"].as_array_mut().unwrap();
-    transitions.push(json!({ "id": "ship", "from": "approved", "to": "shipped", "label": label, "roles": ["back_office", "seller_admin"] }));
+    transitions.push(json!({ "id": "ship", "from": "approved", "to": "shipped", "label": label, "roles": ["back_office", "seller_admin"],
+                             "actions": [{ "notify": { "to": ["buyer"], "template": "order-shipped" } }] }));
     transitions.push(json!({ "id": "overdue", "from": "approved", "to": "overdue", "label": "Not shipped in 7 days", "trigger": { "timer": { "after": "7d" } } }));
     transitions.push(json!({ "id": "ship-late", "from": "overdue", "to": "shipped", "label": "Ship late", "roles": ["back_office", "seller_admin"] }));
     def
@@ -240,6 +241,18 @@ async fn a_custom_workflow_takes_new_orders_only(app: &TestApp) {
     assert_eq!(last["to"], json!("shipped"));
     assert_eq!(last["actor_name"], json!("Sam Seller"));
     assert_eq!(pat.get("/api/orders").await.body["orders"][0]["state"], json!("shipped"));
+    // The buyer is told, of the order by its number, with a link to it.
+    let told = pat.get("/api/notifications").await.body["notifications"][0].clone();
+    let number = &after["number"];
+    assert_eq!(
+        told["title"],
+        json!(format!("Acme orders, shipped by the back office: Ship (order {number})"))
+    );
+    assert_eq!(
+        told["body"],
+        json!(format!("order-shipped\n\norder {number}: approved → shipped."))
+    );
+    assert_eq!(told["order_id"], json!(after_id));
 
     // Version 2: new orders start on it, the shipped one stays on version 1.
     assert_eq!(publish(&mut admin, custom(&shop.customer, "Ship it")).await, 2);
