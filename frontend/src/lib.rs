@@ -41,7 +41,8 @@ pub struct Session {
 /// is saved to the server at once; a quantity typed in the cart a moment after the last
 /// keystroke (so typing costs no request: the preview is computed here), or at once when the
 /// user leaves the page. One save is in flight at a time, and a change made meanwhile is sent
-/// after it, so that an older cart never overwrites a newer one. Until the stored cart has
+/// after it; a save sent when the page is left may overtake the one in flight, so each save
+/// carries this page's name and count, and the server keeps the newest (`PUT /api/cart`). Until the stored cart has
 /// been read after login, products added wait and are added to it, so that they neither
 /// overwrite it nor get lost.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +59,8 @@ pub struct CartState {
     loaded: StoredValue<bool>,
     /// Products added before it was.
     pending: StoredValue<Vec<Line>>,
+    /// This page's name and count of saves, sent with each save: saves can arrive out of order.
+    writer: StoredValue<(String, i64)>,
 }
 
 /// Adds `quantity` of `sku` to `lines`: to its line, or as a new last line.
@@ -78,7 +81,22 @@ impl CartState {
             waiting: StoredValue::new(false),
             loaded: StoredValue::new(false),
             pending: StoredValue::new(Vec::new()),
+            writer: StoredValue::new((
+                format!(
+                    "{:x}-{:x}",
+                    js_sys::Date::now() as u64,
+                    (js_sys::Math::random() * 1e16) as u64
+                ),
+                0,
+            )),
         }
+    }
+
+    /// `lines` as the next save of this page.
+    pub fn stamped(&self, lines: Vec<Line>) -> model::CartSave {
+        let mut writer = self.writer.write_value();
+        writer.1 = writer.1.saturating_add(1);
+        model::CartSave { lines, writer: writer.0.clone(), seq: writer.1 }
     }
 
     pub fn add(&self, sku: &str, quantity: u32) {
@@ -165,7 +183,7 @@ impl CartState {
             let saved = api::send_keepalive::<serde_json::Value, _>(
                 gloo_net::http::Method::PUT,
                 "/api/cart",
-                &model::CartLines { lines },
+                &state.stamped(lines),
             )
             .await;
             state.save_error.set(saved.err());

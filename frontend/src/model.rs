@@ -53,6 +53,15 @@ pub struct CartLines {
     pub lines: Vec<Line>,
 }
 
+/// A save of the cart, with this page's name and count of saves, so that an older save that
+/// arrives late is not applied over a newer one (see `PUT /api/cart`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CartSave {
+    pub lines: Vec<Line>,
+    pub writer: String,
+    pub seq: i64,
+}
+
 /// What the browser needs to price and route the cart itself.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckoutContext {

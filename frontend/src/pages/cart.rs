@@ -4,7 +4,7 @@
 
 use crate::{
     CartState, api,
-    model::{CartLines, CheckoutContext, Line},
+    model::{CheckoutContext, Line},
     pages::page_heading,
 };
 use gloo_net::http::Method;
@@ -180,7 +180,7 @@ pub fn CartPage() -> impl IntoView {
         problem.set(None);
         spawn_local(async move {
             let lines = cart.lines.get_untracked();
-            let saved = api::send::<Value, _>(Method::PUT, "/api/cart", &CartLines { lines }).await;
+            let saved = api::send::<Value, _>(Method::PUT, "/api/cart", &cart.stamped(lines)).await;
             if let Err(err) = saved {
                 problem.set(Some(err));
                 busy.set(false);

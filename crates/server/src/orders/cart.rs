@@ -29,6 +29,14 @@ pub(super) async fn load_cart(state: &AppState, user_id: &str) -> Result<Vec<Lin
 #[serde(deny_unknown_fields)]
 pub struct CartInput {
     pub lines: Vec<LineInput>,
+    /// Who sends the save (one page, say: any text of its own) and its count of saves: a save
+    /// of the writer that stored the cart last is applied only if it counts higher, so that
+    /// an older save arriving late does not overwrite a newer one. Without them, the save
+    /// is applied.
+    #[serde(default)]
+    pub writer: Option<String>,
+    #[serde(default)]
+    pub seq: Option<i64>,
 }
 
 /// `GET /api/cart`.
@@ -77,7 +85,9 @@ pub(super) fn check_lines(
     Ok(())
 }
 
-/// `PUT /api/cart`: replaces the cart's lines. Every SKU must be in the catalog, once.
+/// `PUT /api/cart`: replaces the cart's lines. Every SKU must be in the catalog, once. A save
+/// older than the last one stored by the same writer is not applied (`applied: false`, with the
+/// stored lines).
 pub async fn put_cart(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,11 +96,29 @@ pub async fn put_cart(
     require_buyer(&caller)?;
     let (_, pricing) = catalog::current(&state).await?;
     check_lines(&body.lines, &pricing)?;
-    db::query("INSERT INTO carts (user_id, lines, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3")
-        .bind(&caller.user_id)
-        .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)
-        .bind(now().millis())
-        .execute(&state.db.write)
-        .await?;
-    Ok(Json(json!({ "lines": body.lines })))
+    match (&body.writer, body.seq) {
+        (Some(w), _) if w.is_empty() || w.len() > 64 => {
+            return Err(ApiError::invalid("writer", "a writer is 1 to 64 characters"));
+        }
+        (Some(_), None) => return Err(ApiError::invalid("seq", "a writer's save needs its seq")),
+        (None, Some(_)) => return Err(ApiError::invalid("writer", "a seq needs its writer")),
+        _ => {}
+    }
+    let saved = db::query(
+        "INSERT INTO carts (user_id, lines, updated_at, writer, writer_seq) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (user_id) DO UPDATE SET lines = $2, updated_at = $3, writer = $4, writer_seq = $5
+         WHERE carts.writer IS NULL OR $4 IS NULL OR carts.writer <> $4 OR carts.writer_seq < $5",
+    )
+    .bind(&caller.user_id)
+    .bind(serde_json::to_string(&body.lines).map_err(ApiError::internal)?)
+    .bind(now().millis())
+    .bind(body.writer)
+    .bind(body.seq)
+    .execute(&state.db.write)
+    .await?;
+    if saved.rows_affected() == 0 {
+        let stored = load_cart(&state, &caller.user_id).await?;
+        return Ok(Json(json!({ "lines": stored, "applied": false })));
+    }
+    Ok(Json(json!({ "lines": body.lines, "applied": true })))
 }

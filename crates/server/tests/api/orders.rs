@@ -458,6 +458,41 @@ async fn orders_are_numbered_in_the_order_they_are_placed(app: &TestApp) {
 }
 both_databases!(order_numbers, orders_are_numbered_in_the_order_they_are_placed);
 
+/// A page's saves of the cart may arrive out of order: an older one arriving late is not
+/// applied over a newer one of the same page; another page's (or an unnamed) save is.
+async fn a_late_cart_save_does_not_overwrite_a_newer_one(app: &TestApp) {
+    shop(app).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let save = |writer: &str, seq: i64, quantity: u32| json!({ "lines": [{ "sku": "BIT-SET", "quantity": quantity }], "writer": writer, "seq": seq });
+    let lines_of = |quantity: u32| json!([{ "sku": "BIT-SET", "quantity": quantity }]);
+    let newer = pat.send(Method::PUT, "/api/cart", Some(save("page-1", 2, 7))).await;
+    assert_eq!(newer.status, StatusCode::OK, "{:?}", newer.body);
+    assert_eq!(newer.body["applied"], json!(true));
+    let late = pat.send(Method::PUT, "/api/cart", Some(save("page-1", 1, 3))).await;
+    assert_eq!(late.status, StatusCode::OK, "{:?}", late.body);
+    assert_eq!(late.body, json!({ "lines": lines_of(7), "applied": false }));
+    assert_eq!(pat.get("/api/cart").await.body["lines"], lines_of(7));
+    let again = pat.send(Method::PUT, "/api/cart", Some(save("page-1", 2, 4))).await;
+    assert_eq!(again.body["applied"], json!(false), "the same save twice applies once");
+    // Another page starts its own count; a save without a writer is applied as it comes.
+    let other = pat.send(Method::PUT, "/api/cart", Some(save("page-2", 1, 5))).await;
+    assert_eq!(other.body["applied"], json!(true));
+    assert_eq!(pat.get("/api/cart").await.body["lines"], lines_of(5));
+    let plain = pat.send(Method::PUT, "/api/cart", Some(json!({ "lines": lines_of(6) }))).await;
+    assert_eq!(plain.body["applied"], json!(true));
+    assert_eq!(pat.get("/api/cart").await.body["lines"], lines_of(6));
+    // A writer without its count, or too long a writer, is refused, naming the field.
+    let no_seq = pat
+        .send(Method::PUT, "/api/cart", Some(json!({ "lines": lines_of(1), "writer": "page-3" })))
+        .await;
+    assert_eq!(no_seq.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_seq.body["error"]["field"], json!("seq"));
+    let long = pat.send(Method::PUT, "/api/cart", Some(save(&"w".repeat(65), 1, 1))).await;
+    assert_eq!(long.body["error"]["field"], json!("writer"));
+    assert_eq!(pat.get("/api/cart").await.body["lines"], lines_of(6), "nothing refused is kept");
+}
+both_databases!(late_cart_save, a_late_cart_save_does_not_overwrite_a_newer_one);
+
 async fn roles_and_companies_are_checked(app: &TestApp) {
     let shop = shop(app).await;
     let mut rep = logged_in(app, "rep@toolmaker.test").await;
