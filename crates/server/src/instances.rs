@@ -435,7 +435,7 @@ pub(crate) async fn record_fired(
         match action {
             Action::Notify { to, template } => {
                 for user in recipients(state, stored, to).await? {
-                    notices.push((user, template.to_string()));
+                    notices.push((user, message_of(template)));
                 }
             }
             Action::Call { integration } => {
@@ -483,6 +483,23 @@ pub(crate) async fn record_fired(
         .collect();
     notify_all(batch, &notices);
     Ok(())
+}
+
+/// A notify action's text for people: a key such as `order-shipped` in words ("Order
+/// shipped."); anything else (a sentence the workflow's author wrote) as it is.
+fn message_of(template: &str) -> String {
+    let is_key = !template.is_empty()
+        && template
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !is_key {
+        return template.to_owned();
+    }
+    let words = template.replace(['-', '_'], " ");
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_ascii_uppercase(), chars.as_str())
+    })
 }
 
 /// The number of the placed order an instance runs, for its notifications; `None` for other
@@ -934,5 +951,19 @@ pub async fn run_timers(state: AppState, period: Duration) {
             }
         }
         tokio::time::sleep(period).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_of;
+
+    #[test]
+    fn a_notify_key_reads_as_words_and_a_sentence_as_written() {
+        assert_eq!(message_of("order-shipped"), "Order shipped.");
+        assert_eq!(message_of("big_order_7d"), "Big order 7d.");
+        assert_eq!(message_of("Your order is on its way"), "Your order is on its way");
+        assert_eq!(message_of("re-order now!"), "re-order now!");
+        assert_eq!(message_of(""), "");
     }
 }

@@ -100,7 +100,7 @@ async fn the_seed_timer_fires_once_with_two_servers(app: &TestApp) {
         .collect();
     assert_eq!(alerts.len(), 30);
     assert!(
-        alerts[0]["body"].as_str().unwrap().contains("big-order-unsubmitted"),
+        alerts[0]["body"].as_str().unwrap().starts_with("Big order unsubmitted."),
         "{:?}",
         alerts[0]
     );
