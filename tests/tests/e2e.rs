@@ -342,6 +342,15 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     let history = wait_text(c, "ol.history", |t| t.contains("Blake Diaz")).await;
     assert!(history.contains("Fine for the new site"), "{history}");
 
+    // The buyer's notification of it: opening the order from it marks it read.
+    wait_text(c, "nav .badge", |t| t == "1").await;
+    c.find(Locator::Css("nav a[href='/notifications']")).await.unwrap().click().await.unwrap();
+    let note = wait_text(c, "ul.notifications li.unread", |t| !t.is_empty()).await;
+    assert!(note.contains(&format!("Order {number} approved")), "{note}");
+    c.find(Locator::Css("ul.notifications li.unread a")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#order-state", |t| t == "approved").await;
+    wait_text(c, "nav .badge", |t| t == "0").await;
+
     // And the mail arrived at the SMTP server.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -477,12 +477,18 @@ pub(crate) async fn record_fired(
             user_id: user,
             kind: "workflow",
             title: title.clone(),
-            body: format!("{text}\n\n{subject}: {} → {}.", fired.from, fired.to),
+            body: format!("{text}\n\n{}: {} → {}.", capitalized(&subject), fired.from, fired.to),
             order_id: order.map(|_| stored.entity_id.as_str()),
         })
         .collect();
     notify_all(batch, &notices);
     Ok(())
+}
+
+/// `text` with its first letter in capitals, to open a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// A notify action's text for people: a key such as `order-shipped` in words ("Order
@@ -495,11 +501,7 @@ fn message_of(template: &str) -> String {
     if !is_key {
         return template.to_owned();
     }
-    let words = template.replace(['-', '_'], " ");
-    let mut chars = words.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_ascii_uppercase(), chars.as_str())
-    })
+    format!("{}.", capitalized(&template.replace(['-', '_'], " ")))
 }
 
 /// The number of the placed order an instance runs, for its notifications; `None` for other

@@ -37,6 +37,20 @@ pub fn NotificationsPage() -> impl IntoView {
             reload();
         });
     };
+    // One notification read: opened, or marked so.
+    let read_one = move |id: String| {
+        spawn_local(async move {
+            let path = format!("/api/notifications/{id}/read");
+            if api::send::<Value, _>(Method::POST, &path, &json!({})).await.is_ok() {
+                items.update(|items| {
+                    if let Some(Ok(list)) = items {
+                        list.iter_mut().filter(|n| n.id == id).for_each(|n| n.read = true);
+                    }
+                });
+                refresh_unread(session);
+            }
+        });
+    };
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Notifications"</h1>
         <button type="button" on:click=read_all>"Mark all as read"</button>
@@ -46,13 +60,23 @@ pub fn NotificationsPage() -> impl IntoView {
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(list)) if list.is_empty() => view! { <p>"No notifications."</p> }.into_any(),
             Some(Ok(list)) => view! {
-                <ul class="notifications">{list.into_iter().map(|n| view! {
-                    <li class=if n.read { "read" } else { "unread" }>
-                        {(!n.read).then_some(view! { <span class="badge">"Unread"</span> " " })}
-                        <strong>{n.title.clone()}</strong> " · " {when(n.created_at)}
-                        <p>{n.body.clone()}</p>
-                        {n.order_id.clone().map(|id| view! { <A href=format!("/orders/{id}")>"Open the order"</A> })}
-                    </li>
+                <ul class="notifications">{list.into_iter().map(|n| {
+                    let (open, mark) = (n.id.clone(), n.id.clone());
+                    let unread = !n.read;
+                    view! {
+                        <li class=if n.read { "read" } else { "unread" }>
+                            {unread.then_some(view! { <span class="badge">"Unread"</span> " " })}
+                            <strong>{n.title.clone()}</strong> " · " {when(n.created_at)}
+                            <p class="body">{n.body.clone()}</p>
+                            {n.order_id.clone().map(|order| view! {
+                                <A href=format!("/orders/{order}") on:click=move |_| if unread { read_one(open.clone()) }>"Open the order"</A> " "
+                            })}
+                            {unread.then(|| view! {
+                                <button type="button" class="mark-read" on:click=move |_| read_one(mark.clone())
+                                    aria-label=format!("Mark “{}” as read", n.title)>"Mark as read"</button>
+                            })}
+                        </li>
+                    }
                 }).collect_view()}</ul>
             }.into_any(),
         }}

@@ -250,7 +250,7 @@ async fn a_custom_workflow_takes_new_orders_only(app: &TestApp) {
     );
     assert_eq!(
         told["body"],
-        json!(format!("Order shipped.\n\norder {number}: approved → shipped."))
+        json!(format!("Order shipped.\n\nOrder {number}: approved → shipped."))
     );
     assert_eq!(told["order_id"], json!(after_id));
 
