@@ -325,6 +325,15 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     // The buyer finds it by its number, and sees it approved.
     login(c, &s.base, "pat@acme.example").await;
     c.find(Locator::LinkText("Orders")).await.unwrap().click().await.unwrap();
+    let show = |state: &'static str| async move {
+        let select = c.find(Locator::Css("#order-state-filter")).await.unwrap();
+        select.select_by_value(state).await.unwrap();
+    };
+    show("rejected").await;
+    wait_text(c, "main", |t| t.contains("No orders in this state.")).await;
+    show("approved").await;
+    let listed = wait_text(c, "table.orders tbody", |t| !t.is_empty()).await;
+    assert!(listed.starts_with(&number), "the approved order is listed: {listed}");
     type_into(c, "#order-number", "99999").await;
     c.find(Locator::Css("form.find-order button")).await.unwrap().click().await.unwrap();
     let missing = wait_text(c, "#order-number-error", |t| !t.is_empty()).await;

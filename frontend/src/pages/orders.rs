@@ -23,24 +23,53 @@ fn state_label(state: &str) -> String {
 #[component]
 pub fn OrdersPage() -> impl IntoView {
     let orders = Paged::<OrderSummary>::new();
+    let state = RwSignal::new(String::new());
+    // Only the answer to the latest request is shown: a slow one must not overwrite a newer.
+    let asked = StoredValue::new(0u64);
     let load = move |before: Option<String>| {
+        let request = asked.get_value().wrapping_add(1);
+        asked.set_value(request);
+        let mut query = Vec::new();
+        let wanted = state.get_untracked();
+        if !wanted.is_empty() {
+            query.push(format!("state={wanted}"));
+        }
+        if let Some(cursor) = &before {
+            query.push(format!("before={cursor}"));
+        }
         spawn_local(async move {
-            let path = match &before {
-                Some(cursor) => format!("/api/orders?before={cursor}"),
-                None => "/api/orders".to_owned(),
+            let path = if query.is_empty() {
+                "/api/orders".to_owned()
+            } else {
+                format!("/api/orders?{}", query.join("&"))
             };
             let page = api::get::<Orders>(&path).await;
-            orders.take(before.is_some(), page.map(|p| (p.orders, p.next)).map_err(|e| e.message));
+            if asked.get_value() == request {
+                let page = page.map(|p| (p.orders, p.next)).map_err(|e| e.message);
+                orders.take(before.is_some(), page);
+            }
         });
     };
     load(None);
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Orders"</h1>
-        <FindOrder/>
+        <div class="toolbar">
+            <FindOrder/>
+            <label class="inline" for="order-state-filter">"Show"</label>
+            <select id="order-state-filter" on:change=move |ev| { state.set(event_target_value(&ev)); load(None); }>
+                <option value="">"every order"</option>
+                <option value="awaiting_approval">"awaiting approval"</option>
+                <option value="approved">"approved"</option>
+                <option value="rejected">"rejected"</option>
+            </select>
+        </div>
         {move || match orders.items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(o)) if o.is_empty() => view! { <p>"No orders yet."</p> }.into_any(),
+            Some(Ok(o)) if o.is_empty() => {
+                let none = if state.with(String::is_empty) { "No orders yet." } else { "No orders in this state." };
+                view! { <p>{none}</p> }.into_any()
+            }
             Some(Ok(o)) => view! {
                 <table class="orders">
                     <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Buyer"</th><th scope="col">"Total"</th><th scope="col">"State"</th></tr></thead>
