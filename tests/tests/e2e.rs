@@ -394,6 +394,7 @@ async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
     );
     type_into(c, "#qty-GLV-M", "12").await;
     assert_eq!(wait_text(c, "#price-GLV-M", |t| t != "5.09 USD each").await, "4.69 USD each");
+    assert_eq!(wait_text(c, "#line-total-GLV-M", |t| !t.is_empty()).await, "56.28 USD for 12");
     let applied = text_at(format!("{row}//li[contains(@class, 'applied')]")).await;
     assert_eq!(applied, "10 or more: 4.69 USD");
 }

@@ -6,6 +6,7 @@ use crate::{
     pages::page_heading,
 };
 use leptos::{prelude::*, task::spawn_local};
+use rust_decimal::Decimal;
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
@@ -81,6 +82,16 @@ fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
                                 move || match applied.get().and_then(|i| tiers.get(i)) {
                                     Some(t) => format!("{} each", t.unit_price),
                                     None => format!("from {first} only"),
+                                }
+                            }</span>
+                            // What the typed quantity comes to, before tax and discount.
+                            <span class="line-total" id=format!("line-total-{}", product.sku)>{
+                                let tiers = tiers.clone();
+                                move || {
+                                    let q = quantity.get();
+                                    let unit = applied.get().and_then(|i| tiers.get(i))?.unit_price;
+                                    let total = unit.checked_mul(Decimal::from(q)).ok()?;
+                                    (q > 1).then(|| format!("{total} for {q}"))
                                 }
                             }</span>
                             {(tiers.len() > 1 || first > 1).then(|| view! {
