@@ -42,7 +42,8 @@ pub fn NotificationsPage() -> impl IntoView {
         spawn_local(async move {
             let path = format!("/api/notifications/{id}/read");
             if api::send::<Value, _>(Method::POST, &path, &json!({})).await.is_ok() {
-                items.update(|items| {
+                // The page may be gone (the order was opened from it): then there is no list.
+                items.try_update(|items| {
                     if let Some(Ok(list)) = items {
                         list.iter_mut().filter(|n| n.id == id).for_each(|n| n.read = true);
                     }

@@ -110,17 +110,14 @@ fn FindOrder() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::get::<Orders>(&format!("/api/orders?number={number}")).await {
-                Ok(found) => match found.orders.first() {
-                    Some(order) => {
-                        problem.set(None);
-                        navigate(&format!("/orders/{}", order.id), Default::default());
-                    }
-                    None => problem.set(Some(format!("no order {number} among yours"))),
-                },
+            let found = api::get::<Orders>(&format!("/api/orders?number={number}")).await;
+            busy.set(false);
+            match found.map(|f| f.orders.into_iter().next()) {
+                // Last: the page goes away with its signals.
+                Ok(Some(order)) => navigate(&format!("/orders/{}", order.id), Default::default()),
+                Ok(None) => problem.set(Some(format!("no order {number} among yours"))),
                 Err(e) => problem.set(Some(e.message)),
             }
-            busy.set(false);
         });
     };
     view! {
