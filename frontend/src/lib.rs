@@ -63,6 +63,11 @@ pub struct CartState {
     writer: StoredValue<(String, i64)>,
 }
 
+/// A key no other page or request is likely to have: an idempotency key, a page's name.
+pub fn unique_key() -> String {
+    format!("{:x}-{:x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e16) as u64)
+}
+
 /// Adds `quantity` of `sku` to `lines`: to its line, or as a new last line.
 fn add_line(lines: &mut Vec<Line>, sku: &str, quantity: u32) {
     match lines.iter_mut().find(|l| l.sku == sku) {
@@ -81,14 +86,7 @@ impl CartState {
             waiting: StoredValue::new(false),
             loaded: StoredValue::new(false),
             pending: StoredValue::new(Vec::new()),
-            writer: StoredValue::new((
-                format!(
-                    "{:x}-{:x}",
-                    js_sys::Date::now() as u64,
-                    (js_sys::Math::random() * 1e16) as u64
-                ),
-                0,
-            )),
+            writer: StoredValue::new((unique_key(), 0)),
         }
     }
 

@@ -6,6 +6,7 @@ use crate::{
     CartState, api,
     model::{CheckoutContext, Line},
     pages::page_heading,
+    unique_key,
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -66,10 +67,6 @@ impl Engine {
 /// The most units of one SKU a line orders (the server refuses more; the message below says it).
 const MAX_QUANTITY: u32 = 1_000_000;
 
-fn new_key() -> String {
-    format!("{:x}-{:x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e16) as u64)
-}
-
 #[component]
 pub fn CartPage() -> impl IntoView {
     let cart = expect_context::<CartState>();
@@ -79,7 +76,7 @@ pub fn CartPage() -> impl IntoView {
     let problem = RwSignal::new(None::<api::ApiError>);
     let busy = RwSignal::new(false);
     // One key per attempt to order these lines: a retry after a network failure reuses it.
-    let key = RwSignal::new(new_key());
+    let key = RwSignal::new(unique_key());
     let navigate = use_navigate();
 
     let load = move || {
@@ -141,7 +138,7 @@ pub fn CartPage() -> impl IntoView {
                     line.quantity = q;
                 }
             });
-            key.set(new_key());
+            key.set(unique_key());
             cart.save();
         }
         _ => {
@@ -168,7 +165,7 @@ pub fn CartPage() -> impl IntoView {
     };
     let remove = move |sku: String| {
         cart.lines.update(|lines| lines.retain(|l| l.sku != sku));
-        key.set(new_key());
+        key.set(unique_key());
         cart.save();
     };
 
@@ -197,7 +194,7 @@ pub fn CartPage() -> impl IntoView {
             match api::send::<Value, _>(Method::POST, "/api/orders", &body).await {
                 Ok(order) => {
                     cart.lines.set(Vec::new());
-                    key.set(new_key());
+                    key.set(unique_key());
                     if let Some(id) = order.get("id").and_then(|v| v.as_str()) {
                         navigate(&format!("/orders/{id}"), Default::default());
                     }
@@ -206,7 +203,7 @@ pub fn CartPage() -> impl IntoView {
                     if err.code == "stale_or_forged" {
                         // Show the server's current data, then explain what changed.
                         load();
-                        key.set(new_key());
+                        key.set(unique_key());
                     }
                     problem.set(Some(err));
                 }

@@ -97,7 +97,7 @@ pub async fn put_cart(
     let (_, pricing) = catalog::current(&state).await?;
     check_lines(&body.lines, &pricing)?;
     match (&body.writer, body.seq) {
-        (Some(w), _) if w.is_empty() || w.len() > 64 => {
+        (Some(w), _) if w.is_empty() || w.chars().count() > 64 => {
             return Err(ApiError::invalid("writer", "a writer is 1 to 64 characters"));
         }
         (Some(_), None) => return Err(ApiError::invalid("seq", "a writer's save needs its seq")),
