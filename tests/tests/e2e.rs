@@ -732,7 +732,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     let end = wait_text(c, "#simulation-end", |t| t.contains("stops")).await;
     assert!(end.contains("nothing can fire"), "{end}");
     let steps = c.find(Locator::Css("#simulation")).await.unwrap().text().await.unwrap();
-    assert!(steps.contains("(is 1,200.00 USD)"), "{steps}");
+    assert!(steps.contains("(it is 1,200.00 USD)"), "{steps}");
 
     // Export: the file offered for download is a standalone SVG of the drawing.
     let capture = r#"

@@ -10,7 +10,7 @@ use crate::{
         PlanStep, RouteError, Verdict,
     },
     condition::{
-        BadFieldPath, Check, FieldType, Op, Value, ValueKind,
+        BadFieldPath, Check, FieldPath, FieldType, Op, Value, ValueKind,
         text::{Expected, ParseError, ParseErrorKind, value_text},
     },
     decimal::DecimalError,
@@ -18,7 +18,7 @@ use crate::{
     ids::{IdError, PriceListId, TaxRuleId, UserId},
     money::{Money, MoneyError},
     pricing::{BadCountry, ListLevel, PriceSource, PricedCart, PricedLine, PricingError},
-    time::TimeError,
+    time::{Duration, TimeError},
     workflow::{
         MoveBlocked, Refusal, RuntimeError, TimerStatus, WorkflowDiff,
         diff::{DefinitionField, StateField, TransitionField},
@@ -457,27 +457,136 @@ impl Display for RuntimeError {
     }
 }
 
-/// A value as people read it: money as `3,450.00 USD`, the rest in the text form.
+/// A field as people name it: `order.total` is "the order's total", `order.sku_count` "the
+/// number of products in the order"; a workflow's own field `order.priority_level` is "the
+/// order's priority level".
+pub fn field_for_people(field: &FieldPath) -> String {
+    let path = field.as_str();
+    let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+    match rest {
+        "id" => format!("the {root}"),
+        "sku_count" => format!("the number of products in the {root}"),
+        "state_age" => format!("the time the {root} has been in its state"),
+        _ => format!("the {root}'s {}", rest.replace(['_', '.'], " ")),
+    }
+}
+
+/// A duration in words: `7d` is "7 days", `1d4h` "1 day 4 hours".
+pub fn duration_for_people(d: Duration) -> String {
+    const UNITS: [(&str, u64); 6] = [
+        ("week", 7 * 86_400_000),
+        ("day", 86_400_000),
+        ("hour", 3_600_000),
+        ("minute", 60_000),
+        ("second", 1_000),
+        ("millisecond", 1),
+    ];
+    let mut rest = d.millis().unsigned_abs();
+    let mut parts = Vec::new();
+    for (unit, ms) in UNITS {
+        let count = rest.checked_div(ms).unwrap_or(0);
+        if count > 0 {
+            rest = rest.checked_rem(ms).unwrap_or(0);
+            parts.push(format!("{count} {unit}{}", if count == 1 { "" } else { "s" }));
+        }
+    }
+    match (d.millis() < 0, parts.is_empty()) {
+        (_, true) => "no time".to_owned(),
+        (true, false) => format!("minus {}", parts.join(" ")),
+        (false, false) => parts.join(" "),
+    }
+}
+
+/// A value as people read it: money as `3,450.00 USD`, durations in words, texts quoted.
 pub fn value_for_people(v: &Value) -> String {
     match v {
         Value::Money(m) => m.to_string(),
+        Value::Duration(d) => duration_for_people(*d),
+        Value::List(items) => {
+            items.iter().map(|t| value_text(&Value::Text(t.clone()))).collect::<Vec<_>>().join(", ")
+        }
         other => value_text(other),
     }
 }
 
-/// `order.total >= 50000 USD (is 49,999.99 USD)`.
+/// The comparison that is true of the fact: `op` when the check held, its opposite otherwise.
+fn stated(op: Op, holds: bool) -> Op {
+    if holds {
+        return op;
+    }
+    match op {
+        Op::Eq => Op::Ne,
+        Op::Ne => Op::Eq,
+        Op::Lt => Op::Ge,
+        Op::Le => Op::Gt,
+        Op::Gt => Op::Le,
+        Op::Ge => Op::Lt,
+        other => other,
+    }
+}
+
+/// What a comparison found, as a sentence about the order rather than about the rule, so that
+/// it reads true whether the rule held or not (and under a `not`): "the order's total is
+/// under 50,000.00 USD (it is 49,999.99 USD)", "the order's categories include "chemicals"".
 pub fn explain_check(c: &Check) -> String {
-    let actual = match &c.actual {
-        Some(v) => format!("is {}", value_for_people(v)),
-        None => "has no value".to_owned(),
-    };
-    let mismatch = match (&c.expected, &c.actual) {
-        (Value::Money(want), Some(Value::Money(have))) if want.currency() != have.currency() => {
-            ", another currency"
+    let subject = field_for_people(&c.field);
+    let expected = value_for_people(&c.expected);
+    let Some(actual) = &c.actual else { return format!("{subject} is not set") };
+    match (c.op, actual) {
+        (_, Value::Money(have)) if matches!(&c.expected, Value::Money(want) if want.currency() != have.currency()) =>
+        {
+            format!("{subject} is {have}, in another currency than {expected}")
         }
-        _ => "",
-    };
-    format!("{} {} {} ({actual}{mismatch})", c.field, c.op.symbol(), value_text(&c.expected))
+        (Op::Contains, Value::List(_)) if c.holds => format!("{subject} include {expected}"),
+        (Op::Contains, Value::List(items)) if items.is_empty() => {
+            format!("{subject} do not include {expected} (there are none)")
+        }
+        (Op::Contains, Value::List(_)) => {
+            format!("{subject} do not include {expected} (they are {})", value_for_people(actual))
+        }
+        (Op::In, _) => {
+            let quoted = |sep: &str| match &c.expected {
+                Value::List(items) => items
+                    .iter()
+                    .map(|t| value_text(&Value::Text(t.clone())))
+                    .collect::<Vec<_>>()
+                    .join(sep),
+                other => value_text(other),
+            };
+            let actual = value_for_people(actual);
+            if c.holds {
+                format!("{subject} is {actual} (one of {})", quoted(", "))
+            } else {
+                format!("{subject} is {actual} (not {})", quoted(" or "))
+            }
+        }
+        // A business unit's fact is its path up the tree, the unit itself first.
+        (op, Value::List(path)) => {
+            let Some(unit) = path.first() else { return format!("{subject} is not set") };
+            let unit = value_text(&Value::Text(unit.clone()));
+            match op {
+                Op::Within if c.holds => format!("{subject} {unit} is within {expected}"),
+                Op::Within => format!("{subject} {unit} is not within {expected}"),
+                op => match stated(op, c.holds) {
+                    Op::Eq => format!("{subject} is {expected}"),
+                    _ => format!("{subject} is not {expected} (it is {unit})"),
+                },
+            }
+        }
+        (op, _) => {
+            let stated = stated(op, c.holds);
+            let verb = match stated {
+                Op::Eq => return format!("{subject} is {expected}"),
+                Op::Ne => "is not",
+                Op::Lt => "is under",
+                Op::Le => "is at most",
+                Op::Gt => "is over",
+                Op::Ge => "is at least",
+                Op::In | Op::Contains | Op::Within => stated.symbol(),
+            };
+            format!("{subject} {verb} {expected} (it is {})", value_for_people(actual))
+        }
+    }
 }
 
 /// Comparisons joined with "and".
@@ -864,4 +973,118 @@ pub fn explain_diff(d: &WorkflowDiff) -> Vec<String> {
         out.push("no differences".to_owned());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use crate::condition::{CompiledCondition, Schema, text::parse};
+    use std::collections::BTreeMap;
+
+    /// The sentence of each comparison `guard` makes on `facts`.
+    fn sentences(guard: &str, facts: &[(&str, Value)]) -> Vec<String> {
+        let schema = Schema::approval();
+        let map: BTreeMap<FieldPath, Value> =
+            facts.iter().map(|(k, v)| (FieldPath::parse(k).unwrap(), v.clone())).collect();
+        let slots = schema.bind(&map, "").unwrap();
+        let compiled = CompiledCondition::compile(&parse(guard).unwrap(), &schema).unwrap();
+        let (_, checks) = compiled.explain(slots.as_slice());
+        checks.iter().map(explain_check).collect()
+    }
+
+    fn usd(amount: &str) -> Value {
+        Value::Money(Money::parse(amount, "USD").unwrap())
+    }
+
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|&i| i.into()).collect())
+    }
+
+    #[test]
+    fn comparisons_read_as_what_is_true_of_the_order() {
+        let total = |amount| sentences("order.total >= 2000 USD", &[("order.total", usd(amount))]);
+        assert_eq!(
+            total("2500.00"),
+            ["the order's total is at least 2,000.00 USD (it is 2,500.00 USD)"]
+        );
+        assert_eq!(
+            total("1999.99"),
+            ["the order's total is under 2,000.00 USD (it is 1,999.99 USD)"]
+        );
+        assert_eq!(
+            sentences(
+                "order.total >= 2000 USD",
+                &[("order.total", Value::Money(Money::parse("9", "EUR").unwrap()))]
+            ),
+            ["the order's total is 9.00 EUR, in another currency than 2,000.00 USD"]
+        );
+        assert_eq!(
+            sentences(r#"order.payment_method = "card""#, &[]),
+            ["the order's payment method is not set"]
+        );
+        assert_eq!(
+            sentences(
+                r#"order.payment_method != "card""#,
+                &[("order.payment_method", Value::text("card"))]
+            ),
+            [r#"the order's payment method is "card""#]
+        );
+        assert_eq!(
+            sentences(
+                r#"order.payment_method in ["invoice", "terms"]"#,
+                &[("order.payment_method", Value::text("card"))]
+            ),
+            [r#"the order's payment method is "card" (not "invoice" or "terms")"#]
+        );
+        assert_eq!(
+            sentences("order.sku_count > 10", &[("order.sku_count", Value::Number(10.into()))]),
+            ["the number of products in the order is at most 10 (it is 10)"]
+        );
+    }
+
+    #[test]
+    fn lists_and_units_and_negations() {
+        // Under `not`, the sentence still says what is true: the buyer lacks the role.
+        assert_eq!(
+            sentences(
+                r#"not buyer.roles contains "buyer""#,
+                &[("buyer.roles", list(&["approver"]))]
+            ),
+            [r#"the buyer's roles do not include "buyer" (they are "approver")"#]
+        );
+        assert_eq!(
+            sentences(
+                r#"order.categories contains "chemicals""#,
+                &[("order.categories", list(&[]))]
+            ),
+            [r#"the order's categories do not include "chemicals" (there are none)"#]
+        );
+        assert_eq!(
+            sentences(
+                r#"order.business_unit within "emea""#,
+                &[("order.business_unit", list(&["ny", "na", "acme"]))]
+            ),
+            [r#"the order's business unit "ny" is not within "emea""#]
+        );
+        assert_eq!(
+            sentences(r#"buyer.id = "pat""#, &[("buyer.id", Value::text("kim"))]),
+            [r#"the buyer is not "pat" (it is "kim")"#]
+        );
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_for_people(Duration::from_days(7)), "1 week");
+        assert_eq!(duration_for_people(Duration::from_secs(86_400 + 4 * 3_600)), "1 day 4 hours");
+        assert_eq!(duration_for_people(Duration::ZERO), "no time");
+        assert_eq!(
+            field_for_people(&FieldPath::parse("order.state_age").unwrap()),
+            "the time the order has been in its state"
+        );
+        assert_eq!(
+            field_for_people(&FieldPath::parse("order.priority_level").unwrap()),
+            "the order's priority level"
+        );
+    }
 }
