@@ -133,6 +133,10 @@ pub struct Order {
     #[serde(default)]
     pub transitions: Vec<OrderTransition>,
     pub buyer_name: String,
+    #[serde(default)]
+    pub company_name: String,
+    #[serde(default)]
+    pub business_unit_name: Option<String>,
     pub total: Money,
     pub created_at: i64,
     pub priced: rules::pricing::PricedCart,

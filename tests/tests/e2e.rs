@@ -291,6 +291,8 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     c.find(Locator::Css("#place-order")).await.unwrap().click().await.unwrap();
     let state = wait_text(c, "#order-state", |t| !t.is_empty()).await;
     assert_eq!(state, "awaiting approval");
+    let placed_by = wait_text(c, "#order-placed-by", |t| !t.is_empty()).await;
+    assert_eq!(placed_by, "Pat Buyer (Acme Corp, New York office)");
     let url = c.current_url().await.unwrap();
     let order_id = url.path().rsplit('/').next().unwrap().to_owned();
     // People know the order by its number, not its id.

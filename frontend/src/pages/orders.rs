@@ -170,7 +170,7 @@ pub fn OrderPage() -> impl IntoView {
             Some(Ok(o)) => view! {
                 <h1 tabindex="-1" node_ref=page_heading()>"Order " {o.number}</h1>
                 <p>"State: " <strong id="order-state" class=format!("state {}", o.state)>{state_label(&o.state)}</strong>
-                   " · total " <strong>{o.total.to_string()}</strong> " · placed by " {o.buyer_name.clone()} " on " {when(o.created_at)}</p>
+                   " · total " <strong>{o.total.to_string()}</strong> " · placed by " <span id="order-placed-by">{placed_by(&o)}</span> " on " {when(o.created_at)}</p>
                 {o.workflow.clone().map(|w| view! {
                     <p id="order-workflow">"Runs on the workflow " <strong>{w.name.clone()}</strong> {format!(" (version {}, {})", w.version, w.id)}</p>
                 })}
@@ -215,5 +215,19 @@ pub fn OrderPage() -> impl IntoView {
                 }).collect_view()}</ol>
             }.into_any(),
         }}
+    }
+}
+
+/// "Pat Buyer (Acme Corp, New York office)": who placed an order, for whom.
+fn placed_by(o: &Order) -> String {
+    let whose: Vec<&str> = [Some(o.company_name.as_str()), o.business_unit_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if whose.is_empty() {
+        o.buyer_name.clone()
+    } else {
+        format!("{} ({})", o.buyer_name, whose.join(", "))
     }
 }

@@ -386,9 +386,13 @@ async fn place(
         id: order_id,
         number,
         company_id: p.company.id.clone(),
+        company_name: p.company.name.clone(),
         buyer_id: caller.user_id.clone(),
         buyer_name: caller.name.clone(),
         business_unit_id: caller.unit_id.clone(),
+        business_unit_name: caller.unit_id.as_deref().and_then(|unit| {
+            directory.units.iter().find(|u| u.id.as_str() == unit).map(|u| u.name.to_string())
+        }),
         state: state_name.to_owned(),
         total: Amount {
             amount: total.amount().to_string(),

@@ -54,9 +54,12 @@ pub struct OrderView {
     /// orders were placed.
     pub number: i64,
     pub company_id: String,
+    /// The customer company's name, for the seller's staff who see every customer's orders.
+    pub company_name: String,
     pub buyer_id: String,
     pub buyer_name: String,
     pub business_unit_id: Option<String>,
+    pub business_unit_name: Option<String>,
     pub state: String,
     pub total: Amount,
     pub payment_method: Option<String>,
@@ -92,8 +95,9 @@ pub async fn order_json(
     caller: &Caller,
 ) -> Result<OrderView, ApiError> {
     let r = db::query(
-        "SELECT o.id, o.number, o.company_id, o.buyer_id, u.name AS buyer_name, o.business_unit_id, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
-         FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = $1",
+        "SELECT o.id, o.number, o.company_id, c.name AS company_name, o.buyer_id, u.name AS buyer_name, o.business_unit_id, b.name AS business_unit_name, o.state, o.currency, o.total, o.payment_method, o.pricing_version, o.policy_version, o.priced, o.plan, o.revision, o.round, o.created_at, o.updated_at, o.workflow_instance_id
+         FROM orders o JOIN users u ON u.id = o.buyer_id JOIN companies c ON c.id = o.company_id LEFT JOIN business_units b ON b.id = o.business_unit_id
+         WHERE o.id = $1",
     )
     .bind(id)
     .fetch_optional(&state.db.read)
@@ -174,9 +178,11 @@ pub async fn order_json(
         id: r.try_get("id")?,
         number: r.try_get("number")?,
         company_id,
+        company_name: r.try_get("company_name")?,
         buyer_id: r.try_get("buyer_id")?,
         buyer_name: r.try_get("buyer_name")?,
         business_unit_id: r.try_get("business_unit_id")?,
+        business_unit_name: r.try_get("business_unit_name")?,
         state: r.try_get("state")?,
         total: Amount { amount: r.try_get("total")?, currency: r.try_get("currency")? },
         payment_method: r.try_get("payment_method")?,

@@ -58,6 +58,11 @@ async fn checkout_then_approval(app: &TestApp) {
     let order = placed.body;
     let id = order["id"].as_str().unwrap().to_owned();
     assert_eq!(order["number"], json!(1001), "the first order's number");
+    assert_eq!(
+        (&order["buyer_name"], &order["company_name"], &order["business_unit_name"]),
+        (&json!("Pat Buyer"), &json!("Acme Corp"), &json!("New York")),
+        "who placed it, for which company and unit"
+    );
     assert_eq!(order["state"], json!("awaiting_approval"));
     assert_eq!(order["steps"][0]["candidates"][0]["id"], json!(shop.a2));
     assert_eq!(order["steps"][0]["status"], json!("pending"));
