@@ -413,32 +413,70 @@ pub(crate) async fn record_fired(
     cause: &str,
     actor_id: Option<&str>,
 ) -> Result<(), ApiError> {
-    let def = workflow.definition();
-    batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&stored.id]);
-    arm_timers(batch, workflow, &stored.id, revision, &fired.instance);
-    batch.push(
-        "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        params![
-            new_id("wfh"),
-            &stored.id,
-            fired.at.millis(),
-            actor_id,
-            cause,
-            fired.transition.to_string(),
-            fired.from.to_string(),
-            fired.to.to_string(),
-            None::<String>
-        ],
-    );
+    let notices = notices_of(state, stored, fired).await?;
+    let order = if notices.is_empty() {
+        None
+    } else {
+        placed_order(state, workflow.definition().entity, &stored.entity_id).await?
+    };
+    let fired = FiredWrite { workflow, stored, fired, revision, cause, actor_id };
+    fired.push(batch);
+    fired.notify(batch, &notices, order);
+    Ok(())
+}
+
+/// Who a fired transition's notify actions reach, each with the action's text. Read before the
+/// write, as it looks up who holds a role.
+pub(crate) async fn notices_of(
+    state: &AppState,
+    stored: &Stored,
+    fired: &Fired,
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut notices = Vec::new();
     for action in &fired.actions {
-        match action {
-            Action::Notify { to, template } => {
-                for user in recipients(state, stored, to).await? {
-                    notices.push((user, message_of(template)));
-                }
+        if let Action::Notify { to, template } = action {
+            for user in recipients(state, stored, to).await? {
+                notices.push((user, message_of(template)));
             }
-            Action::Call { integration } => {
+        }
+    }
+    Ok(notices)
+}
+
+/// A fired transition, to be written with its instance.
+pub(crate) struct FiredWrite<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) stored: &'a Stored,
+    pub(crate) fired: &'a Fired,
+    /// The instance's revision once written.
+    pub(crate) revision: i64,
+    pub(crate) cause: &'a str,
+    pub(crate) actor_id: Option<&'a str>,
+}
+
+impl FiredWrite<'_> {
+    /// Adds the transition's writes to `batch`: timers, history and webhooks.
+    pub(crate) fn push(&self, batch: &mut Batch) {
+        let FiredWrite { workflow, stored, fired, revision, cause, actor_id } = *self;
+        let def = workflow.definition();
+        batch.push("DELETE FROM workflow_timers WHERE instance_id = $1", params![&stored.id]);
+        arm_timers(batch, workflow, &stored.id, revision, &fired.instance);
+        batch.push(
+            "INSERT INTO workflow_history (id, instance_id, at, actor_id, cause, transition_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            params![
+                new_id("wfh"),
+                &stored.id,
+                fired.at.millis(),
+                actor_id,
+                cause,
+                fired.transition.to_string(),
+                fired.from.to_string(),
+                fired.to.to_string(),
+                None::<String>
+            ],
+        );
+        for action in &fired.actions {
+            if let Action::Call { integration } = action {
                 let hook = new_id("whk");
                 let body = serde_json::json!({
                     "id": &hook,
@@ -459,30 +497,45 @@ pub(crate) async fn record_fired(
                     ],
                 );
             }
-            Action::RequireApproval {} | Action::Set { .. } => {}
         }
     }
-    if notices.is_empty() {
-        return Ok(());
+
+    /// Adds the notifications of `notices` (from [`notices_of`]) to `batch`, naming the placed
+    /// order `order` by its number (and linking to it: after the order's row, when the same
+    /// batch writes it).
+    pub(crate) fn notify(
+        &self,
+        batch: &mut Batch,
+        notices: &[(String, String)],
+        order: Option<i64>,
+    ) {
+        let FiredWrite { workflow, stored, fired, .. } = *self;
+        let def = workflow.definition();
+        if notices.is_empty() {
+            return;
+        }
+        let subject = match order {
+            Some(number) => format!("order {number}"),
+            None => format!("{} {}", def.entity.name(), stored.entity_id),
+        };
+        let title = format!("{}: {} ({subject})", def.name, label_of(workflow, fired));
+        let notices: Vec<Notice<'_>> = notices
+            .iter()
+            .map(|(user, text)| Notice {
+                user_id: user,
+                kind: "workflow",
+                title: title.clone(),
+                body: format!(
+                    "{text}\n\n{}: {} → {}.",
+                    capitalized(&subject),
+                    fired.from,
+                    fired.to
+                ),
+                order_id: order.map(|_| stored.entity_id.as_str()),
+            })
+            .collect();
+        notify_all(batch, &notices);
     }
-    let order = placed_order(state, def.entity, &stored.entity_id).await?;
-    let subject = match order {
-        Some(number) => format!("order {number}"),
-        None => format!("{} {}", def.entity.name(), stored.entity_id),
-    };
-    let title = format!("{}: {} ({subject})", def.name, label_of(workflow, fired));
-    let notices: Vec<Notice<'_>> = notices
-        .iter()
-        .map(|(user, text)| Notice {
-            user_id: user,
-            kind: "workflow",
-            title: title.clone(),
-            body: format!("{text}\n\n{}: {} → {}.", capitalized(&subject), fired.from, fired.to),
-            order_id: order.map(|_| stored.entity_id.as_str()),
-        })
-        .collect();
-    notify_all(batch, &notices);
-    Ok(())
 }
 
 /// `text` with its first letter in capitals, to open a sentence.
@@ -505,7 +558,8 @@ fn message_of(template: &str) -> String {
 }
 
 /// The number of the placed order an instance runs, for its notifications; `None` for other
-/// entities, and for an order not stored yet (its instance fires as it is submitted).
+/// entities. (A transition fired by the submission itself is told by the order code, which
+/// knows the number it is giving the order.)
 async fn placed_order(
     state: &AppState,
     entity: Entity,

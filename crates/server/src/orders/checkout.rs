@@ -286,12 +286,13 @@ async fn place(
     let facts = to_json(&verdict.facts)?;
     let total_minor = minor_units(total)?;
     let steps = new_round(&verdict.plan)?;
-    let mut batch = Batch::new();
-    begun.write(state, &mut batch, &p.company.id, &order_id, &caller.user_id).await?;
+    let batch = Batch::new();
+    let instance = begun.prepare(state, &p.company.id, &order_id, &caller.user_id).await?;
     // Every statement inserts rows of the new order (and empties the cart): they can go as
     // one (see `Batch::run_alone`).
     let placed = batch
         .run_numbered(&state.db.write, |number, batch| {
+            instance.push(batch);
             batch.push(
                 "INSERT INTO orders (id, number, company_id, buyer_id, business_unit_id, state, currency, total, total_minor, payment_method, pricing_version, policy_version, cart, priced, facts, plan, revision, round, created_at, updated_at, workflow_instance_id)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
@@ -325,6 +326,7 @@ async fn place(
                 "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)",
                 params![&caller.user_id, key, request_hash, &order_id, at],
             );
+            instance.notify(batch, number);
             insert_round(batch, &order_id, 1, &steps);
             let submitted =
                 history(batch, &order_id, Some(&caller.user_id), None, state_name, Some("submitted"));

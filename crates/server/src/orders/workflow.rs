@@ -538,60 +538,88 @@ pub(super) async fn begin_order(
 }
 
 impl Begun {
-    /// Adds the instance, its timers, its history and its actions to the order's batch (before
-    /// the order's row, which refers to it).
-    pub(super) async fn write(
-        &self,
+    /// Reads what writing the instance needs (who its notify actions reach) and prepares it;
+    /// [`BegunWrite::push`] then adds it to the order's batch, once the order has its number.
+    pub(super) async fn prepare<'a>(
+        &'a self,
         state: &AppState,
-        batch: &mut Batch,
         company_id: &str,
         order_id: &str,
-        buyer: &str,
-    ) -> Result<(), ApiError> {
+        buyer: &'a str,
+    ) -> Result<BegunWrite<'a>, ApiError> {
+        let stored = Stored {
+            id: self.id.clone(),
+            company_id: company_id.to_owned(),
+            entity_id: order_id.to_owned(),
+            revision: 0,
+            instance: self.instance.clone(),
+        };
+        let notices = match &self.fired {
+            Some(fired) => instances::notices_of(state, &stored, fired).await?,
+            None => Vec::new(),
+        };
+        let fields = serde_json::to_string(&self.instance.fields).map_err(ApiError::internal)?;
+        Ok(BegunWrite { begun: self, stored, fields, notices, buyer })
+    }
+}
+
+/// A new order's instance, ready to be written with the order.
+pub(super) struct BegunWrite<'a> {
+    begun: &'a Begun,
+    stored: Stored,
+    fields: String,
+    notices: Vec<(String, String)>,
+    buyer: &'a str,
+}
+
+impl BegunWrite<'_> {
+    /// Adds the instance, its timers, its history and its webhooks to the order's batch (before
+    /// the order's row, which refers to it).
+    pub(super) fn push(&self, batch: &mut Batch) {
+        let BegunWrite { begun, stored, fields, buyer, .. } = self;
         let at = now().millis();
         batch.push(
             "INSERT INTO workflow_instances (id, company_id, entity, entity_id, workflow_id, version, state, entered_at, fields, started_by, revision, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             params![
-                &self.id,
-                company_id,
+                &begun.id,
+                &stored.company_id,
                 rules::workflow::Entity::Order.name(),
-                order_id,
-                self.instance.workflow.to_string(),
-                i64::from(self.instance.version),
-                self.instance.state.to_string(),
-                self.instance.entered_at.millis(),
-                serde_json::to_string(&self.instance.fields).map_err(ApiError::internal)?,
-                buyer,
+                &stored.entity_id,
+                begun.instance.workflow.to_string(),
+                i64::from(begun.instance.version),
+                begun.instance.state.to_string(),
+                begun.instance.entered_at.millis(),
+                fields,
+                *buyer,
                 1,
                 at,
                 at
             ],
         );
-        match &self.fired {
-            Some(fired) => {
-                let stored = Stored {
-                    id: self.id.clone(),
-                    company_id: company_id.to_owned(),
-                    entity_id: order_id.to_owned(),
-                    revision: 0,
-                    instance: self.instance.clone(),
-                };
-                instances::record_fired(
-                    state,
-                    batch,
-                    &self.workflow,
-                    &stored,
-                    fired,
-                    1,
-                    "event",
-                    Some(buyer),
-                )
-                .await?;
-            }
-            None => instances::arm_timers(batch, &self.workflow, &self.id, 1, &self.instance),
+        match self.fired() {
+            Some(fired) => fired.push(batch),
+            None => instances::arm_timers(batch, &begun.workflow, &begun.id, 1, &begun.instance),
         }
-        Ok(())
+    }
+
+    /// Adds the notifications of the transition the submission fired, naming the order by
+    /// `number` (after the order's row, which they link to).
+    pub(super) fn notify(&self, batch: &mut Batch, number: i64) {
+        if let Some(fired) = self.fired() {
+            fired.notify(batch, &self.notices, Some(number));
+        }
+    }
+
+    fn fired(&self) -> Option<instances::FiredWrite<'_>> {
+        Some(instances::FiredWrite {
+            workflow: &self.begun.workflow,
+            stored: &self.stored,
+            fired: self.begun.fired.as_ref()?,
+            revision: 1,
+            cause: "event",
+            actor_id: Some(self.buyer),
+        })
     }
 }
 

@@ -52,6 +52,8 @@ fn custom(customer: &str, label: &str) -> Value {
     states.push(json!({ "id": "shipped", "label": "Shipped", "terminal": true }));
     states.push(json!({ "id": "overdue", "label": "Overdue" }));
     let transitions = def["transitions"].as_array_mut().unwrap();
+    let placed = transitions.iter_mut().find(|t| t["id"] == json!("needs-no-approval")).unwrap();
+    placed["actions"] = json!([{ "notify": { "to": ["sales_rep"], "template": "order-placed" } }]);
     transitions.push(json!({ "id": "ship", "from": "approved", "to": "shipped", "label": label, "roles": ["back_office", "seller_admin"],
                              "actions": [{ "notify": { "to": ["buyer"], "template": "order-shipped" } }] }));
     transitions.push(json!({ "id": "overdue", "from": "approved", "to": "overdue", "label": "Not shipped in 7 days", "trigger": { "timer": { "after": "7d" } } }));
@@ -196,6 +198,22 @@ async fn a_custom_workflow_takes_new_orders_only(app: &TestApp) {
     assert_eq!(after["workflow"]["id"], json!("acme-orders"), "{after}");
     assert_eq!(after["workflow"]["version"], json!(1));
     assert_eq!(after["state"], json!("approved"));
+    // The transition the submission fired told the sales rep, naming the order by the number
+    // it got in the same transaction.
+    let mut rita = logged_in(app, "rep@toolmaker.test").await;
+    let told = rita.get("/api/notifications").await.body["notifications"][0].clone();
+    let number = &after["number"];
+    assert_eq!(
+        told["title"],
+        json!(format!(
+            "Acme orders, shipped by the back office: Needs no approval (order {number})"
+        ))
+    );
+    assert_eq!(
+        told["body"],
+        json!(format!("Order placed.\n\nOrder {number}: submitted → approved."))
+    );
+    assert_eq!(told["order_id"], json!(after_id));
     // The older order stays on the version it started on.
     let before_id = before["id"].as_str().unwrap();
     let again = pat.get(&format!("/api/orders/{before_id}")).await.body;
