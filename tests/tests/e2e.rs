@@ -792,6 +792,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     assert!(counts.starts_with("1 running: 1 can move, 0 blocked"), "{counts}");
     // "<order>: <state> → <state>": the state the order is in.
     let movable = wait_text(c, "#movable", |t| t.contains(" → ")).await;
+    assert!(movable.starts_with("order 10"), "the order by its number: {movable}");
     let state = movable.split(": ").nth(1).and_then(|t| t.split(" → ").next()).unwrap().to_owned();
     click(c, "#migrate").await;
     wait_text(c, ".side [role=status]", |t| t.contains("1 running entities moved")).await;

@@ -62,6 +62,8 @@ pub struct MigrationInput {
 pub struct Movable {
     pub id: String,
     pub entity_id: String,
+    /// The number of the order the instance runs, if it runs one.
+    pub order_number: Option<i64>,
     pub revision: i64,
     pub from_state: StateId,
     pub to_state: StateId,
@@ -76,6 +78,8 @@ pub struct Movable {
 pub struct Blocked {
     pub id: String,
     pub entity_id: String,
+    /// The number of the order the instance runs, if it runs one.
+    pub order_number: Option<i64>,
     pub state: StateId,
     pub reason: MoveBlocked,
     pub message: String,
@@ -166,7 +170,8 @@ async fn published(
 struct Planned {
     old: Arc<Workflow>,
     new: Arc<Workflow>,
-    moves: Vec<(Stored, InstanceMove)>,
+    /// Each movable instance, with the number of the order it runs (if any).
+    moves: Vec<(Stored, Option<i64>, InstanceMove)>,
     blocked: Vec<Blocked>,
 }
 
@@ -212,7 +217,8 @@ async fn plan(
         state_map.insert(from_id, to_id);
     }
     let sql = format!(
-        "SELECT {} FROM workflow_instances WHERE workflow_id = $1 AND version = $2 ORDER BY created_at, id",
+        "SELECT {}, (SELECT o.number FROM orders o WHERE o.workflow_instance_id = workflow_instances.id) AS order_number
+         FROM workflow_instances WHERE workflow_id = $1 AND version = $2 ORDER BY created_at, id",
         instances::COLUMNS
     );
     let rows = db::query(db::AssertSqlSafe(sql))
@@ -225,11 +231,13 @@ async fn plan(
     let mut blocked = Vec::new();
     for row in &rows {
         let stored = instances::from_row(row)?;
+        let order_number: Option<i64> = row.try_get("order_number")?;
         match plan_move(&old, &new, &stored.instance, &state_map, at) {
-            Ok(planned) => moves.push((stored, planned)),
+            Ok(planned) => moves.push((stored, order_number, planned)),
             Err(reason) => blocked.push(Blocked {
                 id: stored.id,
                 entity_id: stored.entity_id,
+                order_number,
                 state: stored.instance.state,
                 message: explain_move_blocked(&reason),
                 reason,
@@ -255,7 +263,7 @@ pub async fn preview(
         blocked: planned.blocked.len(),
     };
     let mut states: BTreeMap<&StateId, (usize, usize)> = BTreeMap::new();
-    for (_, m) in &planned.moves {
+    for (_, _, m) in &planned.moves {
         let count = states.entry(&m.from_state).or_default();
         count.0 = count.0.saturating_add(1);
     }
@@ -271,9 +279,10 @@ pub async fn preview(
         .moves
         .into_iter()
         .take(PREVIEW_LISTED)
-        .map(|(stored, m)| Movable {
+        .map(|(stored, order_number, m)| Movable {
             id: stored.id,
             entity_id: stored.entity_id,
+            order_number,
             revision: stored.revision,
             from_state: m.from_state,
             to_state: m.to_state,
@@ -323,7 +332,7 @@ pub async fn migrate(
     let mut tx = state.db.write.begin().await?;
     let moved_count = planned.moves.len();
     let mut moved = Vec::with_capacity(moved_count.min(PREVIEW_LISTED));
-    for (stored, m) in &planned.moves {
+    for (stored, _, m) in &planned.moves {
         let revision = stored.revision.saturating_add(1);
         let updated = db::query(
             "UPDATE workflow_instances SET version = $1, state = $2, revision = $3, updated_at = $4

@@ -343,6 +343,7 @@ async fn an_orders_state_follows_its_migration(app: &TestApp) {
         json!({ "from_version": 1, "to_version": 2, "state_map": { "approved": "accepted" } });
     let preview = admin.post("/api/workflows/acme-orders/migrations/preview", body.clone()).await;
     assert_eq!(preview.body["movable"][0]["entity_id"], json!(id), "{:?}", preview.body);
+    assert_eq!(preview.body["movable"][0]["order_number"], placed.body["number"]);
     assert_eq!(preview.body["movable"][0]["to_state"], json!("accepted"));
     let moved = admin.post("/api/workflows/acme-orders/migrations", body).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);

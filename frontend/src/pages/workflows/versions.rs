@@ -39,6 +39,8 @@ struct Counts {
 #[derive(Clone, Debug, Deserialize)]
 struct Movable {
     entity_id: String,
+    #[serde(default)]
+    order_number: Option<i64>,
     from_state: String,
     to_state: String,
     #[serde(default)]
@@ -50,6 +52,8 @@ struct Movable {
 #[derive(Clone, Debug, Deserialize)]
 struct Blocked {
     entity_id: String,
+    #[serde(default)]
+    order_number: Option<i64>,
     message: String,
 }
 
@@ -310,11 +314,11 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                 view! {
                     <p id="migration-counts">{format!("{} running: {} can move, {} blocked.", p.counts.instances, p.counts.movable, p.counts.blocked)}</p>
                     <ul>{p.explanation.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                    <ul id="movable">{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", m.entity_id, m.from_state, m.to_state,
+                    <ul id="movable">{p.movable.into_iter().map(|m| view! { <li>{format!("{}: {} → {}{}{}", running(&m.entity_id, m.order_number), m.from_state, m.to_state,
                         if m.transitions_gained.is_empty() { String::new() } else { format!("; gains {}", m.transitions_gained.join(", ")) },
                         if m.transitions_lost.is_empty() { String::new() } else { format!("; loses {}", m.transitions_lost.join(", ")) })}</li> }).collect_view()}</ul>
                     {more(p.counts.movable, listed_movable)}
-                    <ul>{p.blocked.into_iter().map(|b| view! { <li class="error">{format!("{}: {}", b.entity_id, b.message)}</li> }).collect_view()}</ul>
+                    <ul>{p.blocked.into_iter().map(|b| view! { <li class="error">{format!("{}: {}", running(&b.entity_id, b.order_number), b.message)}</li> }).collect_view()}</ul>
                     {more(p.counts.blocked, listed_blocked)}
                     {mapping}
                     <button type="button" id="migrate" disabled=!can on:click=migrate>"Move them"</button>
@@ -322,4 +326,9 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
             }
         })}
     }
+}
+
+/// What an instance runs, as people know it: "order 1001", or the entity's id.
+fn running(entity_id: &str, order_number: Option<i64>) -> String {
+    order_number.map_or_else(|| entity_id.to_owned(), |n| format!("order {n}"))
 }
