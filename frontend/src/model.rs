@@ -86,6 +86,18 @@ pub struct OrderSummary {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct OrderStates {
+    pub states: Vec<StateCount>,
+}
+
+/// How many of the orders one sees are in a state.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StateCount {
+    pub state: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Orders {
     pub orders: Vec<OrderSummary>,
     /// The cursor of the next (older) page; `None` on the last.

@@ -134,6 +134,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/checkout/context", get(orders::context)),
         ("/checkout/preview", get(orders::preview)),
         ("/orders", get(orders::list).post(orders::submit)),
+        ("/orders/states", get(orders::states)),
         ("/orders/{id}", get(orders::get).put(orders::change)),
         ("/orders/{id}/decisions", post(orders::decide)),
         ("/orders/{id}/transitions/{transition}", post(orders::fire)),

@@ -2,7 +2,7 @@
 
 use crate::{
     api,
-    model::{Order, OrderSummary, Orders, when},
+    model::{Order, OrderStates, OrderSummary, Orders, StateCount, when},
     pages::{MoreButton, Paged, page_heading},
 };
 use gloo_net::http::Method;
@@ -19,6 +19,9 @@ fn state_label(state: &str) -> String {
         other => other.replace(['_', '-'], " "),
     }
 }
+
+/// The states of the built-in order workflow, always offered by the list's filter.
+const BUILT_IN_STATES: [&str; 3] = ["awaiting_approval", "approved", "rejected"];
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
@@ -51,16 +54,45 @@ pub fn OrdersPage() -> impl IntoView {
         });
     };
     load(None);
+    // The states to filter by: the built-in ones, and any a workflow put orders in.
+    // How many orders are in each (none until they arrive: no count is better than a wrong one).
+    let counts = RwSignal::new(None::<Vec<StateCount>>);
+    spawn_local(async move {
+        if let Ok(found) = api::get::<OrderStates>("/api/orders/states").await {
+            counts.set(Some(found.states));
+        }
+    });
+    let options = move || {
+        let counts = counts.get();
+        let found = counts.as_deref().unwrap_or_default();
+        let mut states: Vec<String> = BUILT_IN_STATES.iter().map(|s| (*s).to_owned()).collect();
+        states.extend(
+            found
+                .iter()
+                .map(|c| c.state.clone())
+                .filter(|s| !BUILT_IN_STATES.contains(&s.as_str())),
+        );
+        let counted = |label: String, count: i64| match counts {
+            Some(_) => format!("{label} ({count})"),
+            None => label,
+        };
+        let count_of = |s: &str| found.iter().find(|c| c.state == s).map_or(0, |c| c.count);
+        let every = counted("every order".to_owned(), found.iter().map(|c| c.count).sum());
+        let selected = state.get_untracked();
+        std::iter::once(view! { <option value="">{every}</option> }.into_any())
+            .chain(states.into_iter().map(|s| {
+                let label = counted(state_label(&s), count_of(&s));
+                view! { <option value=s.clone() selected=s == selected>{label}</option> }.into_any()
+            }))
+            .collect_view()
+    };
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Orders"</h1>
         <div class="toolbar">
             <FindOrder/>
             <label class="inline" for="order-state-filter">"Show"</label>
             <select id="order-state-filter" on:change=move |ev| { state.set(event_target_value(&ev)); load(None); }>
-                <option value="">"every order"</option>
-                <option value="awaiting_approval">"awaiting approval"</option>
-                <option value="approved">"approved"</option>
-                <option value="rejected">"rejected"</option>
+                {options}
             </select>
         </div>
         {move || match orders.items.get() {

@@ -26,7 +26,7 @@ use cart::{cart_lines, load_cart};
 pub use change::{Change, change};
 pub use checkout::{Claimed, ClaimedLine, ContextQuery, Submission, context, preview, submit};
 use view::visible_order;
-pub use view::{ListQuery, get, list, order_json};
+pub use view::{ListQuery, get, list, order_json, states};
 pub use workflow::{OrderTransitionInput, fire};
 
 use crate::params;

@@ -286,6 +286,40 @@ pub struct ListQuery {
     pub before: Option<String>,
 }
 
+/// The orders a caller may list, as a condition on `orders o` and its `$1`: a buyer's own; the
+/// company's for its approvers and admins; every order for the seller's staff.
+fn visible(caller: &Caller) -> (&'static str, &str) {
+    if caller.seller {
+        ("1 = 1 AND $1 = $1", "")
+    } else if caller.roles.iter().any(|r| r != "buyer") {
+        ("o.company_id = $1", caller.company_id.as_str())
+    } else {
+        ("o.buyer_id = $1", caller.user_id.as_str())
+    }
+}
+
+/// `GET /api/orders/states`: the states of the orders the caller may list, each with how many
+/// are in it, for the list's filter (workflows add states of their own, such as "shipped").
+pub async fn states(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let (filter, scope) = visible(&caller);
+    let sql = format!(
+        "SELECT o.state, COUNT(*) AS n FROM orders o WHERE {filter} GROUP BY o.state ORDER BY o.state"
+    );
+    let states = db::query(db::AssertSqlSafe(sql))
+        .bind(scope)
+        .fetch_all(&state.db.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(json!({ "state": r.try_get::<String>("state")?, "count": r.try_get::<i64>("n")? }))
+        })
+        .collect::<Result<Vec<_>, db::Error>>()?;
+    Ok(Json(json!({ "states": states })))
+}
+
 /// `GET /api/orders`: a buyer's own orders; the company's for its approvers and admins; every
 /// order for the seller's staff. Newest first, a page at a time (`next` is the cursor of the
 /// following page, null on the last); `number` finds one order by its number.
@@ -296,13 +330,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = page_size(q.limit);
     let before = q.before.as_deref().map(|b| Cursor::parse("before", b)).transpose()?;
-    let (filter, scope): (&str, &str) = if caller.seller {
-        ("1 = 1 AND $1 = $1", "")
-    } else if caller.roles.iter().any(|r| r != "buyer") {
-        ("o.company_id = $1", caller.company_id.as_str())
-    } else {
-        ("o.buyer_id = $1", caller.user_id.as_str())
-    };
+    let (filter, scope) = visible(&caller);
     // A condition of its own, so that the number's index finds the order.
     let by_number = if q.number.is_some() { "o.number = $7" } else { "$7 = $7" };
     // One row more than the page, to know whether another page follows.

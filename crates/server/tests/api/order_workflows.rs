@@ -259,6 +259,18 @@ async fn a_custom_workflow_takes_new_orders_only(app: &TestApp) {
     assert_eq!(last["to"], json!("shipped"));
     assert_eq!(last["actor_name"], json!("Sam Seller"));
     assert_eq!(pat.get("/api/orders").await.body["orders"][0]["state"], json!("shipped"));
+    // The list's filter offers the workflow's own states, counted among the orders each sees.
+    let states = |n_approved: i64, shipped: bool| {
+        let mut s = vec![json!({ "state": "approved", "count": n_approved })];
+        if shipped {
+            s.push(json!({ "state": "shipped", "count": 1 }));
+        }
+        json!({ "states": s })
+    };
+    assert_eq!(pat.get("/api/orders/states").await.body, states(1, true));
+    assert_eq!(olga.get("/api/orders/states").await.body, states(1, false));
+    assert_eq!(admin.get("/api/orders/states").await.body, states(2, true));
+    assert_eq!(app.client().get("/api/orders/states").await.status, StatusCode::UNAUTHORIZED);
     // The buyer is told, of the order by its number, with a link to it.
     let told = pat.get("/api/notifications").await.body["notifications"][0].clone();
     let number = &after["number"];
