@@ -351,7 +351,12 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         "the order's lines name their products: {product}"
     );
     let history = wait_text(c, "ol.history", |t| t.contains("Blake Diaz")).await;
-    assert!(history.contains("Fine for the new site"), "{history}");
+    assert!(
+        history.contains(
+            "Blake Diaz — awaiting approval → approved (approved step 1: Fine for the new site)"
+        ),
+        "{history}"
+    );
 
     // The buyer's notification of it: opening the order from it marks it read.
     wait_text(c, "nav .badge", |t| t == "1").await;

@@ -241,9 +241,17 @@ pub fn OrderPage() -> impl IntoView {
                 }).collect_view()}</ol>
                 <h2>"History"</h2>
                 <ol class="history">{o.history.iter().map(|h| {
-                    let from = h.from.clone().map(|f| format!("{} → ", state_label(&f))).unwrap_or_default();
-                    let comment = h.comment.clone().map(|c| format!(" ({c})")).unwrap_or_default();
-                    view! { <li>{format!("{}: {} — {from}{}{comment}", when(h.at), h.actor_name.clone().unwrap_or_else(|| "system".into()), state_label(&h.to))}</li> }
+                    let who = h.actor_name.clone().unwrap_or_else(|| "system".into());
+                    let what = match (&h.from, &h.comment) {
+                        // Something happened that left the state as it was (a step approved).
+                        (Some(from), Some(c)) if *from == h.to => format!("{c} (still {})", state_label(&h.to)),
+                        (from, comment) => {
+                            let from = from.as_deref().map(|f| format!("{} → ", state_label(f))).unwrap_or_default();
+                            let comment = comment.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+                            format!("{from}{}{comment}", state_label(&h.to))
+                        }
+                    };
+                    view! { <li>{format!("{}: {who} — {what}", when(h.at))}</li> }
                 }).collect_view()}</ol>
             }.into_any(),
         }}

@@ -292,8 +292,13 @@ pub async fn decide(
             );
         }
     }
-    let note = if comment.is_empty() { None } else { Some(comment) };
-    history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, note);
+    // What happened, in words: an approval that leaves the state as it was says so.
+    let decided = if approve { "approved" } else { "rejected" };
+    let note = match comment {
+        "" => format!("{decided} step {}", index.saturating_add(1)),
+        _ => format!("{decided} step {}: {comment}", index.saturating_add(1)),
+    };
+    history(&mut batch, &id, Some(&caller.user_id), Some(&current_state), new_state, Some(&note));
     batch.run(&mut tx).await?;
     tx.commit().await?;
     state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });

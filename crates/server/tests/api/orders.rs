@@ -134,7 +134,7 @@ async fn checkout_then_approval(app: &TestApp) {
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
     assert_eq!(approved.body["state"], json!("approved"));
     assert_eq!(approved.body["history"][1]["actor_name"], json!("Blake Diaz"));
-    assert_eq!(approved.body["history"][1]["comment"], json!("ok"));
+    assert_eq!(approved.body["history"][1]["comment"], json!("approved step 1: ok"));
     let notes = buyer.get("/api/notifications").await.body;
     assert_eq!(notes["notifications"][0]["kind"], json!("order_approved"));
     assert_eq!(notes["notifications"][0]["title"], json!("Order 1001 approved"));
