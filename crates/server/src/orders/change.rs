@@ -13,6 +13,35 @@ pub struct Change {
     pub revision: i64,
 }
 
+/// Whether `caller` may change an order of `buyer` in `state`: only its buyer, and only while
+/// it awaits approval, was rejected or approved.
+pub(super) fn may_change(caller: &Caller, buyer: &str, state: &str) -> Result<(), ApiError> {
+    if buyer != caller.user_id {
+        return Err(ApiError::forbidden("only the order's buyer changes it"));
+    }
+    if ![AWAITING_APPROVAL, REJECTED, APPROVED].contains(&state) {
+        return Err(ApiError::conflict(
+            "not_changeable",
+            format!("an order that is {state} cannot be changed"),
+        ));
+    }
+    Ok(())
+}
+
+impl Replaced {
+    /// What changing an order replaces, from its row (`total_minor`, `currency`, `created_at`):
+    /// its amount no longer counts against the buyer's spending limits (a rejected order's
+    /// never did).
+    pub(super) fn of(order: &db::Row, state: &str) -> Result<Replaced, ApiError> {
+        Ok(Replaced {
+            total_minor: order.try_get("total_minor")?,
+            currency: order.try_get("currency")?,
+            day: order.try_get::<i64>("created_at")?.div_euclid(companies::DAY_MS),
+            counted: state != REJECTED,
+        })
+    }
+}
+
 /// `PUT /api/orders/{id}`: the buyer changes an order that is awaiting approval, rejected or
 /// approved. It is priced and routed again; an approved order stays approved only if the
 /// change needs no new approval (the drift check); otherwise a new round of approval starts.
@@ -27,18 +56,10 @@ pub async fn change(
     Json(body): Json<Change>,
 ) -> Result<Json<view::OrderView>, ApiError> {
     let (_, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
-    if buyer != caller.user_id {
-        return Err(ApiError::forbidden("only the order's buyer changes it"));
-    }
+    may_change(&caller, &buyer, &current_state)?;
     if revision != body.revision {
         return Err(ApiError::conflict("order_changed", "the order changed meanwhile; reload it")
             .with_field("revision"));
-    }
-    if ![AWAITING_APPROVAL, REJECTED, APPROVED].contains(&current_state.as_str()) {
-        return Err(ApiError::conflict(
-            "not_changeable",
-            format!("an order that is {current_state} cannot be changed"),
-        ));
     }
     if body.lines.is_empty() {
         return Err(ApiError::invalid("lines", "an order needs at least one line"));
@@ -51,12 +72,7 @@ pub async fn change(
     .bind(&id)
     .fetch_one(&state.db.read)
     .await?;
-    let replaced = Replaced {
-        total_minor: old.try_get("total_minor")?,
-        currency: old.try_get("currency")?,
-        day: old.try_get::<i64>("created_at")?.div_euclid(companies::DAY_MS),
-        counted: current_state != REJECTED,
-    };
+    let replaced = Replaced::of(&old, &current_state)?;
     let lines = cart_lines(&body.lines);
     let p = prepare(&state, &caller, lines, body.payment_method.clone(), Some(&replaced)).await?;
     let verdict = evaluate(&p)?;

@@ -10,6 +10,10 @@ use super::{
 pub struct ContextQuery {
     #[serde(default)]
     pub payment_method: Option<PaymentMethod>,
+    /// The context for changing this order (its lines, its payment method unless another is
+    /// named, and what the buyer spent without it) rather than for the cart.
+    #[serde(default)]
+    pub order: Option<String>,
 }
 
 /// `GET /api/checkout/context`: what the browser needs to price and route the cart itself:
@@ -20,8 +24,34 @@ pub async fn context(
     caller: Caller,
     Query(q): Query<ContextQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
-    let p = prepare(&state, &caller, lines, q.payment_method, None).await?;
+    let p = match &q.order {
+        None => {
+            let lines = cart_lines(&load_cart(&state, &caller.user_id).await?);
+            prepare(&state, &caller, lines, q.payment_method, None).await?
+        }
+        Some(id) => {
+            let (_, buyer, current_state, _) = visible_order(&state, &caller, id).await?;
+            change::may_change(&caller, &buyer, &current_state)?;
+            let order = db::query(
+                "SELECT cart, payment_method, total_minor, currency, created_at FROM orders WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&state.db.read)
+            .await?;
+            let replaced = Replaced::of(&order, &current_state)?;
+            let lines: Vec<LineInput> = serde_json::from_str(&order.try_get::<String>("cart")?)
+                .map_err(ApiError::internal)?;
+            let stored: Option<String> = order.try_get("payment_method")?;
+            let payment_method = match q.payment_method {
+                Some(named) => Some(named),
+                None => stored
+                    .map(|m| PaymentMethod::parse(&m))
+                    .transpose()
+                    .map_err(ApiError::internal)?,
+            };
+            prepare(&state, &caller, cart_lines(&lines), payment_method, Some(&replaced)).await?
+        }
+    };
     let visible =
         catalog::visible_to(p.pricing.data(), &p.company.id, p.company.customer_group.as_deref());
     Ok(Json(json!({

@@ -746,12 +746,27 @@ async fn a_spending_limit_counts_what_the_buyer_spent_this_month(app: &TestApp) 
     };
     let context = buyer.get("/api/checkout/context").await;
     assert_eq!(spent(context.body), one + one + one);
+    // Changing the second order is previewed on its own lines, against what was spent
+    // besides it, as the server measures the change.
+    let second_id = second.body["id"].as_str().unwrap();
+    let changing = buyer.get(&format!("/api/checkout/context?order={second_id}")).await;
+    assert_eq!(changing.status, StatusCode::OK, "{:?}", changing.body);
+    assert_eq!(
+        changing.body["request"]["cart"]["lines"],
+        json!([{ "sku": "BIT-SET", "quantity": 1 }])
+    );
+    assert_eq!(spent(changing.body), one + one);
     let mut casey = logged_in(app, "casey@acme.test").await;
+    let not_theirs = casey.get(&format!("/api/checkout/context?order={second_id}")).await;
+    assert_eq!(not_theirs.status, StatusCode::FORBIDDEN, "only the buyer changes an order");
     let id = third.body["id"].as_str().unwrap();
     let rejected = casey.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": third.body["steps"][0]["id"], "decision": "reject", "comment": "over budget", "revision": third.body["revision"] })).await;
     assert_eq!(rejected.body["state"], json!("rejected"), "{:?}", rejected.body);
     let context = buyer.get("/api/checkout/context").await;
     assert_eq!(spent(context.body), one + one);
+    // A rejected order never counted: changing it is measured against the same two.
+    let changing = buyer.get(&format!("/api/checkout/context?order={id}")).await;
+    assert_eq!(spent(changing.body), one + one);
 }
 both_databases!(spending_limit, a_spending_limit_counts_what_the_buyer_spent_this_month);
 
