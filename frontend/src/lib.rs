@@ -18,6 +18,7 @@
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 pub mod api;
+pub mod engine;
 pub mod model;
 pub mod pages;
 

@@ -144,6 +144,8 @@ pub struct Order {
     /// The workflow's manual transitions from the order's state, as the caller sees them.
     #[serde(default)]
     pub transitions: Vec<OrderTransition>,
+    #[serde(default)]
+    pub buyer_id: String,
     pub buyer_name: String,
     #[serde(default)]
     pub company_name: String,

@@ -381,6 +381,20 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         assert!(Instant::now() < deadline, "the approval mail did not reach the SMTP server");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // The buyer changes the approved order: with 30 drills it is over 5,000.00 USD, which the
+    // preview says before anything is sent, and saving sends it back to approval.
+    c.find(Locator::Css("#change-order")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#change-total", |t| t == "3,471.70 USD").await;
+    type_into(c, "#change-qty-DRL-M", "30").await;
+    let route = wait_text(c, "#change-route", |t| t.contains("Approver 3")).await;
+    assert!(route.contains("orders of 5,000.00 USD or more"), "{route}");
+    let total = wait_text(c, "#change-total", |t| !t.is_empty()).await;
+    assert_ne!(total, "3,471.70 USD");
+    c.find(Locator::Css("#save-change")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#order-state", |t| t == "awaiting approval").await;
+    let lines = wait_text(c, "table.cart tbody", |t| !t.is_empty()).await;
+    assert!(lines.contains("30"), "the order has the new quantity: {lines}");
     timings
 }
 

@@ -4,68 +4,16 @@
 
 use crate::{
     CartState, api,
-    model::{CheckoutContext, Line},
+    engine::{Engine, MAX_QUANTITY},
+    model::CheckoutContext,
     pages::page_heading,
     unique_key,
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
-use rules::{
-    CheckoutVerdict,
-    approval::ApprovalContext,
-    ids::Sku,
-    pricing::{CartLine, PricingContext, Quantity},
-};
 use serde_json::{Value, json};
 use std::{collections::HashMap, sync::Arc};
-
-/// The engine, prepared from the server's data.
-#[derive(Debug)]
-struct Engine {
-    context: CheckoutContext,
-    pricing: PricingContext,
-    approval: ApprovalContext,
-}
-
-impl Engine {
-    fn new(context: CheckoutContext) -> Result<Engine, String> {
-        let pricing = PricingContext::new(context.pricing.clone())
-            .map_err(|p| format!("the price data has {} problems", p.len()))?;
-        let approval = ApprovalContext::new(context.policy.clone(), context.directory.clone())
-            .map_err(|p| format!("the approval policy has {} problems", p.len()))?;
-        Ok(Engine { context, pricing, approval })
-    }
-
-    fn name(&self, sku: &str) -> String {
-        self.context
-            .pricing
-            .catalog
-            .iter()
-            .find(|p| p.sku.as_str() == sku)
-            .map_or_else(|| sku.to_owned(), |p| p.name.to_string())
-    }
-
-    /// Prices and routes the lines: the same call the server makes on submission.
-    fn evaluate(&self, lines: &[Line]) -> Result<CheckoutVerdict, String> {
-        let mut request = self.context.request.clone();
-        request.cart.lines = lines
-            .iter()
-            .map(|l| {
-                Ok(CartLine {
-                    sku: Sku::parse(&l.sku).map_err(|e| e.to_string())?,
-                    quantity: Quantity::new(l.quantity).ok_or("a quantity must be at least 1")?,
-                })
-            })
-            .collect::<Result<_, String>>()?;
-        rules::evaluate_checkout(&self.pricing, &self.approval, &request)
-            .map(|v| v.explained(&self.pricing, &self.approval))
-            .map_err(|e| e.to_string())
-    }
-}
-
-/// The most units of one SKU a line orders (the server refuses more; the message below says it).
-const MAX_QUANTITY: u32 = 1_000_000;
 
 #[component]
 pub fn CartPage() -> impl IntoView {

@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod cart;
 pub mod catalog;
+pub mod change;
 pub mod customers;
 pub mod login;
 pub mod notifications;

@@ -1,9 +1,13 @@
 //! Orders: the list, and one order with its lines, approval steps and history.
 
 use crate::{
-    api,
+    Session, api,
     model::{Order, OrderStates, OrderSummary, Orders, StateCount, when},
-    pages::{MoreButton, Paged, page_heading},
+    pages::{
+        MoreButton, Paged,
+        change::{CHANGEABLE, ChangeOrder},
+        page_heading,
+    },
 };
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
@@ -167,6 +171,9 @@ fn FindOrder() -> impl IntoView {
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
+    let session = expect_context::<Session>();
+    let my_id =
+        move || session.me.with(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
     let order = RwSignal::new(None::<Result<Order, String>>);
     let fire_error = RwSignal::new(None::<String>);
     let fire = move |transition: String, id: String, revision: i64| {
@@ -221,6 +228,9 @@ pub fn OrderPage() -> impl IntoView {
                             {move || fire_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                         </div>
                     }
+                })}
+                {(o.buyer_id == my_id() && CHANGEABLE.contains(&o.state.as_str())).then(|| view! {
+                    <ChangeOrder order=o.clone() saved=Callback::new(move |changed| order.set(Some(Ok(changed))))/>
                 })}
                 <h2>"Lines"</h2>
                 <table class="cart">
