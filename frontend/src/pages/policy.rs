@@ -446,8 +446,14 @@ pub fn PolicyPage() -> impl IntoView {
                 next_key.set_value(f.rules.len().max(f.limits.len()) as u64);
                 form.set(f);
                 version.set(p.version);
+                // The sample is ordered by a buyer, preferably one who approves nothing, so
+                // that the preview shows the route most orders take.
+                let has = |u: &&rules::approval::Member, role: &str| {
+                    u.roles.iter().any(|r| r.as_str() == role)
+                };
+                let buyers = || d.users.iter().filter(|u| has(u, "buyer"));
                 if let Some(first) =
-                    d.users.iter().find(|u| u.roles.iter().any(|r| r.as_str() == "buyer"))
+                    buyers().find(|u| !has(u, "approver")).or_else(|| buyers().next())
                 {
                     sample_buyer.set(first.id.to_string());
                 }
