@@ -511,18 +511,7 @@ pub fn value_for_people(v: &Value) -> String {
 
 /// The comparison that is true of the fact: `op` when the check held, its opposite otherwise.
 fn stated(op: Op, holds: bool) -> Op {
-    if holds {
-        return op;
-    }
-    match op {
-        Op::Eq => Op::Ne,
-        Op::Ne => Op::Eq,
-        Op::Lt => Op::Ge,
-        Op::Le => Op::Gt,
-        Op::Gt => Op::Le,
-        Op::Ge => Op::Lt,
-        other => other,
-    }
+    if holds { op } else { op.negated().unwrap_or(op) }
 }
 
 /// What a comparison found, as a sentence about the order rather than about the rule, so that

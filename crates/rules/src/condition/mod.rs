@@ -204,6 +204,20 @@ impl Op {
     pub const ALL: [Op; 9] =
         [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::In, Op::Contains, Op::Within];
 
+    /// The comparison that holds exactly when this one does not; `None` for `in`, `contains`
+    /// and `within`, which have no opposite among the operators.
+    pub fn negated(self) -> Option<Op> {
+        Some(match self {
+            Op::Eq => Op::Ne,
+            Op::Ne => Op::Eq,
+            Op::Lt => Op::Ge,
+            Op::Le => Op::Gt,
+            Op::Gt => Op::Le,
+            Op::Ge => Op::Lt,
+            Op::In | Op::Contains | Op::Within => return None,
+        })
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             Op::Eq => "=",

@@ -67,18 +67,6 @@ fn dnf(c: &Condition, negated: bool) -> Option<Dnf<'_>> {
     }
 }
 
-fn negate(op: Op) -> Option<Op> {
-    Some(match op {
-        Op::Eq => Op::Ne,
-        Op::Ne => Op::Eq,
-        Op::Lt => Op::Ge,
-        Op::Le => Op::Gt,
-        Op::Gt => Op::Le,
-        Op::Ge => Op::Lt,
-        Op::In | Op::Contains | Op::Within => return None,
-    })
-}
-
 /// Constraints on one ordered field: a lower and an upper bound (value, inclusive) and
 /// excluded points.
 #[derive(Default)]
@@ -156,17 +144,17 @@ impl FieldConstraints {
                 self.interval.add(op, m.amount());
             }
             (Value::Money(m), op, true) => {
-                if let Some(op) = negate(op) {
+                if let Some(op) = op.negated() {
                     self.negated_money.push((op, m.currency(), m.amount()));
                 }
             }
             (Value::Number(n), op, negated) => {
-                if let Some(op) = if negated { negate(op) } else { Some(op) } {
+                if let Some(op) = if negated { op.negated() } else { Some(op) } {
                     self.interval.add(op, *n);
                 }
             }
             (Value::Duration(d), op, negated) => {
-                if let Some(op) = if negated { negate(op) } else { Some(op) } {
+                if let Some(op) = if negated { op.negated() } else { Some(op) } {
                     self.interval.add(op, Decimal::from(d.millis()));
                 }
             }
