@@ -55,4 +55,22 @@ pub struct Config {
     /// the proxy.
     #[arg(long = "trusted-proxies", env = "COUNTERSIGN_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Remind approvers of an order that has waited this long for them (`1d`, `4h`, `30m`),
+    /// and again after as long each time, until it is decided; `0s` for no reminders.
+    #[arg(
+        long,
+        env = "COUNTERSIGN_APPROVAL_REMINDER_AFTER",
+        default_value = "1d",
+        value_parser = reminder_interval
+    )]
+    pub approval_reminder_after: rules::time::Duration,
+}
+
+/// A reminder interval: a duration of the condition language, not negative.
+fn reminder_interval(text: &str) -> Result<rules::time::Duration, String> {
+    let d = rules::time::Duration::parse(text).map_err(|e| e.to_string())?;
+    if d.millis() < 0 {
+        return Err("a reminder interval cannot be negative".into());
+    }
+    Ok(d)
 }

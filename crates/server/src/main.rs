@@ -128,6 +128,14 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
             state.clone(),
             std::time::Duration::from_millis(250),
         ));
+        // Approvers of orders that wait too long are reminded, once per interval.
+        if state.config.approval_reminder_after.millis() > 0 {
+            tokio::spawn(server::orders::run_reminders(
+                state.clone(),
+                state.config.approval_reminder_after,
+                std::time::Duration::from_secs(30),
+            ));
+        }
         // Webhooks of workflow `call` actions, retried until delivered. A bad CA file stops
         // the start rather than every delivery.
         server::webhooks::client(&state.config).map_err(cli::CliError::Engine)?;

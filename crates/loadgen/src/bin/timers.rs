@@ -84,6 +84,7 @@ fn config(database_url: String) -> Result<Config> {
         allow_private_webhooks: false,
         webhook_ca_file: None,
         trusted_proxies: Vec::new(),
+        approval_reminder_after: rules::time::Duration::ZERO,
     })
 }
 

@@ -252,8 +252,8 @@ pub async fn decide(
         Some(step) => {
             let next_id: String = step.try_get("id")?;
             batch.push(
-                "UPDATE approval_steps SET status = 'pending' WHERE id = $1",
-                params![next_id],
+                "UPDATE approval_steps SET status = 'pending', pending_since = $2 WHERE id = $1",
+                params![next_id, at],
             );
             let next_candidates: Vec<String> =
                 serde_json::from_str(&step.try_get::<String>("candidates")?)
@@ -303,4 +303,104 @@ pub async fn decide(
     tx.commit().await?;
     state.metrics.count(if approve { "approvals_given" } else { "rejections_given" });
     Ok(Json(order_json(&state, &id, &caller).await?))
+}
+
+/// Reminds approvers of the steps that have waited for them longer than `after` (since they
+/// began to wait, or since the last reminder), as of `at`: each such step's candidates get a
+/// notification and its mail, and the step's reminder time moves to `at`, so that the next
+/// comes an interval later. At most `limit` steps at a time; answers how many were reminded.
+///
+/// Safe with several servers on one database: a step is claimed by moving its reminder time
+/// from the value read, and a server that finds it moved leaves it.
+pub async fn remind(
+    state: &AppState,
+    at: i64,
+    after: rules::time::Duration,
+    limit: i64,
+) -> Result<usize, ApiError> {
+    let due = at.saturating_sub(after.millis());
+    let steps = db::query(
+        "SELECT s.id, s.order_id, s.candidates, s.pending_since, COALESCE(s.reminded_at, s.pending_since) AS since,
+                o.number, o.total, o.currency, u.name AS buyer_name
+         FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
+         WHERE s.status = 'pending' AND s.pending_since IS NOT NULL AND COALESCE(s.reminded_at, s.pending_since) <= $1
+         ORDER BY since, s.id LIMIT $2",
+    )
+    .bind(due)
+    .bind(limit)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut reminded = 0;
+    for step in &steps {
+        let id: String = step.try_get("id")?;
+        let since: i64 = step.try_get("since")?;
+        let waiting: i64 = step.try_get("pending_since")?;
+        let candidates: Vec<String> = serde_json::from_str(&step.try_get::<String>("candidates")?)
+            .map_err(ApiError::internal)?;
+        let order_id: String = step.try_get("order_id")?;
+        let number: i64 = step.try_get("number")?;
+        let buyer: String = step.try_get("buyer_name")?;
+        let total =
+            Money::parse(&step.try_get::<String>("total")?, &step.try_get::<String>("currency")?)
+                .map_err(ApiError::internal)?;
+        // In whole minutes: "1 day 1 hour", not to the millisecond.
+        let waited = at.saturating_sub(waiting);
+        let waited = rules::messages::duration_for_people(rules::time::Duration::from_millis(
+            waited.saturating_sub(waited.rem_euclid(60_000)),
+        ));
+        let mut tx = state.db.write.begin().await?;
+        let claimed = db::query(
+            "UPDATE approval_steps SET reminded_at = $1
+             WHERE id = $2 AND status = 'pending' AND COALESCE(reminded_at, pending_since) = $3",
+        )
+        .bind(at)
+        .bind(&id)
+        .bind(since)
+        .execute(&mut tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            tx.rollback().await?;
+            continue;
+        }
+        let notices: Vec<Notice<'_>> = candidates
+            .iter()
+            .map(|user| Notice {
+                user_id: user,
+                kind: "approval_reminder",
+                title: format!("Reminder: order {number} ({total}) waits for your approval"),
+                body: format!(
+                    "{buyer}'s order {number} for {total} has waited {waited} for your approval."
+                ),
+                order_id: Some(&order_id),
+            })
+            .collect();
+        let mut batch = Batch::new();
+        notify_all(&mut batch, &notices);
+        batch.run(&mut tx).await?;
+        tx.commit().await?;
+        reminded += 1;
+    }
+    Ok(reminded)
+}
+
+/// Reminds approvers of waiting steps every `period`, a step at most once per `after`.
+pub async fn run_reminders(
+    state: AppState,
+    after: rules::time::Duration,
+    period: std::time::Duration,
+) {
+    loop {
+        loop {
+            match remind(&state, now().millis(), after, 200).await {
+                // A full batch: there may be more right now.
+                Ok(200) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!("approval reminders: {}", e.message);
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(period).await;
+    }
 }

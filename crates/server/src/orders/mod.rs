@@ -20,7 +20,7 @@ mod checkout;
 mod view;
 pub mod workflow;
 
-pub use approvals::{Decision, DecisionInput, QueueQuery, decide, queue};
+pub use approvals::{Decision, DecisionInput, QueueQuery, decide, queue, remind, run_reminders};
 pub use cart::{CartInput, LineInput, get_cart, put_cart};
 use cart::{cart_lines, load_cart};
 pub use change::{Change, change};
@@ -379,10 +379,20 @@ fn insert_round(batch: &mut Batch, order_id: &str, round: i64, steps: &[NewStep]
     }
     let sql = insert_rows(
         "approval_steps",
-        &["id", "order_id", "round", "step_index", "status", "candidates", "reasons"],
+        &[
+            "id",
+            "order_id",
+            "round",
+            "step_index",
+            "status",
+            "candidates",
+            "reasons",
+            "pending_since",
+        ],
         steps.len(),
     );
-    let mut params = Vec::with_capacity(steps.len().saturating_mul(7));
+    let at = now().millis();
+    let mut params = Vec::with_capacity(steps.len().saturating_mul(8));
     for step in steps {
         params.extend(crate::params![
             &step.id,
@@ -391,7 +401,8 @@ fn insert_round(batch: &mut Batch, order_id: &str, round: i64, steps: &[NewStep]
             step.index,
             step.status,
             &step.candidates_json,
-            &step.because
+            &step.because,
+            (step.status == "pending").then_some(at)
         ]);
     }
     batch.push(sql, params);

@@ -44,6 +44,7 @@ fn config(database_url: String) -> Config {
         webhook_ca_file: None,
         // The tests' reverse proxy (a loopback address: see `Client::from`).
         trusted_proxies: vec!["127.0.0.10".parse().expect("an address")],
+        approval_reminder_after: rules::time::Duration::ZERO,
     }
 }
 

@@ -167,6 +167,58 @@ async fn rejection_returns_the_order_to_the_buyer(app: &TestApp) {
 }
 both_databases!(rejection, rejection_returns_the_order_to_the_buyer);
 
+/// An order that waits for its approver reminds them, once per interval, until it is decided.
+async fn approvers_are_reminded_of_orders_that_wait(app: &TestApp) {
+    shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let hour = 3_600_000;
+    let day = rules::time::Duration::from_days(1);
+    let placed = server::util::now().millis();
+    let remind = |after_hours: i64| {
+        server::orders::remind(&app.state, placed + after_hours * hour, day, 100)
+    };
+    assert_eq!(remind(23).await.unwrap(), 0, "not a day yet");
+    assert_eq!(remind(25).await.unwrap(), 1);
+    assert_eq!(remind(25).await.unwrap(), 0, "reminded once per interval");
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    let notes = blake.get("/api/notifications").await.body;
+    let reminder = &notes["notifications"][0];
+    assert_eq!(reminder["kind"], json!("approval_reminder"));
+    assert_eq!(
+        reminder["title"],
+        json!("Reminder: order 1001 (3,679.98 USD) waits for your approval")
+    );
+    assert_eq!(
+        reminder["body"],
+        json!("Pat Buyer's order 1001 for 3,679.98 USD has waited 1 day 1 hour for your approval.")
+    );
+    assert_eq!(reminder["order_id"], order["id"]);
+    let mail = blake.get("/api/mail").await.body;
+    assert_eq!(
+        mail["mail"][0]["subject"],
+        json!("Reminder: order 1001 (3,679.98 USD) waits for your approval")
+    );
+    // Nobody else is reminded: not the buyer, not the other approvers.
+    let pats = buyer.get("/api/notifications").await.body;
+    assert!(
+        pats["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["kind"] != json!("approval_reminder"))
+    );
+    // A day after the reminder, another; once decided, none.
+    assert_eq!(remind(48).await.unwrap(), 0);
+    assert_eq!(remind(49).await.unwrap(), 1);
+    let id = order["id"].as_str().unwrap();
+    let approved = blake.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(remind(100).await.unwrap(), 0, "a decided step reminds nobody");
+}
+both_databases!(reminders, approvers_are_reminded_of_orders_that_wait);
+
 async fn forged_unit_price_is_refused(app: &TestApp) {
     shop(app).await;
     let mut buyer = logged_in(app, "pat@acme.test").await;
