@@ -36,6 +36,11 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
     // SKUs whose typed quantity is not one (the line keeps its last good quantity meanwhile).
     let bad_input = RwSignal::new(Vec::<String>::new());
     let (id, revision, approved) = (order.id.clone(), order.revision, order.state == "approved");
+    // The form takes the focus when it opens (the button that opened it is gone).
+    let heading = NodeRef::<leptos::html::H2>::new();
+    heading.on_load(|h| {
+        let _ = h.focus();
+    });
 
     let open = {
         let id = id.clone();
@@ -99,7 +104,7 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
             <button type="button" id="change-order" on:click=open.clone()>"Change this order"</button>
         }>
             <section class="change" aria-label="Change this order">
-                <h2>"Change this order"</h2>
+                <h2 tabindex="-1" node_ref=heading>"Change this order"</h2>
                 {approved.then(|| view! { <p>"It stays approved if the change needs no new approval; otherwise it goes to approval again."</p> })}
                 <p class="error" role="alert">{move || load_error.get()}</p>
                 <table class="cart">
