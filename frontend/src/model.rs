@@ -153,13 +153,40 @@ pub struct Order {
     pub business_unit_name: Option<String>,
     pub total: Money,
     pub created_at: i64,
-    pub priced: rules::pricing::PricedCart,
+    pub priced: OrderPriced,
     /// The products' names by SKU, as priced.
     #[serde(default)]
     pub product_names: std::collections::BTreeMap<String, String>,
-    pub plan: rules::approval::ApprovalPlan,
+    pub plan: Explained,
     pub steps: Vec<Step>,
     pub history: Vec<HistoryEntry>,
+}
+
+/// An order's priced cart, as its page shows it: the lines and the explanation. (Only what is
+/// shown is read: reading the engine's whole `PricedCart` and `ApprovalPlan` here cost the app
+/// their deserializers, about 10 KB brotli, for nothing the page uses.)
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderPriced {
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub explanation: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderLine {
+    pub sku: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub amount: Money,
+    #[serde(default)]
+    pub explanation: Vec<String>,
+}
+
+/// Anything the server explains (an order's approval plan), by its sentences.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Explained {
+    #[serde(default)]
+    pub explanation: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -30,7 +30,7 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
         .priced
         .lines
         .iter()
-        .map(|l| Line { sku: l.sku.to_string(), quantity: l.quantity })
+        .map(|l| Line { sku: l.sku.clone(), quantity: l.quantity })
         .collect();
     let lines = RwSignal::new(initial.clone());
     // SKUs whose typed quantity is not one (the line keeps its last good quantity meanwhile).
