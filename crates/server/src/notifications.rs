@@ -36,6 +36,28 @@ pub fn notify(batch: &mut Batch, notice: Notice<'_>) {
     notify_all(batch, &[notice]);
 }
 
+/// Adds the same notification, and its mail, for each of `users` (the candidates of an
+/// approval step, say).
+pub fn notify_each(
+    batch: &mut Batch,
+    users: &[String],
+    kind: &str,
+    (title, body): (String, String),
+    order_id: Option<&str>,
+) {
+    let notices: Vec<Notice<'_>> = users
+        .iter()
+        .map(|user| Notice {
+            user_id: user,
+            kind,
+            title: title.clone(),
+            body: body.clone(),
+            order_id,
+        })
+        .collect();
+    notify_all(batch, &notices);
+}
+
 /// Adds notifications and their mail to the caller's batch: the notifications in one
 /// statement, each mail addressed from the users table in one more. (A notification's user
 /// must exist, by its foreign key, so each mail finds its address.)

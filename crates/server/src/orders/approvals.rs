@@ -362,20 +362,11 @@ pub async fn remind(
             tx.rollback().await?;
             continue;
         }
-        let notices: Vec<Notice<'_>> = candidates
-            .iter()
-            .map(|user| Notice {
-                user_id: user,
-                kind: "approval_reminder",
-                title: format!("Reminder: order {number} ({total}) waits for your approval"),
-                body: format!(
-                    "{buyer}'s order {number} for {total} has waited {waited} for your approval."
-                ),
-                order_id: Some(&order_id),
-            })
-            .collect();
+        let title = format!("Reminder: order {number} ({total}) waits for your approval");
+        let body =
+            format!("{buyer}'s order {number} for {total} has waited {waited} for your approval.");
         let mut batch = Batch::new();
-        notify_all(&mut batch, &notices);
+        notify_each(&mut batch, &candidates, "approval_reminder", (title, body), Some(&order_id));
         batch.run(&mut tx).await?;
         tx.commit().await?;
         reminded += 1;

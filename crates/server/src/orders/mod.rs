@@ -37,7 +37,7 @@ use crate::{
     companies::{self, Company},
     db::{self, Batch, insert_rows},
     error::{ApiError, Json, Path, Query},
-    notifications::{Notice, notify, notify_all},
+    notifications::{Notice, notify, notify_each},
     paging::{page, page_size},
     util::{new_id, now, sha256_hex},
 };
@@ -433,17 +433,9 @@ fn history(
 /// Tells a step's candidates that an order waits for them.
 fn tell_approvers(batch: &mut Batch, candidates: &[String], order: Placed<'_>, buyer: &str) {
     let Placed { id, number, total } = order;
-    let notices: Vec<Notice<'_>> = candidates
-        .iter()
-        .map(|user| Notice {
-            user_id: user,
-            kind: "approval_needed",
-            title: format!("Approval needed: order {number} ({total})"),
-            body: format!("{buyer} placed order {number} for {total}, and it needs your approval."),
-            order_id: Some(id),
-        })
-        .collect();
-    notify_all(batch, &notices);
+    let title = format!("Approval needed: order {number} ({total})");
+    let body = format!("{buyer} placed order {number} for {total}, and it needs your approval.");
+    notify_each(batch, candidates, "approval_needed", (title, body), Some(id));
 }
 
 /// What a notification about an order says of it: its number and total (and links its id).
