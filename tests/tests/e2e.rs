@@ -391,10 +391,22 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     assert!(route.contains("orders of 5,000.00 USD or more"), "{route}");
     let total = wait_text(c, "#change-total", |t| !t.is_empty()).await;
     assert_ne!(total, "3,471.70 USD");
+    // A product the order did not have is added, and its quantity takes the focus.
+    c.find(Locator::Css("#change-add")).await.unwrap().select_by_value("GLV-M").await.unwrap();
+    click(c, "#change-add-line").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute("return document.activeElement.id", vec![]).await.unwrap() != "change-qty-GLV-M"
+    {
+        assert!(Instant::now() < deadline, "the added line's quantity did not take the focus");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    type_into(c, "#change-qty-GLV-M", "4").await;
+    wait_text(c, "#change-total", |t| t != total).await;
     c.find(Locator::Css("#save-change")).await.unwrap().click().await.unwrap();
     wait_text(c, "#order-state", |t| t == "awaiting approval").await;
     let lines = wait_text(c, "table.cart tbody", |t| !t.is_empty()).await;
     assert!(lines.contains("30"), "the order has the new quantity: {lines}");
+    assert!(lines.contains("Work gloves"), "the order has the added product: {lines}");
     timings
 }
 
@@ -977,6 +989,31 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     assert_eq!(value_of(c, "#limit-0-for").await, "role:buyer");
     assert_eq!(value_of(c, "#over-credit").await, "role:finance");
 
+    // The hazardous-goods rule's condition, in the builder: an order of chemicals goes to the
+    // safety officer; the value changed to solvents, it no longer does, and the text follows.
+    let hazmat = "td:has(#rule-3-condition)";
+    type_into(c, "#sample-categories", "chemicals").await;
+    wait_text(c, "#policy-preview", |t| t.contains("Hazardous goods")).await;
+    type_into(c, &format!("{hazmat} .cmp input.value"), "\"solvents\"").await;
+    wait_text(c, "#policy-preview", |t| !t.contains("Hazardous goods")).await;
+    assert_eq!(value_of(c, "#rule-3-condition").await, "order.categories contains \"solvents\"");
+    // A second comparison joins the first ("+ condition" of the rule's group).
+    click(c, &format!("{hazmat} .group button")).await;
+    assert_eq!(
+        value_of(c, "#rule-3-condition").await,
+        "order.categories contains \"solvents\" and order.total >= 1000 USD"
+    );
+    // Written as text on a field approval rules do not have, the condition is marked at once.
+    click(c, &format!("{hazmat} summary")).await;
+    type_into(c, "#rule-3-condition", "order.colour = \"red\"").await;
+    let problem = wait_text(c, "#rule-3-condition-problem", |t| !t.is_empty()).await;
+    assert!(problem.contains("order.colour"), "{problem}");
+    let both = "order.categories contains \"solvents\" and order.total >= 1000 USD";
+    type_into(c, "#rule-3-condition", both).await;
+    wait_text(c, "#rule-3-condition-problem", str::is_empty).await;
+    assert_eq!(c.find_all(Locator::Css(&format!("{hazmat} .cmp"))).await.unwrap().len(), 2);
+    type_into(c, "#sample-categories", "").await;
+
     // A sample order of 1,000 USD by a buyer who spent 39,500 this month: past the 40,000 budget.
     type_into(c, "#sample-total", "1000.00").await;
     type_into(c, "#sample-spent", "39500.00").await;
@@ -1015,6 +1052,13 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     assert_eq!(policy["spending_limits"][0]["applies_to"], json!({ "role": "buyer" }));
     assert_eq!(policy["over_credit"], json!("block"));
     assert_eq!(policy["rules"][3]["approver"], json!({ "role": "safety" }));
+    assert_eq!(
+        policy["rules"][3]["when"],
+        json!({ "all": [
+            { "field": "order.categories", "op": "contains", "value": { "text": "solvents" } },
+            { "field": "order.total", "op": ">=", "value": { "money": { "amount": "1000", "currency": "USD" } } },
+        ] })
+    );
     assert_eq!(policy["fallback"], json!({ "role": "company_admin" }));
 }
 

@@ -1,5 +1,5 @@
 //! Changing an order: its buyer edits the lines of an order that awaits approval, was rejected
-//! or is approved. Prices, tax, total and the approval route are recomputed as they type, by
+//! or is approved: quantities, lines removed, products added. Prices, tax, total and the approval route are recomputed as they type, by
 //! `rules`, on the context of this change (what the buyer spent besides this order); saving
 //! sends the lines, and the server prices and routes them again and decides whether approval
 //! starts over (an approved order stays approved only if the change needs no new approval).
@@ -8,6 +8,7 @@ use crate::{
     api,
     engine::{Engine, MAX_QUANTITY},
     model::{CheckoutContext, Line, Order},
+    pages::focus,
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -82,6 +83,38 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
             }
         }
     };
+    // The product chosen to add, and the catalog's products the order has no line of.
+    let adding = RwSignal::new(String::new());
+    let addable = move || {
+        engine.with(|e| {
+            let Some(e) = e else { return Vec::new() };
+            lines.with(|lines| {
+                e.context
+                    .pricing
+                    .catalog
+                    .iter()
+                    .filter(|p| !lines.iter().any(|l| l.sku == p.sku.as_str()))
+                    .map(|p| (p.sku.to_string(), format!("{} ({})", p.name, p.sku)))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let add = move |_| {
+        let sku = adding.get_untracked();
+        if sku.is_empty() {
+            return;
+        }
+        lines.update(|lines| {
+            if !lines.iter().any(|l| l.sku == sku) {
+                lines.push(Line { sku: sku.clone(), quantity: 1 });
+            }
+        });
+        adding.set(String::new());
+        // Its quantity next: the line is drawn by then.
+        request_animation_frame(move || {
+            focus(&format!("#change-qty-{sku}"));
+        });
+    };
     let save = move |_| {
         let id = id.clone();
         busy.set(true);
@@ -145,6 +178,14 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
+                <p class="add-line">
+                    <label for="change-add">"Add a product"</label> " "
+                    <select id="change-add" prop:value=move || adding.get() on:change=move |ev| adding.set(event_target_value(&ev))>
+                        <option value="">"Choose a product…"</option>
+                        {move || addable().into_iter().map(|(sku, label)| view! { <option value=sku>{label}</option> }).collect_view()}
+                    </select> " "
+                    <button type="button" id="change-add-line" on:click=add disabled=move || adding.with(String::is_empty)>"Add"</button>
+                </p>
                 <section class="route" aria-live="polite" aria-label="Approval route of the change">
                     {move || verdict.with(|v| match v {
                         None => view! { <p>"Pricing…"</p> }.into_any(),

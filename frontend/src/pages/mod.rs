@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod cart;
 pub mod catalog;
 pub mod change;
+pub mod condition;
 pub mod customers;
 pub mod login;
 pub mod notifications;

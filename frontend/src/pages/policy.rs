@@ -8,7 +8,10 @@
 use crate::{
     Session, api,
     model::PolicyDocument,
-    pages::{focus, page_heading, refusal},
+    pages::{
+        condition::{Binding, ConditionBuilder, Edit, Fields, in_words},
+        focus, page_heading, refusal,
+    },
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -17,7 +20,7 @@ use rules::{
         ApprovalContext, ApprovalPolicy, ApprovalRule, Approver, Directory, Funds, LimitScope,
         Mode, OrderFacts, OverLimit, Period, RouteRequest, SpendingLimit, Spent,
     },
-    condition::text,
+    condition::{Condition, Schema, text},
     decimal::parse_decimal,
     ids::{CategoryId, LimitId, PaymentMethod, RoleName, RuleId, UserId},
     money::{Currency, Money},
@@ -32,8 +35,8 @@ struct Draft {
     name: String,
     /// A threshold amount, or empty for a rule that applies by its condition alone.
     amount: String,
-    /// The condition in the text form, or empty.
-    condition: String,
+    /// The condition, if the rule has one.
+    when: Option<Condition>,
     /// See [`approver_value`].
     approver: String,
 }
@@ -208,25 +211,20 @@ fn build(form: &Form, currency: Currency) -> Result<ApprovalPolicy, Vec<Problem>
         } else {
             money(&d.amount, currency).map(Some).map_err(|e| ("amount", e))
         };
-        let when = if d.condition.trim().is_empty() {
-            Ok(None)
-        } else {
-            text::parse(&d.condition).map(Some).map_err(|e| ("condition", e.to_string()))
-        };
         let approver = parse_approver(&d.approver).map_err(|e| ("approver", e));
-        if d.amount.trim().is_empty() && d.condition.trim().is_empty() {
+        if d.amount.trim().is_empty() && d.when.is_none() {
             note(Part::Rule, i, "amount", "give a threshold, a condition, or both".to_owned());
         }
-        match (id, min_total, when, approver) {
-            (Ok(id), Ok(min_total), Ok(when), Ok(approver)) => rules.push(ApprovalRule {
+        match (id, min_total, approver) {
+            (Ok(id), Ok(min_total), Ok(approver)) => rules.push(ApprovalRule {
                 id,
                 name: d.name.trim().into(),
                 min_total,
-                when,
+                when: d.when.clone(),
                 approver,
             }),
-            (a, b, c, e) => {
-                for (field, message) in [a.err(), b.err(), c.err(), e.err()].into_iter().flatten() {
+            (a, b, e) => {
+                for (field, message) in [a.err(), b.err(), e.err()].into_iter().flatten() {
                     note(Part::Rule, i, field, message);
                 }
             }
@@ -282,6 +280,46 @@ fn build(form: &Form, currency: Currency) -> Result<ApprovalPolicy, Vec<Problem>
     }
 }
 
+/// The field of the form that a diagnostic's path (`rules[2].approver`, `over_credit`) is
+/// about, if it is about this part and index.
+fn field_at(part: Part, index: usize, path: &str) -> Option<&'static str> {
+    let rest = match part {
+        Part::Rule | Part::Limit => path.strip_prefix(&format!("{}[{index}]", part.path()))?,
+        Part::Credit | Part::Fallback => path.strip_prefix(part.path())?,
+    };
+    // `rules[1]` is not `rules[12]`.
+    if !(rest.is_empty() || rest.starts_with(['.', '['])) {
+        return None;
+    }
+    Some(match rest.split(['.', '[']).nth(1).unwrap_or_default() {
+        "when" => "condition",
+        "approver" | "approval" | "user" | "role" | "any_of" => "approver",
+        "applies_to" => "applies_to",
+        "on_exceed" => "on_exceed",
+        "id" | "name" => "name",
+        _ if matches!(part, Part::Credit | Part::Fallback) => "approver",
+        _ => "amount",
+    })
+}
+
+/// The condition of the rule with this key, for the condition builder.
+fn condition_of(form: RwSignal<Form>, key: u64) -> Binding {
+    Binding {
+        read: Callback::new(move |()| {
+            form.with_untracked(|f| {
+                f.rules.iter().find(|d| d.key == key).and_then(|d| d.when.clone())
+            })
+        }),
+        write: Callback::new(move |(_, edit): (Option<&'static str>, Edit)| {
+            form.update(|f| {
+                if let Some(d) = f.rules.iter_mut().find(|d| d.key == key) {
+                    edit(&mut d.when);
+                }
+            })
+        }),
+    }
+}
+
 /// An id for a new rule or limit, `prefix-N` from `key + 1` on, that none has yet.
 fn fresh_id(prefix: &str, key: u64, taken: impl Fn(&str) -> bool) -> String {
     (key + 1..)
@@ -304,7 +342,7 @@ fn form_of(policy: &ApprovalPolicy) -> Form {
                 id: r.id.to_string(),
                 name: r.name.to_string(),
                 amount: r.min_total.map(|m| m.amount().to_string()).unwrap_or_default(),
-                condition: r.when.as_ref().map(text::print).unwrap_or_default(),
+                when: r.when.clone(),
                 approver: approver_value(&r.approver),
             })
             .collect(),
@@ -413,6 +451,9 @@ pub fn PolicyPage() -> impl IntoView {
         fallback: "none".into(),
     });
     let next_key = StoredValue::new(0u64);
+    let approval_fields = StoredValue::new(
+        Schema::approval().fields().iter().map(|f| (f.path.clone(), f.ty)).collect::<Vec<_>>(),
+    );
     let saved = RwSignal::new(None::<Result<String, api::ApiError>>);
     let sample_total = RwSignal::new(String::from("3450.00"));
     let sample_categories = RwSignal::new(String::new());
@@ -551,8 +592,18 @@ pub fn PolicyPage() -> impl IntoView {
         })
     });
 
-    // A problem for one field: from the form itself, or from the server's answer to the last
-    // save (its diagnostics have paths such as `rules[2].approver` or `over_credit`).
+    // What the engine finds wrong with the edited policy that the form cannot see (a condition
+    // written as text on a field approval rules do not have, say), as (path, message).
+    let engine_problems = Memo::new(move |_| {
+        let Some(Ok(policy)) = policy.get() else { return Vec::new() };
+        let Some(directory) = directory.get() else { return Vec::new() };
+        match ApprovalContext::new(policy, directory) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.iter().map(|d| (d.path.clone(), d.message())).collect(),
+        }
+    });
+    // A problem for one field: from the form itself, from the engine, or from the server's
+    // answer to the last save (diagnostics have paths such as `rules[2].approver`).
     let field_problem = move |part: Part, index: usize, field: &'static str| {
         move || {
             let local = policy.with(|p| match p {
@@ -562,29 +613,21 @@ pub fn PolicyPage() -> impl IntoView {
                     .map(|p| p.message.clone()),
                 _ => None,
             });
-            local.or_else(|| {
-                saved.with(|s| match s {
-                    Some(Err(e)) => e.diagnostics().into_iter().find_map(|d| {
-                        let rest = match part {
-                            Part::Rule | Part::Limit => {
-                                d.path.strip_prefix(&format!("{}[{index}]", part.path()))?
-                            }
-                            Part::Credit | Part::Fallback => d.path.strip_prefix(part.path())?,
-                        };
-                        let on = match rest.split(['.', '[']).nth(1).unwrap_or_default() {
-                            "when" => "condition",
-                            "approver" | "approval" | "user" | "role" | "any_of" => "approver",
-                            "applies_to" => "applies_to",
-                            "on_exceed" => "on_exceed",
-                            "id" | "name" => "name",
-                            _ if matches!(part, Part::Credit | Part::Fallback) => "approver",
-                            _ => "amount",
-                        };
-                        (on == field).then_some(d.message)
-                    }),
-                    _ => None,
+            let at = |path: &str| field_at(part, index, path) == Some(field);
+            local
+                .or_else(|| {
+                    engine_problems.with(|d| {
+                        d.iter().find(|(path, _)| at(path)).map(|(_, message)| message.clone())
+                    })
                 })
-            })
+                .or_else(|| {
+                    saved.with(|s| match s {
+                        Some(Err(e)) => {
+                            e.diagnostics().into_iter().find(|d| at(&d.path)).map(|d| d.message)
+                        }
+                        _ => None,
+                    })
+                })
         }
     };
 
@@ -605,10 +648,10 @@ pub fn PolicyPage() -> impl IntoView {
                     "Condition".into()
                 },
                 amount: if threshold { "1000.00".into() } else { String::new() },
-                condition: if threshold {
-                    String::new()
+                when: if threshold {
+                    None
                 } else {
-                    "order.categories contains \"chemicals\"".into()
+                    text::parse("order.categories contains \"chemicals\"").ok()
                 },
                 approver: "manager".into(),
             })
@@ -730,7 +773,7 @@ pub fn PolicyPage() -> impl IntoView {
                                 let name_problem = field_problem(Part::Rule, index, "name");
                                 let (name_id, amount_id, condition_id, approver_id) = (format!("rule-{key}-name"), format!("rule-{key}-amount"), format!("rule-{key}-condition"), format!("rule-{key}-approver"));
                                 let name_error = format!("{name_id}-error");
-                                let (amount_error, condition_error, approver_error) = (format!("{amount_id}-error"), format!("{condition_id}-error"), format!("{approver_id}-error"));
+                                let (amount_error, condition_error, approver_error) = (format!("{amount_id}-error"), format!("{condition_id}-problem"), format!("{approver_id}-error"));
                                 let selected = draft.approver.clone();
                                 view! {
                                     <tr>
@@ -742,9 +785,10 @@ pub fn PolicyPage() -> impl IntoView {
                                             <input id=amount_id class="amount" value=draft.amount.clone() on:input=edit(|d, v| d.amount = v)
                                                 aria-describedby=amount_error.clone() aria-invalid=move || amount_problem().is_some().to_string()/>
                                             <span class="error" id=amount_error>{amount_problem}</span></td>
-                                        <td><label class="visually-hidden" for=condition_id.clone()>"Condition"</label>
-                                            <input id=condition_id class="condition" value=draft.condition.clone() placeholder="order.categories contains \"chemicals\"" on:input=edit(|d, v| d.condition = v)
-                                                aria-describedby=condition_error.clone() aria-invalid=move || condition_problem().is_some().to_string()/>
+                                        <td class="guard">
+                                            <ConditionBuilder binding=condition_of(form, key) fields=Fields { fields: approval_fields.get_value(), label: in_words }
+                                                text_id=condition_id empty="None: the threshold alone decides."
+                                                placeholder="order.categories contains \"chemicals\"" fold_text=true/>
                                             <span class="error" id=condition_error>{condition_problem}</span></td>
                                         <td><label class="visually-hidden" for=approver_id.clone()>"Approver"</label>
                                             <select id=approver_id on:change=edit(|d, v| d.approver = v)
@@ -760,7 +804,7 @@ pub fn PolicyPage() -> impl IntoView {
                     </tbody>
                 </table>
                 <button type="button" on:click=move |_| add_rule(true)>"Add a threshold"</button>
-                <button type="button" on:click=move |_| add_rule(false)>"Add a condition"</button>
+                <button type="button" on:click=move |_| add_rule(false)>"Add a condition rule"</button>
 
                 <h2>"Spending limits"</h2>
                 <p class="muted">"What a buyer may spend in a period before an order needs more approval. Every order of the period counts, except rejected ones."</p>

@@ -6,11 +6,14 @@ use super::{
     editor::{Editor, Selection},
     lint::Lint,
 };
-use crate::pages::severity;
+use crate::pages::{
+    condition::{Binding, ConditionBuilder, Edit, Fields, path_and_type},
+    severity,
+};
 use leptos::prelude::*;
 use rules::ids::SharedStr;
 use rules::{
-    condition::{Condition, FieldPath, FieldType, Op, text},
+    condition::{Condition, FieldPath, Op, text},
     ids::{CustomerId, GroupId, StateId, TransitionId},
     time::Duration,
     workflow::{
@@ -26,10 +29,6 @@ const RECIPIENTS: [(Recipient, &str); 6] = [
     (Recipient::SellerAdmins, "seller admins"),
     (Recipient::BackOffice, "back office"),
 ];
-
-fn bump(epoch: RwSignal<u64>) {
-    epoch.update(|e| *e = e.wrapping_add(1));
-}
 
 fn transition_mut<'a>(
     d: &'a mut WorkflowDefinition,
@@ -271,310 +270,37 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
     .into_any()
 }
 
-/// A literal that fits a field of this type, to start a new comparison with.
-fn default_literal(ty: FieldType) -> (&'static str, &'static str) {
-    match ty {
-        FieldType::Money => (">=", "1000 USD"),
-        FieldType::Number => (">=", "1"),
-        FieldType::Duration => (">=", "7d"),
-        FieldType::Text => ("=", "\"\""),
-        FieldType::Bool => ("=", "true"),
-        FieldType::TextList => ("contains", "\"\""),
-        FieldType::Unit => ("within", "\"\""),
-    }
-}
-
-/// A comparison on the entity's first field, for "add condition".
-fn new_comparison(fields: &[(FieldPath, FieldType)]) -> Option<Condition> {
-    let (path, ty) =
-        fields.iter().find(|(p, _)| p.as_str().ends_with(".total")).or(fields.first())?;
-    let (op, value) = default_literal(*ty);
-    text::parse(&format!("{path} {op} {value}")).ok()
-}
-
-/// The node at a path of item indexes; `not` is transparent.
-fn at_mut<'a>(c: &'a mut Condition, path: &[usize]) -> Option<&'a mut Condition> {
-    let Some((&first, rest)) = path.split_first() else { return Some(c) };
-    match c {
-        Condition::All(items) | Condition::Any(items) => at_mut(items.get_mut(first)?, rest),
-        Condition::Not(inner) => at_mut(inner, path),
-        Condition::Compare(_) => None,
-    }
-}
-
-/// A node without its `not`.
-fn bare(c: &mut Condition) -> &mut Condition {
-    match c {
-        Condition::Not(inner) => bare(inner),
-        other => other,
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Guard {
-    editor: Editor,
-    id: StoredValue<TransitionId>,
-    /// Re-renders the builder (after a change of shape, or the text form changed).
-    shape: RwSignal<u64>,
-    text: RwSignal<String>,
-    fields: StoredValue<Vec<(FieldPath, FieldType)>>,
-}
-
-impl Guard {
-    fn guard(&self) -> Option<Condition> {
-        let id = self.id.get_value();
-        self.editor.def.with_untracked(|d| {
-            d.transitions.iter().find(|t| t.id == id).and_then(|t| t.guard.clone())
-        })
-    }
-
-    /// Changes the guard; the text form follows. `key` coalesces typing into one undo step;
-    /// without one, the builder is redrawn.
-    fn change(
-        &self,
-        key: Option<&str>,
-        f: impl FnOnce(&mut Option<Condition>) + Send + Sync + 'static,
-    ) {
-        let id = self.id.get_value();
-        let undo_key = key.map(|k| format!("guard-{k}:{id}"));
-        self.editor.apply(undo_key, move |d| {
-            if let Some(t) = transition_mut(d, &id) {
-                f(&mut t.guard);
-                if matches!(&t.guard, Some(Condition::All(items)) if items.is_empty()) {
-                    t.guard = None;
-                }
-            }
-        });
-        self.text.set(self.guard().map(|g| text::print(&g)).unwrap_or_default());
-        if key.is_none() {
-            bump(self.shape);
-        }
-    }
-
-    fn at(
-        &self,
-        key: Option<&str>,
-        path: Vec<usize>,
-        f: impl FnOnce(&mut Condition) + Send + Sync + 'static,
-    ) {
-        self.change(key, move |g| {
-            if let Some(node) = g.as_mut().and_then(|g| at_mut(g, &path)) {
-                f(node);
-            }
-        });
-    }
-}
-
+/// The transition's guard, in the condition builder; typing in one input is one undo step.
 #[component]
 fn GuardEditor(editor: Editor, id: TransitionId, index: usize) -> impl IntoView {
-    let fields: Vec<(FieldPath, FieldType)> = editor.def.with_untracked(|d| {
+    let fields = editor.def.with_untracked(|d| {
         schema_of(d).0.fields().iter().map(|f| (f.path.clone(), f.ty)).collect()
     });
-    let g = Guard {
-        editor,
-        id: StoredValue::new(id),
-        shape: RwSignal::new(0),
-        text: RwSignal::new(String::new()),
-        fields: StoredValue::new(fields),
-    };
-    g.text.set(g.guard().map(|c| text::print(&c)).unwrap_or_default());
-    let text_error = RwSignal::new(None::<String>);
-    let builder = move || {
-        g.shape.track();
-        match g.guard() {
-            None => view! {
-                <p class="muted">"No guard: the transition is always allowed."</p>
-                <button type="button" on:click=move |_| {
-                    let first = g.fields.with_value(|f| new_comparison(f));
-                    g.change(None, move |guard| *guard = first.map(|c| Condition::All(vec![c])));
-                }>"Add a condition"</button>
-            }
-            .into_any(),
-            Some(c) => node_view(g, c, Vec::new()),
-        }
+    let id = StoredValue::new(id);
+    let binding = Binding {
+        read: Callback::new(move |()| {
+            let id = id.get_value();
+            editor.def.with_untracked(|d| {
+                d.transitions.iter().find(|t| t.id == id).and_then(|t| t.guard.clone())
+            })
+        }),
+        write: Callback::new(move |(key, edit): (Option<&'static str>, Edit)| {
+            let id = id.get_value();
+            let undo_key = key.map(|k| format!("guard-{k}:{id}"));
+            editor.apply(undo_key, move |d| {
+                if let Some(t) = transition_mut(d, &id) {
+                    edit(&mut t.guard);
+                }
+            });
+        }),
     };
     view! {
         <fieldset class="guard"><legend>"Guard"</legend>
-            <div class="builder">{builder}</div>
-            <label for="guard-text">"As text"</label>
-            <textarea id="guard-text" rows="2" spellcheck="false" placeholder="order.total >= 50000 USD and order.state_age >= 7d"
-                prop:value=move || g.text.get()
-                on:input=move |ev| {
-                    let value = event_target_value(&ev);
-                    g.text.set(value.clone());
-                    if value.trim().is_empty() {
-                        text_error.set(None);
-                        let id = g.id.get_value();
-                        g.editor.apply(Some(format!("guard-text:{id}")), move |d| if let Some(t) = transition_mut(d, &id) { t.guard = None });
-                        bump(g.shape);
-                        return;
-                    }
-                    match text::parse(&value) {
-                        Ok(c) => {
-                            text_error.set(None);
-                            let id = g.id.get_value();
-                            g.editor.apply(Some(format!("guard-text:{id}")), move |d| if let Some(t) = transition_mut(d, &id) { t.guard = Some(c) });
-                            bump(g.shape);
-                        }
-                        Err(e) => text_error.set(Some(e.to_string())),
-                    }
-                }></textarea>
-            {move || text_error.get().map(|e| view! { <p class="error" role="alert" id="guard-text-error">{e}</p> })}
+            <ConditionBuilder binding=binding fields=Fields { fields, label: path_and_type }
+                text_id="guard-text".into() empty="No guard: the transition is always allowed."
+                placeholder="order.total >= 50000 USD and order.state_age >= 7d"/>
             <p class="muted">{format!("Checked against the fields of the workflow's entity (transitions[{index}].guard).")}</p>
         </fieldset>
-    }
-}
-
-fn node_view(g: Guard, c: Condition, path: Vec<usize>) -> AnyView {
-    let negated = matches!(c, Condition::Not(_));
-    let mut inner = c;
-    while let Condition::Not(x) = inner {
-        inner = *x;
-    }
-    let not_box = {
-        let path = path.clone();
-        view! {
-            <label class="inline not"><input type="checkbox" checked=negated on:change=move |_| {
-                let path = path.clone();
-                g.change(None, move |guard| {
-                    let Some(root) = guard.as_mut() else { return };
-                    if let Some(node) = at_mut(root, &path) {
-                        let taken = std::mem::replace(node, Condition::All(vec![]));
-                        *node = match taken {
-                            Condition::Not(x) => *x,
-                            other => Condition::Not(Box::new(other)),
-                        };
-                    }
-                });
-            }/> " not"</label>
-        }
-    };
-    let remove = (!path.is_empty()).then(|| {
-        let path = path.clone();
-        view! {
-            <button type="button" class="small" aria-label="Remove this condition" on:click=move |_| {
-                let Some((last, parent)) = path.split_last() else { return };
-                let (last, parent) = (*last, parent.to_vec());
-                g.change(None, move |guard| {
-                    if let Some(Condition::All(items) | Condition::Any(items)) = guard.as_mut().and_then(|r| at_mut(r, &parent)).map(bare)
-                        && last < items.len()
-                    {
-                        items.remove(last);
-                    }
-                });
-            }>"✕"</button>
-        }
-    });
-    match inner {
-        Condition::All(_) | Condition::Any(_) => {
-            let any = matches!(inner, Condition::Any(_));
-            let (Condition::All(items) | Condition::Any(items)) = inner else {
-                return ().into_any();
-            };
-            let (p_kind, p_add, p_group) = (path.clone(), path.clone(), path.clone());
-            let children = items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let mut child = path.clone();
-                    child.push(i);
-                    view! { <li>{node_view(g, item, child)}</li> }
-                })
-                .collect_view();
-            view! {
-                <div class="group">
-                    <span class="row">
-                        {not_box}
-                        <select aria-label="Combine with" on:change=move |ev| {
-                            let any = event_target_value(&ev) == "any";
-                            let path = p_kind.clone();
-                            g.at(None, path, move |node| {
-                                let node = bare(node);
-                                let items = match std::mem::replace(node, Condition::All(vec![])) {
-                                    Condition::All(items) | Condition::Any(items) => items,
-                                    other => vec![other],
-                                };
-                                *node = if any { Condition::Any(items) } else { Condition::All(items) };
-                            });
-                        }>
-                            <option value="all" selected=!any>"all of"</option>
-                            <option value="any" selected=any>"any of"</option>
-                        </select>
-                        <button type="button" class="small" on:click=move |_| {
-                            let Some(c) = g.fields.with_value(|f| new_comparison(f)) else { return };
-                            g.at(None, p_add.clone(), move |node| if let Condition::All(items) | Condition::Any(items) = bare(node) { items.push(c) });
-                        }>"+ condition"</button>
-                        <button type="button" class="small" on:click=move |_| {
-                            let Some(c) = g.fields.with_value(|f| new_comparison(f)) else { return };
-                            g.at(None, p_group.clone(), move |node| if let Condition::All(items) | Condition::Any(items) = bare(node) { items.push(Condition::Any(vec![c])) });
-                        }>"+ group"</button>
-                        {remove}
-                    </span>
-                    <ul class="items">{children}</ul>
-                </div>
-            }
-            .into_any()
-        }
-        Condition::Compare(cmp) => {
-            let value_error = RwSignal::new(None::<String>);
-            let value_text = RwSignal::new(text::value_text(&cmp.value));
-            let field = cmp.field.clone();
-            let fields = g.fields.get_value();
-            let known = fields.iter().any(|(p, _)| *p == field);
-            let (p_field, p_op, p_value) = (path.clone(), path.clone(), path.clone());
-            let op_now = cmp.op;
-            view! {
-                <span class="row cmp">
-                    {not_box}
-                    <select aria-label="Field" class="field" on:change=move |ev| {
-                        let Ok(field) = FieldPath::parse(&event_target_value(&ev)) else { return };
-                        g.at(Some("field"), p_field.clone(), move |node| if let Condition::Compare(c) = bare(node) { c.field = field });
-                    }>
-                        {(!known).then(|| view! { <option value=field.to_string() selected=true>{format!("{field} (unknown)")}</option> })}
-                        {fields.into_iter().map(|(p, ty)| {
-                            let selected = p == field;
-                            view! { <option value=p.to_string() selected=selected>{format!("{p} ({})", type_name(ty))}</option> }
-                        }).collect_view()}
-                    </select>
-                    <select aria-label="Operator" class="op" on:change=move |ev| {
-                        let Some(op) = Op::ALL.into_iter().find(|o| o.symbol() == event_target_value(&ev)) else { return };
-                        g.at(Some("op"), p_op.clone(), move |node| if let Condition::Compare(c) = bare(node) { c.op = op });
-                    }>
-                        {Op::ALL.map(|o| view! { <option value=o.symbol() selected=o == op_now>{o.symbol()}</option> }).collect_view()}
-                    </select>
-                    <input aria-label="Value" class="value" prop:value=move || value_text.get() on:input=move |ev| {
-                        let typed = event_target_value(&ev);
-                        value_text.set(typed.clone());
-                        // The value alone is parsed as the right side of a comparison.
-                        match text::parse(&format!("x.y = {typed}")) {
-                            Ok(Condition::Compare(parsed)) => {
-                                value_error.set(None);
-                                let value = parsed.value;
-                                g.at(Some("value"), p_value.clone(), move |node| if let Condition::Compare(c) = bare(node) { c.value = value });
-                            }
-                            Ok(_) => value_error.set(Some("one value, please".into())),
-                            Err(e) => value_error.set(Some(e.to_string())),
-                        }
-                    }/>
-                    {remove}
-                    {move || value_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
-                </span>
-            }
-            .into_any()
-        }
-        Condition::Not(_) => ().into_any(),
-    }
-}
-
-fn type_name(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Money => "money",
-        FieldType::Number => "number",
-        FieldType::Duration => "duration",
-        FieldType::Text => "text",
-        FieldType::Bool => "yes/no",
-        FieldType::TextList => "list",
-        FieldType::Unit => "unit",
     }
 }
 
