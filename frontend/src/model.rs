@@ -40,6 +40,9 @@ pub struct Product {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Catalog {
     pub products: Vec<Product>,
+    /// Every category of the catalog, to filter by.
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

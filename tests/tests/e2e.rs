@@ -430,6 +430,14 @@ async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
     assert_eq!(wait_text(c, "#line-total-GLV-M", |t| !t.is_empty()).await, "56.28 USD for 12");
     let applied = text_at(format!("{row}//li[contains(@class, 'applied')]")).await;
     assert_eq!(applied, "10 or more: 4.69 USD");
+
+    // A category narrows the search; when nothing is left, the page says so.
+    let category = c.find(Locator::Css("#category")).await.unwrap();
+    category.select_by_value("chemicals").await.unwrap();
+    wait_text(c, "#catalog-empty", |t| t.contains("No products match")).await;
+    category.select_by_value("safety").await.unwrap();
+    wait_text(c, "table.catalog tbody", |t| t.contains("Work gloves PRO")).await;
+    wait_text(c, "#catalog-empty", str::is_empty).await;
 }
 
 /// A quantity typed in the cart and the page left at once, before the cart's save a moment

@@ -118,6 +118,9 @@ pub struct Search {
     /// Words to look for in SKUs, names and categories.
     #[serde(default)]
     pub q: String,
+    /// Only the products of this category; empty for all.
+    #[serde(default)]
+    pub category: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,8 +143,9 @@ pub struct CatalogProduct {
     pub tiers: Vec<PriceBreak>,
 }
 
-/// `GET /api/catalog?q=`: the products, searched; for a buyer, with the buyer's prices, priced
-/// by `rules` as checkout prices them.
+/// `GET /api/catalog?q=&category=`: the products, searched, and the catalog's categories (all
+/// of them, to choose from); for a buyer, with the buyer's prices, priced by `rules` as checkout
+/// prices them.
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -159,10 +163,12 @@ pub async fn search(
         None
     };
     let words: Vec<String> = search.q.split_whitespace().map(str::to_lowercase).collect();
+    let category = search.category.trim();
     let products: Vec<CatalogProduct> = ctx
         .data()
         .catalog
         .iter()
+        .filter(|p| category.is_empty() || p.category.as_str() == category)
         .filter(|p| {
             let text = format!("{} {} {}", p.sku, p.name, p.category).to_lowercase();
             words.iter().all(|w| text.contains(w.as_str()))
@@ -185,7 +191,9 @@ pub async fn search(
             }
         })
         .collect();
-    Ok(Json(json!({ "version": version, "products": products })))
+    let categories: std::collections::BTreeSet<&str> =
+        ctx.data().catalog.iter().map(|p| p.category.as_str()).collect();
+    Ok(Json(json!({ "version": version, "products": products, "categories": categories })))
 }
 
 /// `GET /api/catalog/document`: the whole pricing data (seller staff only: it holds every

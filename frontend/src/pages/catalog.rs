@@ -1,4 +1,4 @@
-//! The buyer's catalog, with search.
+//! The buyer's catalog, searched by words and filtered by category.
 
 use crate::{
     CartState, api,
@@ -12,24 +12,32 @@ use rust_decimal::Decimal;
 pub fn CatalogPage() -> impl IntoView {
     let cart = expect_context::<CartState>();
     let query = RwSignal::new(String::new());
-    let products = RwSignal::new(Vec::<Product>::new());
+    let category = RwSignal::new(String::new());
+    let categories = RwSignal::new(Vec::<String>::new());
+    // `None` until the first answer.
+    let products = RwSignal::new(None::<Vec<Product>>);
     let error = RwSignal::new(None::<String>);
     // Each keystroke asks again; only the answer to the latest question is shown, whatever
     // order the answers come back in.
     let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
-        let q = query.get();
+        let (q, c) = (query.get(), category.get());
         let this = asked.get_value().wrapping_add(1);
         asked.set_value(this);
         spawn_local(async move {
-            let path = format!("/api/catalog?q={}", js_sys::encode_uri_component(&q));
+            let path = format!(
+                "/api/catalog?q={}&category={}",
+                js_sys::encode_uri_component(&q),
+                js_sys::encode_uri_component(&c)
+            );
             let answer = api::get::<Catalog>(&path).await;
             if asked.get_value() != this {
                 return;
             }
             match answer {
                 Ok(c) => {
-                    products.set(c.products);
+                    products.set(Some(c.products));
+                    categories.set(c.categories);
                     error.set(None);
                 }
                 Err(e) => error.set(Some(e.message)),
@@ -41,11 +49,21 @@ pub fn CatalogPage() -> impl IntoView {
         <label for="search">"Search products"</label>
         <input id="search" type="search" placeholder="drill, gloves, SKU…"
             prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+        " "
+        <label for="category">"Category"</label>
+        <select id="category" on:change=move |ev| category.set(event_target_value(&ev))>
+            <option value="">"All categories"</option>
+            {move || categories.get().into_iter().map(|c| {
+                let selected = category.with_untracked(|now| *now == c);
+                view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+            }).collect_view()}
+        </select>
         <p class="error" role="alert">{move || error.get()}</p>
+        <p role="status" id="catalog-empty">{move || products.with(|p| matches!(p, Some(p) if p.is_empty())).then_some("No products match. Try other words or all categories.")}</p>
         <table class="catalog">
             <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Category"</th><th scope="col" class="money">"Your price"</th><th scope="col">"Add to cart"</th></tr></thead>
             <tbody>
-                <For each=move || products.get() key=|p| p.sku.clone() let:product>
+                <For each=move || products.get().unwrap_or_default() key=|p| p.sku.clone() let:product>
                     <ProductRow product cart/>
                 </For>
             </tbody>

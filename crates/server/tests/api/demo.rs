@@ -53,6 +53,17 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
             assert_eq!(&line["unit_price"], price, "{quantity} × {sku}");
         }
     }
+    // By category: only its products, with every category still listed to choose from.
+    let safety = pat.get("/api/catalog?category=safety&q=gloves").await.body;
+    let skus: Vec<&str> =
+        safety["products"].as_array().unwrap().iter().map(|p| p["sku"].as_str().unwrap()).collect();
+    assert_eq!(skus, ["GLV-S", "GLV-M", "GLV-L", "GLV-XL", "GLV-PRO"]);
+    assert_eq!(
+        safety["categories"],
+        json!(["accessories", "books", "chemicals", "fasteners", "power-tools", "safety"])
+    );
+    let none = pat.get("/api/catalog?category=safety&q=drill").await.body;
+    assert_eq!(none["products"], json!([]));
     let mut sol = app.client();
     sol.login("sol@toolmaker.example", server::demo::PASSWORD).await;
     let unpriced = sol.get("/api/catalog?q=DRL-M").await.body["products"][0].clone();
