@@ -18,6 +18,7 @@
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::{
+    collections::BTreeMap,
     io::BufRead,
     net::TcpListener,
     path::PathBuf,
@@ -1070,6 +1071,43 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     assert_eq!(policy["fallback"], json!({ "role": "company_admin" }));
 }
 
+/// "Order again" on an order's page adds its lines to the buyer's cart, to what is there.
+async fn ordered_again(s: &Site, c: &Client) {
+    login(c, &s.base, "pat@acme.example").await;
+    let read = r#"
+        const done = arguments[arguments.length - 1];
+        const get = path => fetch(path).then(r => r.json());
+        get('/api/orders').then(list => Promise.all([get('/api/orders/' + list.orders[0].id), get('/api/cart')]))
+            .then(([order, cart]) => done({ id: order.id, lines: order.priced.lines.map(l => [l.sku, l.quantity]),
+                                             cart: cart.lines.map(l => [l.sku, l.quantity]) }));
+    "#;
+    let before = c.execute_async(read, vec![]).await.unwrap();
+    let quantities = |lines: &Value| -> BTreeMap<String, u64> {
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l[0].as_str().unwrap().to_owned(), l[1].as_u64().unwrap()))
+            .collect()
+    };
+    let mut expected = quantities(&before["cart"]);
+    for (sku, q) in quantities(&before["lines"]) {
+        *expected.entry(sku).or_default() += q;
+    }
+    c.goto(&format!("{}/orders/{}", s.base, before["id"].as_str().unwrap())).await.unwrap();
+    click(c, "#order-again").await;
+    wait_text(c, "#order-again-status", |t| t.contains("added to your cart")).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let after = c.execute_async(read, vec![]).await.unwrap();
+        if quantities(&after["cart"]) == expected {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cart is {}, not {expected:?}", after["cart"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn summary(mut t: Vec<f64>) -> Value {
     t.sort_by(f64::total_cmp);
     let pick = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize];
@@ -1093,6 +1131,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             draw_workflow(&site, &c).await;
             api_token_made_and_revoked(&site, &c).await;
             approval_policy_edited(&site, &c).await;
+            ordered_again(&site, &c).await;
             (small, large, lint, drag)
         }
     })

@@ -1,7 +1,7 @@
 //! Orders: the list, and one order with its lines, approval steps and history.
 
 use crate::{
-    Session, api,
+    CartState, Session, api,
     model::{Order, OrderStates, OrderSummary, Orders, StateCount, when},
     pages::{
         MoreButton, Paged,
@@ -176,6 +176,21 @@ pub fn OrderPage() -> impl IntoView {
         move || session.me.with(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
     let order = RwSignal::new(None::<Result<Order, String>>);
     let fire_error = RwSignal::new(None::<String>);
+    let cart = expect_context::<CartState>();
+    // "Order again": what was added to the cart, said where the button is.
+    let again = RwSignal::new(None::<String>);
+    let order_again = move |_| {
+        let added = order.with_untracked(|o| match o {
+            Some(Ok(o)) => {
+                o.priced.lines.iter().map(|l| cart.add(l.sku.as_str(), l.quantity)).count()
+            }
+            _ => 0,
+        });
+        again.set(Some(match added {
+            1 => "Its product was added to your cart.".to_owned(),
+            n => format!("Its {n} products were added to your cart."),
+        }));
+    };
     let fire = move |transition: String, id: String, revision: i64| {
         spawn_local(async move {
             let path = format!("/api/orders/{id}/transitions/{transition}");
@@ -196,6 +211,7 @@ pub fn OrderPage() -> impl IntoView {
     };
     Effect::new(move |_| {
         let id = params.with(|p| p.get("id").unwrap_or_default());
+        again.set(None);
         spawn_local(async move {
             order.set(Some(
                 api::get::<Order>(&format!("/api/orders/{id}")).await.map_err(|e| e.message),
@@ -231,6 +247,15 @@ pub fn OrderPage() -> impl IntoView {
                 })}
                 {(o.buyer_id == my_id() && CHANGEABLE.contains(&o.state.as_str())).then(|| view! {
                     <ChangeOrder order=o.clone() saved=Callback::new(move |changed| order.set(Some(Ok(changed))))/>
+                })}
+                {(o.buyer_id == my_id()).then(|| view! {
+                    <p class="order-again">
+                        <button type="button" id="order-again" on:click=order_again>"Order again"</button>
+                        " "
+                        <span role="status" id="order-again-status">{move || again.get().map(|text| view! {
+                            {text} " " <A href="/cart">"Go to the cart"</A>
+                        })}</span>
+                    </p>
                 })}
                 <h2>"Lines"</h2>
                 <table class="cart">
