@@ -162,6 +162,24 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// The page as it is now passes axe-core's checks (run in the page): every control labelled,
+/// names, roles, landmarks, contrast. axe-core is installed from npm by `cargo xtask setup`.
+async fn accessible(c: &Client, page: &str) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (`cargo xtask setup` installs axe-core)"));
+    let run = r#"
+        const done = arguments[arguments.length - 1];
+        if (!window.axe) window.eval(arguments[0]);
+        axe.run(document, { resultTypes: ['violations'] })
+            .then(r => done(r.violations.map(v => `${v.id} (${v.impact}): ${v.help}, at `
+                + v.nodes.map(n => n.target.join(' ')).join(', '))))
+            .catch(e => done(['axe failed: ' + e]));
+    "#;
+    let violations = c.execute_async(run, vec![json!(axe)]).await.unwrap();
+    assert_eq!(violations, json!([]), "accessibility of {page}");
+}
+
 async fn login(c: &Client, base: &str, email: &str) {
     c.goto(base).await.unwrap();
     if let Ok(logout) = c
@@ -254,6 +272,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     add_to_cart(c, "bit set", "BIT-M", "10").await;
     c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
     let route = wait_text(c, "#approval-route", |t| !t.is_empty()).await;
+    accessible(c, "the cart").await;
     assert!(
         route.contains(
             "Blake Diaz — Approver 2: orders of 3,000.00 USD or more; this order is 3,471.70 USD"
@@ -294,6 +313,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     assert_eq!(state, "awaiting approval");
     let placed_by = wait_text(c, "#order-placed-by", |t| !t.is_empty()).await;
     assert_eq!(placed_by, "Pat Buyer (Acme Corp, New York office)");
+    accessible(c, "the order's page").await;
     let url = c.current_url().await.unwrap();
     let order_id = url.path().rsplit('/').next().unwrap().to_owned();
     // People know the order by its number, not its id.
@@ -311,6 +331,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         .await
         .unwrap();
     let why = item.text().await.unwrap();
+    accessible(c, "the approval queue").await;
     assert!(why.starts_with(&format!("Order {number} — Pat Buyer")), "{why}");
     assert!(
         why.contains("Approver 2: orders of 3,000.00 USD or more; this order is 3,471.70 USD"),
@@ -417,6 +438,7 @@ async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
     login(c, &s.base, "pat@acme.example").await;
     type_into(c, "#search", "gloves").await;
     assert_eq!(wait_text(c, "#price-GLV-M", |t| !t.is_empty()).await, "5.09 USD each");
+    accessible(c, "the catalog").await;
     let row = "//input[@id='qty-GLV-M']/ancestor::tr";
     let text_at = |xpath: String| async move {
         c.find(Locator::XPath(&xpath)).await.unwrap().text().await.unwrap()
@@ -684,6 +706,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
         states.contains("awaiting_approval"),
         "a copy of the built-in order workflow: {states}"
     );
+    accessible(c, "the workflow editor").await;
 
     // A new state cannot be reached: the diagram says so on the state itself.
     click(c, "#add-state").await;
@@ -1028,6 +1051,7 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     type_into(c, "#sample-spent", "39500.00").await;
     let preview = wait_text(c, "#policy-preview", |t| t.contains("Buyer monthly budget")).await;
     assert!(preview.contains("needs one approval"), "{preview}");
+    accessible(c, "the policy editor").await;
 
     // A wrong amount is named where it was typed, and the form is not sent.
     type_into(c, "#limit-0-amount", "50,000x").await;

@@ -1,14 +1,16 @@
 //! The tools the build and the tests need, installed on first use from the package registries
 //! only: the wasm target through rustup; wasm-bindgen-cli (exactly the version in Cargo.lock)
-//! and Trunk from crates.io; wasm-opt and TypeScript from npm into `.tools/`; Chromium and
+//! and Trunk from crates.io; wasm-opt, TypeScript and axe-core from npm into `.tools/`; Chromium and
 //! chromedriver from Debian. Trunk is pinned to these in `Trunk.toml` and always run with
 //! `--offline`, so it never downloads anything itself.
 
 use crate::{Result, cmd, in_ci, output, root, step};
 use std::{env, path::PathBuf};
 
-/// Pinned npm tools: wasm-opt (Debian's binaryen is too old for wasm-bindgen's output) and tsc.
-const NPM_TOOLS: [(&str, &str); 2] = [("binaryen", "132.0.0"), ("typescript", "5.9.3")];
+/// Pinned npm tools: wasm-opt (Debian's binaryen is too old for wasm-bindgen's output), tsc, and
+/// axe-core, which the end-to-end test runs in the pages to check their accessibility.
+const NPM_TOOLS: [(&str, &str); 3] =
+    [("binaryen", "132.0.0"), ("typescript", "5.9.3"), ("axe-core", "4.14.1")];
 
 /// Trunk 0.22 needs a newer rustc than this project's.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -82,7 +84,7 @@ pub fn build_tools() -> Result {
     if !missing.is_empty() {
         let mut args = vec!["install", "--no-audit", "--no-fund", "--prefix", ".tools"];
         args.extend(missing.iter().map(String::as_str));
-        step("install wasm-opt and tsc from npm into .tools", cmd("npm", &args))?;
+        step("install wasm-opt, tsc and axe-core from npm into .tools", cmd("npm", &args))?;
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub const CSS: &str = r#"
 .node .inner { fill: none; }
 .node.start rect:first-of-type { stroke: #2b8a3e; stroke-width: 3; }
 .node .label { font: 600 13px system-ui, sans-serif; fill: #1c2330; }
-.node .id { font: 11px ui-monospace, monospace; fill: #68758c; }
+.node .id { font: 11px ui-monospace, monospace; fill: #56627a; }
 .node .handle { fill: #3b5bdb; stroke: #fff; stroke-width: 2; cursor: crosshair; }
 .node { cursor: grab; }
 .node text { pointer-events: none; }
@@ -45,7 +45,7 @@ pub const CSS: &str = r#"
 .node.error rect:first-of-type { stroke: #c92a2a; stroke-width: 2.5; stroke-dasharray: 6 3; fill: #fff5f5; }
 .node.on-path rect:first-of-type { fill: #ebfbee; stroke: #2b8a3e; stroke-width: 3; }
 .lint-msg { font: 11px system-ui, sans-serif; fill: #c92a2a; }
-.warning .lint-msg { fill: #b35c00; }
+.warning .lint-msg { fill: #a35200; }
 .edge .line { fill: none; stroke: #8592a6; stroke-width: 1.6; }
 .edge .hit { fill: none; stroke: transparent; stroke-width: 12; cursor: pointer; }
 .edge .edge-label { font: 12px system-ui, sans-serif; fill: #364152; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
@@ -299,23 +299,28 @@ pub fn Diagram(
         } else {
             "state"
         };
+        // The name (a `title`, also shown on hover) starts with the label, which is what a
+        // speech-input user says to press it; the id and the problem drawn under it are in
+        // the name, not read twice.
         let aria = format!(
-            "{} ({kind}){}",
+            "{} ({kind}, {}){}",
             k.label,
+            k.id,
             k.mark.as_ref().map(|m| format!(": {}", m.message)).unwrap_or_default()
         );
         view! {
             <g class="node" class:start=k.start class:terminal=k.terminal class:error=error class:warning=warning
                 class:selected=move || editor.selection.with(|s| *s == Selection::State(id_sel.clone()))
                 class:on-path=move || path.with(|p| p.states.contains(&id_path))
-                data-state=k.id.to_string() transform=transform tabindex="0" role="button" aria-label=aria
+                data-state=k.id.to_string() transform=transform tabindex="0" role="button"
                 on:pointerdown=on_down
                 on:focus=move |_| editor.select(Selection::State(id_focus.clone()))>
+                <title>{aria}</title>
                 <rect width=W height=H rx="8"></rect>
                 {k.terminal.then(|| view! { <rect class="inner" x="4" y="4" width=W - 8.0 height=H - 8.0 rx="6"></rect> })}
                 <text class="label" x=W / 2.0 y="22" text-anchor="middle">{k.label.clone()}</text>
-                <text class="id" x=W / 2.0 y="40" text-anchor="middle">{k.id.to_string()}</text>
-                {k.mark.map(|m| view! { <text class="lint-msg" x="0" y=H + 15.0>{short(&m.message)}</text> })}
+                <text class="id" x=W / 2.0 y="40" text-anchor="middle" aria-hidden="true">{k.id.to_string()}</text>
+                {k.mark.map(|m| view! { <text class="lint-msg" x="0" y=H + 15.0 aria-hidden="true">{short(&m.message)}</text> })}
                 {(!k.terminal).then(|| view! { <circle class="handle" cx=W cy=H / 2.0 r="7" on:pointerdown=on_handle></circle> })}
             </g>
         }
