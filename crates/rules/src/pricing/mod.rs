@@ -77,11 +77,16 @@ impl From<MoneyError> for PricingError {
 pub struct PricingContext {
     data: PricingData,
     products: FxHashMap<Sku, usize>,
-    /// Per price list: product index to the index of its `ListPrice`.
-    list_entries: Vec<FxHashMap<usize, usize>>,
+    /// Per product: the price lists that price it, as (list index, index of its `ListPrice`),
+    /// in list order. A product is in few lists, so a short scan finds its entry in one: it
+    /// costs less than hashing into a map per list.
+    product_prices: Vec<Vec<(usize, usize)>>,
     /// Per product: index into `classes`.
     product_class: Vec<usize>,
     classes: Vec<TaxClass>,
+    /// Per product: index into `categories`, the catalog's distinct categories, so that the
+    /// categories of an order are told apart without comparing texts.
+    product_category: Vec<usize>,
 }
 
 /// Checks pricing data; every problem is reported.
@@ -199,34 +204,36 @@ impl PricingContext {
         }
         let products: FxHashMap<Sku, usize> =
             data.catalog.iter().enumerate().map(|(i, p)| (p.sku.clone(), i)).collect();
-        let list_entries = data
-            .price_lists
-            .iter()
-            .map(|list| {
-                list.prices
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, price)| Some((*products.get(&price.sku)?, i)))
-                    .collect()
-            })
-            .collect();
-        let mut classes: Vec<TaxClass> = Vec::new();
-        let product_class = data
-            .catalog
-            .iter()
-            .map(|p| match classes.iter().position(|c| *c == p.tax_class) {
-                Some(i) => i,
-                None => {
-                    classes.push(p.tax_class.clone());
-                    classes.len().saturating_sub(1)
+        let mut product_prices: Vec<Vec<(usize, usize)>> = vec![Vec::new(); data.catalog.len()];
+        for (li, list) in data.price_lists.iter().enumerate() {
+            for (pi, price) in list.prices.iter().enumerate() {
+                if let Some(entries) =
+                    products.get(&price.sku).and_then(|&p| product_prices.get_mut(p))
+                {
+                    entries.push((li, pi));
                 }
-            })
-            .collect();
-        Ok(PricingContext { data, products, list_entries, product_class, classes })
+            }
+        }
+        let (classes, product_class) = distinct(data.catalog.iter().map(|p| &p.tax_class));
+        let (_, product_category) = distinct(data.catalog.iter().map(|p| &p.category));
+        Ok(PricingContext {
+            data,
+            products,
+            product_prices,
+            product_class,
+            classes,
+            product_category,
+        })
     }
 
     pub fn data(&self) -> &PricingData {
         &self.data
+    }
+
+    /// The index of the `ListPrice` of a product in a price list, if the list prices it.
+    fn list_price(&self, product: usize, list: usize) -> Option<usize> {
+        let entries = self.product_prices.get(product)?;
+        entries.iter().find(|&&(l, _)| l == list).map(|&(_, price)| price)
     }
 
     /// The product with this SKU, if the catalog has it.
@@ -248,7 +255,22 @@ impl PricingContext {
     /// Prices a cart. Deterministic: the same data and cart always give the same result, on
     /// every platform.
     pub fn price(&self, cart: &Cart) -> Result<PricedCart, PricingError> {
-        Pricer::new(self, cart).run()
+        let mut pricer = Pricer::new(self, cart);
+        let resolved = pricer.resolve()?;
+        pricer.priced(resolved)
+    }
+
+    /// [`PricingContext::price`], and the distinct categories of the cart's lines in order of
+    /// first appearance, as [`crate::approval::OrderFacts::from_priced`] finds them, but told
+    /// apart by their index in the catalog rather than by comparing texts.
+    pub(crate) fn price_with_categories(
+        &self,
+        cart: &Cart,
+    ) -> Result<(PricedCart, Vec<CategoryId>), PricingError> {
+        let mut pricer = Pricer::new(self, cart);
+        let resolved = pricer.resolve()?;
+        let categories = pricer.categories(&resolved);
+        Ok((pricer.priced(resolved)?, categories))
     }
 
     /// What one unit of a product costs the buyer of `cart` (its customer, currency, date and
@@ -265,9 +287,8 @@ impl PricingContext {
                 lists
                     .iter()
                     .filter_map(|&(_, li)| {
-                        let entries = self.list_entries.get(li)?;
                         let list = self.data.price_lists.get(li)?;
-                        list.prices.get(*entries.get(&product)?)
+                        list.prices.get(self.list_price(product, li)?)
                     })
                     .flat_map(|price| price.tiers.iter().map(|t| t.min_quantity))
                     .collect()
@@ -313,6 +334,24 @@ impl PricingContext {
         }
         country_wide
     }
+}
+
+/// The distinct values of a list, in order of first appearance, and each item's index among
+/// them.
+fn distinct<'a, T: std::hash::Hash + Eq + Clone + 'a>(
+    items: impl Iterator<Item = &'a T>,
+) -> (Vec<T>, Vec<usize>) {
+    let mut values: Vec<T> = Vec::new();
+    let mut index: FxHashMap<&'a T, usize> = FxHashMap::default();
+    let indices = items
+        .map(|item| {
+            *index.entry(item).or_insert_with(|| {
+                values.push(item.clone());
+                values.len().saturating_sub(1)
+            })
+        })
+        .collect();
+    (values, indices)
 }
 
 /// The names of the price lists and tax rules of the data, for explanations.
@@ -487,12 +526,8 @@ impl<'a> Pricer<'a> {
         }
         let ctx: &'a PricingContext = self.ctx;
         for &(level, li) in lists {
-            let (Some(list), Some(entries)) =
-                (ctx.data.price_lists.get(li), ctx.list_entries.get(li))
-            else {
-                continue;
-            };
-            let Some(price) = entries.get(&product).and_then(|&e| list.prices.get(e)) else {
+            let Some(list) = ctx.data.price_lists.get(li) else { continue };
+            let Some(price) = ctx.list_price(product, li).and_then(|e| list.prices.get(e)) else {
                 continue;
             };
             let Some(tier) = price.tiers.iter().rposition(|t| t.min_quantity <= quantity) else {
@@ -731,8 +766,35 @@ impl<'a> Pricer<'a> {
         }
     }
 
-    fn run(mut self) -> Result<PricedCart, PricingError> {
-        let resolved = self.resolve()?;
+    /// The distinct categories of the resolved lines, in order of first appearance.
+    fn categories(&self, resolved: &[Resolved<'a>]) -> Vec<CategoryId> {
+        let mut categories: Vec<CategoryId> = Vec::new();
+        // Categories with an index below 64 are marked in a bit set; any others (a catalog
+        // with more categories) are looked for among those found.
+        let mut seen = 0u64;
+        for r in resolved {
+            let bit = self
+                .ctx
+                .product_category
+                .get(r.product)
+                .and_then(|&c| u32::try_from(c).ok())
+                .and_then(|c| 1u64.checked_shl(c));
+            let new = match bit {
+                Some(bit) => {
+                    let new = seen & bit == 0;
+                    seen |= bit;
+                    new
+                }
+                None => !categories.contains(r.category),
+            };
+            if new {
+                categories.push(r.category.clone());
+            }
+        }
+        categories
+    }
+
+    fn priced(self, resolved: Vec<Resolved<'a>>) -> Result<PricedCart, PricingError> {
         match self.policy.mode {
             RoundingMode::PerLine => self.per_line_rounding(resolved),
             RoundingMode::OnTotal => self.on_total_rounding(resolved),
