@@ -15,7 +15,8 @@ pub use model::*;
 
 use crate::{
     decimal::{
-        div_round, from_units, from_units_within, mul_exact, pow10, round_to_scale, to_units,
+        div_round, from_units, from_units_within, mul_exact, mul_shift_round, pow10,
+        round_to_scale, to_units,
     },
     diagnostic::{Diagnostic, Problem},
     ids::{CategoryId, PriceListId, Sku, TaxClass, TaxRuleId},
@@ -582,11 +583,17 @@ impl<'a> Pricer<'a> {
                 if percent.is_sign_negative() || percent > Decimal::ONE_HUNDRED {
                     return Err(PricingError::DiscountPercentOutOfRange(percent));
                 }
-                let raw = subtotal
-                    .checked_mul(percent)
-                    .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
-                    .ok_or(PricingError::Money(MoneyError::Overflow))?;
-                let raw = self.round(raw)?;
+                let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
+                // In integers when exact (nearly always), else as decimals; the same figure.
+                let raw = match mul_shift_round(subtotal, percent, 2, minor, mode) {
+                    Some(raw) => raw,
+                    None => self.round(
+                        subtotal
+                            .checked_mul(percent)
+                            .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                            .ok_or(PricingError::Money(MoneyError::Overflow))?,
+                    )?,
+                };
                 match d.cap {
                     Some(cap) if cap.is_sign_negative() && !cap.is_zero() => {
                         return Err(PricingError::NegativeDiscount);
