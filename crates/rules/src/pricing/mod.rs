@@ -393,6 +393,16 @@ enum Origin<'a> {
     },
 }
 
+/// A line's figures in minor units, with rounding per line.
+#[derive(Clone, Copy)]
+struct Figures<'a> {
+    amount: i128,
+    /// Its share of the order discount.
+    share: i128,
+    /// The tax rule applied and the tax, if a rule applies.
+    tax: Option<(&'a TaxRule, i128)>,
+}
+
 struct Pricer<'a> {
     ctx: &'a PricingContext,
     cart: &'a Cart,
@@ -686,19 +696,19 @@ impl<'a> Pricer<'a> {
         LineTax { rule: None, percent: Decimal::ZERO, amount: self.money(self.zero()) }
     }
 
-    /// Splits a discount over amounts in proportion, in whole minor units: each share is
-    /// `discount × amount / subtotal` rounded down (exact integers), and the units left over go
-    /// to the largest remainders, earlier lines first on ties. The shares add up exactly.
-    fn split(amounts: &[i128], discount: i128) -> Option<Vec<i128>> {
-        let subtotal = amounts.iter().try_fold(0i128, |acc, a| acc.checked_add(*a))?;
+    /// Splits a discount over the lines' amounts in proportion, in whole minor units, into
+    /// their `share`s: each share is `discount × amount / subtotal` rounded down (exact
+    /// integers), and the units left over go to the largest remainders, earlier lines first on
+    /// ties. The shares add up exactly.
+    fn split(lines: &mut [Figures<'_>], discount: i128) -> Option<()> {
+        let subtotal = lines.iter().try_fold(0i128, |acc, l| acc.checked_add(l.amount))?;
         if discount == 0 || subtotal == 0 {
-            return Some(vec![0; amounts.len()]);
+            return Some(());
         }
-        let mut shares = Vec::with_capacity(amounts.len());
-        let mut remainders = Vec::with_capacity(amounts.len());
+        let mut remainders = Vec::with_capacity(lines.len());
         let mut left = discount;
-        for (i, a) in amounts.iter().enumerate() {
-            let product = mul_exact(discount, *a)?;
+        for (i, line) in lines.iter_mut().enumerate() {
+            let product = mul_exact(discount, line.amount)?;
             // 64-bit division when it fits: 128-bit division is a library call (slow in wasm).
             let (share, rem) = match (u64::try_from(product), u64::try_from(subtotal)) {
                 (Ok(p), Ok(s)) => (i128::from(p.checked_div(s)?), i128::from(p.checked_rem(s)?)),
@@ -706,7 +716,7 @@ impl<'a> Pricer<'a> {
             };
             remainders.push((rem, i));
             left = left.checked_sub(share)?;
-            shares.push(share);
+            line.share = share;
         }
         let left = usize::try_from(left).ok()?;
         if left > 0 && left <= remainders.len() {
@@ -714,11 +724,11 @@ impl<'a> Pricer<'a> {
                 |(ra, ia): &(i128, usize), (rb, ib): &(i128, usize)| rb.cmp(ra).then(ia.cmp(ib));
             remainders.select_nth_unstable_by(left.checked_sub(1)?, largest_first);
             for (_, i) in remainders.iter().take(left) {
-                let s = shares.get_mut(*i)?;
-                *s = s.checked_add(1)?;
+                let line = lines.get_mut(*i)?;
+                line.share = line.share.checked_add(1)?;
             }
         }
-        Some(shares)
+        Some(())
     }
 
     /// Resolves every line's product and unit price.
@@ -816,21 +826,24 @@ impl<'a> Pricer<'a> {
     ) -> Result<PricedCart, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
         let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
-        let mut amounts = Vec::with_capacity(resolved.len());
+        // Each line's figures, filled in below: its amount, then its share of the discount,
+        // then its tax (one vector rather than one per figure: fewer allocations).
+        let mut figures = Vec::with_capacity(resolved.len());
         for r in &resolved {
             let exact =
                 mul_exact(r.unit.mantissa(), i128::from(r.quantity)).ok_or_else(overflow)?;
-            amounts.push(to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?);
+            let amount = to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?;
+            figures.push(Figures { amount, share: 0, tax: None });
         }
         let subtotal_units =
-            amounts.iter().try_fold(0i128, |a, b| a.checked_add(*b)).ok_or_else(overflow)?;
+            figures.iter().try_fold(0i128, |a, f| a.checked_add(f.amount)).ok_or_else(overflow)?;
         let subtotal = self.decimal_of(subtotal_units)?;
         let discount = self.discount(subtotal)?;
         let discount_units = match &discount {
             Some(d) => self.units(d.amount.amount())?,
             None => 0,
         };
-        let shares = Self::split(&amounts, discount_units).ok_or_else(overflow)?;
+        Self::split(&mut figures, discount_units).ok_or_else(overflow)?;
 
         // (rule, taxable base, tax), in minor units, in order of first use.
         let mut rates: Vec<(usize, i128, i128)> = Vec::new();
@@ -846,29 +859,23 @@ impl<'a> Pricer<'a> {
         };
         // The figures first (fallible, small), then the lines in one infallible pass, so that
         // each line is written once, in place.
-        let mut taxes: Vec<Option<(&'a TaxRule, i128)>> = Vec::with_capacity(resolved.len());
-        for ((&r, amount), share) in resolved.iter().zip(&amounts).zip(&shares) {
+        for (r, f) in resolved.iter().zip(figures.iter_mut()) {
             let class = self.ctx.product_class.get(r.product).copied();
-            let base = amount.checked_sub(*share).ok_or_else(overflow)?;
-            taxes.push(match self.taxed(class) {
-                Some((index, rule)) => {
-                    let tax = self.tax_units(rule, base)?;
-                    add_rate(index, base, tax).ok_or_else(overflow)?;
-                    Some((rule, tax))
-                }
-                None => None,
-            });
+            let base = f.amount.checked_sub(f.share).ok_or_else(overflow)?;
+            if let Some((index, rule)) = self.taxed(class) {
+                let tax = self.tax_units(rule, base)?;
+                add_rate(index, base, tax).ok_or_else(overflow)?;
+                f.tax = Some((rule, tax));
+            }
         }
         let mut lines = Vec::with_capacity(resolved.len());
-        lines.extend(resolved.iter().zip(amounts.iter().zip(&shares)).zip(&taxes).map(
-            |((&r, (&amount, &share)), &tax)| {
-                let tax = match tax {
-                    Some((rule, tax)) => self.applied(rule, self.within(tax)),
-                    None => self.untaxed(),
-                };
-                self.line(r, self.within(amount), self.within(share), tax)
-            },
-        ));
+        lines.extend(resolved.iter().zip(&figures).map(|(&r, f)| {
+            let tax = match f.tax {
+                Some((rule, tax)) => self.applied(rule, self.within(tax)),
+                None => self.untaxed(),
+            };
+            self.line(r, self.within(f.amount), self.within(f.share), tax)
+        }));
 
         let (shipping_units, shipping_tax) = match &self.cart.shipping {
             Some(s) => {
