@@ -138,6 +138,14 @@ pub fn mul_shift_round(
     round_mantissa(product, scale, dp, mode)
 }
 
+/// Compares two decimals, as `Ord` does. Amounts compared in routing and in conditions nearly
+/// always have the same scale (a total and a threshold in cents), and then comparing the
+/// mantissas is enough, which is a fraction of the cost of the general comparison.
+#[inline]
+pub fn cmp(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() { a.mantissa().cmp(&b.mantissa()) } else { a.cmp(b) }
+}
+
 /// `numerator / divisor` rounded to an integer (`divisor` positive). Uses 64-bit division when
 /// both fit, which matters in wasm, where 128-bit division is a library call.
 pub fn div_round(numerator: i128, divisor: i128, mode: Rounding) -> Option<i128> {
@@ -359,6 +367,18 @@ mod tests {
                     assert_eq!(got, expected, "{v} to {dp} places with {ours:?}");
                     assert_eq!(got.scale(), dp, "{v} keeps exactly {dp} places");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn compares_as_decimals_do() {
+        let values = ["0", "-0", "0.00", "-0.00", "1", "1.00", "-1.00", "2000.00", "1999.99"];
+        let more =
+            ["99999999999.99", "-79228162514264337593543950335", "0.0000000000000000000000000001"];
+        for a in values.iter().chain(&more) {
+            for b in values.iter().chain(&more) {
+                assert_eq!(cmp(&d(a), &d(b)), d(a).cmp(&d(b)), "{a} against {b}");
             }
         }
     }
