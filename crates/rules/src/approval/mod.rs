@@ -339,7 +339,8 @@ impl ApprovalContext {
             .iter()
             .filter_map(|u| Some((u.id.clone(), Arc::from(unit_path(&directory, &u.id)?))))
             .collect();
-        let users = directory.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let users: FxHashMap<UserId, usize> =
+            directory.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
         // Only the facts some condition reads are computed when routing.
         let read: Vec<usize> =
             conditions.iter().flatten().flat_map(CompiledCondition::slots).collect();
@@ -365,7 +366,6 @@ impl ApprovalContext {
                 }
             }
         }
-        let users: FxHashMap<UserId, usize> = users;
         let named = |approver: &Approver| match approver {
             Approver::User(id) => Named::Members(users.get(id).copied().into_iter().collect()),
             Approver::AnyOf(ids) => {

@@ -85,8 +85,8 @@ pub struct PricingContext {
     /// Per product: index into `classes`.
     product_class: Vec<usize>,
     classes: Vec<TaxClass>,
-    /// Per product: index into `categories`, the catalog's distinct categories, so that the
-    /// categories of an order are told apart without comparing texts.
+    /// Per product: the index of its category among the catalog's distinct categories, so
+    /// that the categories of an order are told apart without comparing texts.
     product_category: Vec<usize>,
 }
 
