@@ -119,6 +119,33 @@ pub fn mul_round(a: Decimal, b: Decimal, dp: u32, mode: Rounding) -> Option<Deci
     }
 }
 
+/// `a × b / 10^shift` rounded to `dp` places (a percentage of an amount: `shift` 2), when the
+/// product is exact as a decimal: at most 96 bits and `28 - shift` places. Multiplying and
+/// dividing the decimals then gives this same exact value before rounding, without a decimal
+/// division. `None` otherwise: the caller computes it as decimals.
+pub fn mul_shift_round(
+    a: Decimal,
+    b: Decimal,
+    shift: u32,
+    dp: u32,
+    mode: Rounding,
+) -> Option<Decimal> {
+    let product = a.mantissa().checked_mul(b.mantissa())?;
+    let scale = a.scale().checked_add(b.scale())?.checked_add(shift)?;
+    if scale > 28 || product.unsigned_abs() > DECIMAL_MAX_MANTISSA {
+        return None;
+    }
+    round_mantissa(product, scale, dp, mode)
+}
+
+/// Compares two decimals, as `Ord` does. Amounts compared in routing and in conditions nearly
+/// always have the same scale (a total and a threshold in cents), and then comparing the
+/// mantissas is enough, which is a fraction of the cost of the general comparison.
+#[inline]
+pub fn cmp(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() { a.mantissa().cmp(&b.mantissa()) } else { a.cmp(b) }
+}
+
 /// `numerator / divisor` rounded to an integer (`divisor` positive). Uses 64-bit division when
 /// both fit, which matters in wasm, where 128-bit division is a library call.
 pub fn div_round(numerator: i128, divisor: i128, mode: Rounding) -> Option<i128> {
@@ -345,6 +372,18 @@ mod tests {
     }
 
     #[test]
+    fn compares_as_decimals_do() {
+        let values = ["0", "-0", "0.00", "-0.00", "1", "1.00", "-1.00", "2000.00", "1999.99"];
+        let more =
+            ["99999999999.99", "-79228162514264337593543950335", "0.0000000000000000000000000001"];
+        for a in values.iter().chain(&more) {
+            for b in values.iter().chain(&more) {
+                assert_eq!(cmp(&d(a), &d(b)), d(a).cmp(&d(b)), "{a} against {b}");
+            }
+        }
+    }
+
+    #[test]
     fn mul_round_matches_multiplying_then_rounding() {
         let values = [
             "149.00",
@@ -367,6 +406,23 @@ mod tests {
                 }
             }
         }
+        for a in values {
+            for b in ["3", "0.5", "12.125", "100", "0", "3.0000000000000000000000001"] {
+                for mode in [Rounding::HalfUp, Rounding::HalfEven, Rounding::Up, Rounding::Floor] {
+                    let decimals = d(a)
+                        .checked_mul(d(b))
+                        .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                        .and_then(|x| round_to_scale(x, 2, mode));
+                    if let Some(got) = mul_shift_round(d(a), d(b), 2, 2, mode) {
+                        assert_eq!(Some(got), decimals, "{a} × {b} / 100 ({mode:?})");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            mul_shift_round(d("1.5"), d("0.000000000000000000000000001"), 2, 2, Rounding::Up),
+            None
+        );
         // Beyond 96 bits the decimal product would lose digits; the 128-bit one does not.
         let big = d("79228162514264337593543950.335");
         assert_eq!(

@@ -98,8 +98,9 @@ pub fn evaluate_checkout(
     approval: &ApprovalContext,
     request: &CheckoutRequest,
 ) -> Result<CheckoutVerdict, CheckoutError> {
-    let priced = pricing.price(&request.cart).map_err(CheckoutError::Pricing)?;
-    let mut facts = OrderFacts::from_priced(&priced);
+    let (priced, categories) =
+        pricing.price_with_categories(&request.cart).map_err(CheckoutError::Pricing)?;
+    let mut facts = OrderFacts::with_categories(&priced, categories);
     facts.business_unit = request.business_unit.clone();
     facts.payment_method = request.payment_method.clone();
     facts.customer = Some(request.cart.customer.id.clone());

@@ -325,7 +325,7 @@ impl Money {
     /// Compares two amounts of the same currency; different currencies are an error.
     pub fn try_cmp(&self, other: &Money) -> Result<Ordering, MoneyError> {
         self.same_currency(other)?;
-        Ok(self.amount.cmp(&other.amount))
+        Ok(crate::decimal::cmp(&self.amount, &other.amount))
     }
 
     /// Rounds to the currency's minor units (and pads: 12.5 USD becomes 12.50 USD).

@@ -114,9 +114,25 @@ pub struct ApprovalContext {
     needs_facts: bool,
     /// Each member's roles, shared, as the `buyer.roles` fact.
     member_roles: Vec<Arc<[SharedStr]>>,
-    /// Each role's members (indices into the directory), in directory order.
-    role_members: FxHashMap<RoleName, Vec<usize>>,
+    /// The approver of each rule, of each spending limit (when it asks for approval), over
+    /// credit and the fallback, resolved to the directory once (routing looked each user or
+    /// role up by its text on every order).
+    rule_approvers: Vec<Named>,
+    limit_approvers: Vec<Named>,
+    credit_approver: Named,
+    fallback_approver: Named,
 }
+
+/// An approver resolved to the directory: the members it names, in the order it names them
+/// (a user, any of several users, a role's members), or the buyer's manager.
+#[derive(Debug)]
+enum Named {
+    Members(Vec<usize>),
+    Manager,
+}
+
+/// What a missing approver names.
+static NOBODY: Named = Named::Members(Vec::new());
 
 fn approver_users(a: &Approver) -> Vec<&UserId> {
     match a {
@@ -323,7 +339,8 @@ impl ApprovalContext {
             .iter()
             .filter_map(|u| Some((u.id.clone(), Arc::from(unit_path(&directory, &u.id)?))))
             .collect();
-        let users = directory.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let users: FxHashMap<UserId, usize> =
+            directory.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
         // Only the facts some condition reads are computed when routing.
         let read: Vec<usize> =
             conditions.iter().flatten().flat_map(CompiledCondition::slots).collect();
@@ -339,6 +356,7 @@ impl ApprovalContext {
         let needs_facts = !read.is_empty();
         let member_roles =
             directory.users.iter().map(|m| m.roles.iter().map(|r| r.shared()).collect()).collect();
+        // Each role's members (indices into the directory), in directory order.
         let mut role_members: FxHashMap<RoleName, Vec<usize>> = FxHashMap::default();
         for (i, member) in directory.users.iter().enumerate() {
             for role in &member.roles {
@@ -348,7 +366,30 @@ impl ApprovalContext {
                 }
             }
         }
+        let named = |approver: &Approver| match approver {
+            Approver::User(id) => Named::Members(users.get(id).copied().into_iter().collect()),
+            Approver::AnyOf(ids) => {
+                Named::Members(ids.iter().filter_map(|id| users.get(id).copied()).collect())
+            }
+            Approver::Role(role) => {
+                Named::Members(role_members.get(role).cloned().unwrap_or_default())
+            }
+            Approver::Manager => Named::Manager,
+        };
+        let over_limit = |o: Option<&OverLimit>| match o {
+            Some(OverLimit::Approval(a)) => named(a),
+            Some(OverLimit::Block) | None => Named::Members(Vec::new()),
+        };
+        let rule_approvers = policy.rules.iter().map(|r| named(&r.approver)).collect();
+        let limit_approvers =
+            policy.spending_limits.iter().map(|l| over_limit(Some(&l.on_exceed))).collect();
+        let credit_approver = over_limit(policy.over_credit.as_ref());
+        let fallback_approver = policy.fallback.as_ref().map_or(Named::Members(Vec::new()), named);
         Ok(ApprovalContext {
+            rule_approvers,
+            limit_approvers,
+            credit_approver,
+            fallback_approver,
             policy,
             directory,
             conditions,
@@ -358,7 +399,6 @@ impl ApprovalContext {
             sources,
             needs_facts,
             member_roles,
-            role_members,
             no_unit: Arc::from([]),
         })
     }
@@ -376,6 +416,11 @@ impl ApprovalContext {
         plan.explanation =
             crate::messages::explain_plan(&plan, |u| self.member(u).map(|m| &*m.name));
         plan
+    }
+
+    /// The approver of the rule at this index, resolved.
+    fn rule_approver(&self, index: usize) -> &Named {
+        self.rule_approvers.get(index).unwrap_or(&NOBODY)
     }
 
     pub fn member(&self, id: &UserId) -> Option<&Member> {
@@ -453,11 +498,10 @@ impl ApprovalContext {
             .collect())
     }
 
-    fn candidates(&self, approver: &Approver, buyer: &Member, unit: &[SharedStr]) -> Candidates {
+    fn candidates(&self, approver: &Named, buyer: &Member, unit: &[SharedStr]) -> Candidates {
         let mut users = Vec::with_capacity(match approver {
-            Approver::User(_) | Approver::Manager => 1,
-            Approver::AnyOf(ids) => ids.len(),
-            Approver::Role(_) => 4,
+            Named::Members(members) => members.len(),
+            Named::Manager => 1,
         });
         let mut buyer_excluded = false;
         let mut outside_unit = false;
@@ -472,18 +516,10 @@ impl ApprovalContext {
             }
         };
         match approver {
-            Approver::User(id) => self.member(id).into_iter().for_each(&mut consider),
-            Approver::AnyOf(ids) => {
-                ids.iter().filter_map(|id| self.member(id)).for_each(&mut consider)
+            Named::Members(members) => {
+                members.iter().filter_map(|&i| self.directory.users.get(i)).for_each(&mut consider)
             }
-            Approver::Role(role) => self
-                .role_members
-                .get(role)
-                .into_iter()
-                .flatten()
-                .filter_map(|&i| self.directory.users.get(i))
-                .for_each(&mut consider),
-            Approver::Manager => buyer
+            Named::Manager => buyer
                 .manager
                 .as_ref()
                 .and_then(|m| self.member(m))
@@ -559,12 +595,13 @@ impl ApprovalContext {
         for (i, rule) in self.policy.rules.iter().enumerate() {
             if rule.min_total.is_none() && self.condition_holds(i, &facts) {
                 let because = self.rule_match(i, &facts).map(Because::Rule).into_iter().collect();
-                self.add_step(&mut plan, &rule.approver, because, buyer, unit, Some(rule));
+                let named = self.rule_approver(i);
+                self.add_step(&mut plan, (&rule.approver, named), because, buyer, unit, Some(rule));
             }
         }
 
-        for limit in &self.policy.spending_limits {
-            self.route_limit(&mut plan, limit, spent, total, buyer, unit)?;
+        for (limit, named) in self.policy.spending_limits.iter().zip(&self.limit_approvers) {
+            self.route_limit(&mut plan, (limit, named), spent, total, buyer, unit)?;
         }
 
         if let Some(funds) = funds {
@@ -576,7 +613,8 @@ impl ApprovalContext {
                 let because = vec![Because::Credit { funds: funds.clone() }];
                 match &self.policy.over_credit {
                     Some(OverLimit::Approval(a)) => {
-                        self.add_step(&mut plan, a, because, buyer, unit, None)
+                        let named = &self.credit_approver;
+                        self.add_step(&mut plan, (a, named), because, buyer, unit, None)
                     }
                     Some(OverLimit::Block) | None => {
                         plan.blocks.push(Block::Credit { funds: funds.clone() })
@@ -641,8 +679,8 @@ impl ApprovalContext {
             let mut pooled =
                 Candidates { users: Vec::new(), buyer_excluded: false, outside_unit: false };
             for &i in group {
-                let Some(rule) = rules.get(i) else { continue };
-                let c = self.candidates(&rule.approver, buyer, unit);
+                let Some(named) = self.rule_approvers.get(i) else { continue };
+                let c = self.candidates(named, buyer, unit);
                 pooled.buyer_excluded |= c.buyer_excluded;
                 pooled.outside_unit |= c.outside_unit;
                 if pooled.users.is_empty() {
@@ -694,7 +732,7 @@ impl ApprovalContext {
                 if !self.condition_holds(j, facts) {
                     return None;
                 }
-                let c = self.candidates(&rule.approver, buyer, unit);
+                let c = self.candidates(self.rule_approver(j), buyer, unit);
                 (!c.users.is_empty()).then_some((j, rule))
             });
             escalations.push(Escalation {
@@ -724,7 +762,7 @@ impl ApprovalContext {
                 because.extend(b);
                 escalations.extend(e);
             }
-            let users = self.candidates(&rule.approver, buyer, unit).users;
+            let users = self.candidates(self.rule_approver(j), buyer, unit).users;
             plan.steps.push(PlanStep {
                 approver: rule.approver.clone(),
                 candidates: users,
@@ -744,7 +782,7 @@ impl ApprovalContext {
         escalations: Vec<Escalation>,
     ) {
         if let Some(fallback) = &self.policy.fallback {
-            let c = self.candidates(fallback, buyer, unit);
+            let c = self.candidates(&self.fallback_approver, buyer, unit);
             if !c.users.is_empty() {
                 plan.steps.push(PlanStep {
                     approver: fallback.clone(),
@@ -761,13 +799,13 @@ impl ApprovalContext {
     fn add_step(
         &self,
         plan: &mut ApprovalPlan,
-        approver: &Approver,
+        (approver, named): (&Approver, &Named),
         because: Vec<Because>,
         buyer: &Member,
         unit: &[SharedStr],
         rule: Option<&ApprovalRule>,
     ) {
-        let c = self.candidates(approver, buyer, unit);
+        let c = self.candidates(named, buyer, unit);
         if c.users.is_empty() {
             let escalation = Escalation { from: rule.map(rule_ref), to: None, reason: c.reason() };
             self.to_fallback(plan, because, buyer, unit, vec![escalation]);
@@ -784,7 +822,7 @@ impl ApprovalContext {
     fn route_limit(
         &self,
         plan: &mut ApprovalPlan,
-        limit: &SpendingLimit,
+        (limit, named): (&SpendingLimit, &Named),
         spent: &[Spent],
         total: Money,
         buyer: &Member,
@@ -822,7 +860,7 @@ impl ApprovalContext {
                     limit_amount: limit.amount,
                     spent,
                 }];
-                self.add_step(plan, a, because, buyer, unit, None);
+                self.add_step(plan, (a, named), because, buyer, unit, None);
             }
             OverLimit::Block => plan.blocks.push(Block::SpendingLimit {
                 limit: limit.id.clone(),

@@ -192,6 +192,11 @@ impl OrderFacts {
                 categories.push(line.category.clone());
             }
         }
+        OrderFacts::with_categories(cart, categories)
+    }
+
+    /// [`OrderFacts::from_priced`] with the cart's distinct categories already found.
+    pub(crate) fn with_categories(cart: &PricedCart, categories: Vec<CategoryId>) -> OrderFacts {
         OrderFacts {
             total: cart.total,
             subtotal: cart.subtotal,

@@ -101,7 +101,9 @@ impl Test {
             (Test::Money(op, want), Some(Value::Money(have))) => {
                 have.try_cmp(want).is_ok_and(|ord| ordered(*op, ord))
             }
-            (Test::Number(op, want), Some(Value::Number(have))) => ordered(*op, have.cmp(want)),
+            (Test::Number(op, want), Some(Value::Number(have))) => {
+                ordered(*op, crate::decimal::cmp(have, want))
+            }
             (Test::Duration(op, want), Some(Value::Duration(have))) => ordered(*op, have.cmp(want)),
             (Test::Text { equal, text }, Some(Value::Text(have))) => (have == text) == *equal,
             (Test::TextIn(items), Some(Value::Text(have))) => items.contains(have),

@@ -15,7 +15,8 @@ pub use model::*;
 
 use crate::{
     decimal::{
-        div_round, from_units, from_units_within, mul_exact, pow10, round_to_scale, to_units,
+        div_round, from_units, from_units_within, mul_exact, mul_shift_round, pow10,
+        round_to_scale, to_units,
     },
     diagnostic::{Diagnostic, Problem},
     ids::{CategoryId, PriceListId, Sku, TaxClass, TaxRuleId},
@@ -77,11 +78,16 @@ impl From<MoneyError> for PricingError {
 pub struct PricingContext {
     data: PricingData,
     products: FxHashMap<Sku, usize>,
-    /// Per price list: product index to the index of its `ListPrice`.
-    list_entries: Vec<FxHashMap<usize, usize>>,
+    /// Per product: the price lists that price it, as (list index, index of its `ListPrice`),
+    /// in list order. A product is in few lists, so a short scan finds its entry in one: it
+    /// costs less than hashing into a map per list.
+    product_prices: Vec<Vec<(usize, usize)>>,
     /// Per product: index into `classes`.
     product_class: Vec<usize>,
     classes: Vec<TaxClass>,
+    /// Per product: the index of its category among the catalog's distinct categories, so
+    /// that the categories of an order are told apart without comparing texts.
+    product_category: Vec<usize>,
 }
 
 /// Checks pricing data; every problem is reported.
@@ -199,34 +205,36 @@ impl PricingContext {
         }
         let products: FxHashMap<Sku, usize> =
             data.catalog.iter().enumerate().map(|(i, p)| (p.sku.clone(), i)).collect();
-        let list_entries = data
-            .price_lists
-            .iter()
-            .map(|list| {
-                list.prices
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, price)| Some((*products.get(&price.sku)?, i)))
-                    .collect()
-            })
-            .collect();
-        let mut classes: Vec<TaxClass> = Vec::new();
-        let product_class = data
-            .catalog
-            .iter()
-            .map(|p| match classes.iter().position(|c| *c == p.tax_class) {
-                Some(i) => i,
-                None => {
-                    classes.push(p.tax_class.clone());
-                    classes.len().saturating_sub(1)
+        let mut product_prices: Vec<Vec<(usize, usize)>> = vec![Vec::new(); data.catalog.len()];
+        for (li, list) in data.price_lists.iter().enumerate() {
+            for (pi, price) in list.prices.iter().enumerate() {
+                if let Some(entries) =
+                    products.get(&price.sku).and_then(|&p| product_prices.get_mut(p))
+                {
+                    entries.push((li, pi));
                 }
-            })
-            .collect();
-        Ok(PricingContext { data, products, list_entries, product_class, classes })
+            }
+        }
+        let (classes, product_class) = distinct(data.catalog.iter().map(|p| &p.tax_class));
+        let (_, product_category) = distinct(data.catalog.iter().map(|p| &p.category));
+        Ok(PricingContext {
+            data,
+            products,
+            product_prices,
+            product_class,
+            classes,
+            product_category,
+        })
     }
 
     pub fn data(&self) -> &PricingData {
         &self.data
+    }
+
+    /// The index of the `ListPrice` of a product in a price list, if the list prices it.
+    fn list_price(&self, product: usize, list: usize) -> Option<usize> {
+        let entries = self.product_prices.get(product)?;
+        entries.iter().find(|&&(l, _)| l == list).map(|&(_, price)| price)
     }
 
     /// The product with this SKU, if the catalog has it.
@@ -248,7 +256,22 @@ impl PricingContext {
     /// Prices a cart. Deterministic: the same data and cart always give the same result, on
     /// every platform.
     pub fn price(&self, cart: &Cart) -> Result<PricedCart, PricingError> {
-        Pricer::new(self, cart).run()
+        let mut pricer = Pricer::new(self, cart);
+        let resolved = pricer.resolve()?;
+        pricer.priced(resolved)
+    }
+
+    /// [`PricingContext::price`], and the distinct categories of the cart's lines in order of
+    /// first appearance, as [`crate::approval::OrderFacts::from_priced`] finds them, but told
+    /// apart by their index in the catalog rather than by comparing texts.
+    pub(crate) fn price_with_categories(
+        &self,
+        cart: &Cart,
+    ) -> Result<(PricedCart, Vec<CategoryId>), PricingError> {
+        let mut pricer = Pricer::new(self, cart);
+        let resolved = pricer.resolve()?;
+        let categories = pricer.categories(&resolved);
+        Ok((pricer.priced(resolved)?, categories))
     }
 
     /// What one unit of a product costs the buyer of `cart` (its customer, currency, date and
@@ -265,9 +288,8 @@ impl PricingContext {
                 lists
                     .iter()
                     .filter_map(|&(_, li)| {
-                        let entries = self.list_entries.get(li)?;
                         let list = self.data.price_lists.get(li)?;
-                        list.prices.get(*entries.get(&product)?)
+                        list.prices.get(self.list_price(product, li)?)
                     })
                     .flat_map(|price| price.tiers.iter().map(|t| t.min_quantity))
                     .collect()
@@ -315,6 +337,24 @@ impl PricingContext {
     }
 }
 
+/// The distinct values of a list, in order of first appearance, and each item's index among
+/// them.
+fn distinct<'a, T: std::hash::Hash + Eq + Clone + 'a>(
+    items: impl Iterator<Item = &'a T>,
+) -> (Vec<T>, Vec<usize>) {
+    let mut values: Vec<T> = Vec::new();
+    let mut index: FxHashMap<&'a T, usize> = FxHashMap::default();
+    let indices = items
+        .map(|item| {
+            *index.entry(item).or_insert_with(|| {
+                values.push(item.clone());
+                values.len().saturating_sub(1)
+            })
+        })
+        .collect();
+    (values, indices)
+}
+
 /// The names of the price lists and tax rules of the data, for explanations.
 struct Names<'a>(&'a PricingData);
 
@@ -351,6 +391,16 @@ enum Origin<'a> {
         tiers: &'a [Tier],
         tier: usize,
     },
+}
+
+/// A line's figures in minor units, with rounding per line.
+#[derive(Clone, Copy)]
+struct Figures<'a> {
+    amount: i128,
+    /// Its share of the order discount.
+    share: i128,
+    /// The tax rule applied and the tax, if a rule applies.
+    tax: Option<(&'a TaxRule, i128)>,
 }
 
 struct Pricer<'a> {
@@ -487,12 +537,8 @@ impl<'a> Pricer<'a> {
         }
         let ctx: &'a PricingContext = self.ctx;
         for &(level, li) in lists {
-            let (Some(list), Some(entries)) =
-                (ctx.data.price_lists.get(li), ctx.list_entries.get(li))
-            else {
-                continue;
-            };
-            let Some(price) = entries.get(&product).and_then(|&e| list.prices.get(e)) else {
+            let Some(list) = ctx.data.price_lists.get(li) else { continue };
+            let Some(price) = ctx.list_price(product, li).and_then(|e| list.prices.get(e)) else {
                 continue;
             };
             let Some(tier) = price.tiers.iter().rposition(|t| t.min_quantity <= quantity) else {
@@ -547,11 +593,17 @@ impl<'a> Pricer<'a> {
                 if percent.is_sign_negative() || percent > Decimal::ONE_HUNDRED {
                     return Err(PricingError::DiscountPercentOutOfRange(percent));
                 }
-                let raw = subtotal
-                    .checked_mul(percent)
-                    .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
-                    .ok_or(PricingError::Money(MoneyError::Overflow))?;
-                let raw = self.round(raw)?;
+                let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
+                // In integers when exact (nearly always), else as decimals; the same figure.
+                let raw = match mul_shift_round(subtotal, percent, 2, minor, mode) {
+                    Some(raw) => raw,
+                    None => self.round(
+                        subtotal
+                            .checked_mul(percent)
+                            .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                            .ok_or(PricingError::Money(MoneyError::Overflow))?,
+                    )?,
+                };
                 match d.cap {
                     Some(cap) if cap.is_sign_negative() && !cap.is_zero() => {
                         return Err(PricingError::NegativeDiscount);
@@ -644,19 +696,19 @@ impl<'a> Pricer<'a> {
         LineTax { rule: None, percent: Decimal::ZERO, amount: self.money(self.zero()) }
     }
 
-    /// Splits a discount over amounts in proportion, in whole minor units: each share is
-    /// `discount × amount / subtotal` rounded down (exact integers), and the units left over go
-    /// to the largest remainders, earlier lines first on ties. The shares add up exactly.
-    fn split(amounts: &[i128], discount: i128) -> Option<Vec<i128>> {
-        let subtotal = amounts.iter().try_fold(0i128, |acc, a| acc.checked_add(*a))?;
+    /// Splits a discount over the lines' amounts in proportion, in whole minor units, into
+    /// their `share`s: each share is `discount × amount / subtotal` rounded down (exact
+    /// integers), and the units left over go to the largest remainders, earlier lines first on
+    /// ties. The shares add up exactly.
+    fn split(lines: &mut [Figures<'_>], discount: i128) -> Option<()> {
+        let subtotal = lines.iter().try_fold(0i128, |acc, l| acc.checked_add(l.amount))?;
         if discount == 0 || subtotal == 0 {
-            return Some(vec![0; amounts.len()]);
+            return Some(());
         }
-        let mut shares = Vec::with_capacity(amounts.len());
-        let mut remainders = Vec::with_capacity(amounts.len());
+        let mut remainders = Vec::with_capacity(lines.len());
         let mut left = discount;
-        for (i, a) in amounts.iter().enumerate() {
-            let product = mul_exact(discount, *a)?;
+        for (i, line) in lines.iter_mut().enumerate() {
+            let product = mul_exact(discount, line.amount)?;
             // 64-bit division when it fits: 128-bit division is a library call (slow in wasm).
             let (share, rem) = match (u64::try_from(product), u64::try_from(subtotal)) {
                 (Ok(p), Ok(s)) => (i128::from(p.checked_div(s)?), i128::from(p.checked_rem(s)?)),
@@ -664,7 +716,7 @@ impl<'a> Pricer<'a> {
             };
             remainders.push((rem, i));
             left = left.checked_sub(share)?;
-            shares.push(share);
+            line.share = share;
         }
         let left = usize::try_from(left).ok()?;
         if left > 0 && left <= remainders.len() {
@@ -672,11 +724,11 @@ impl<'a> Pricer<'a> {
                 |(ra, ia): &(i128, usize), (rb, ib): &(i128, usize)| rb.cmp(ra).then(ia.cmp(ib));
             remainders.select_nth_unstable_by(left.checked_sub(1)?, largest_first);
             for (_, i) in remainders.iter().take(left) {
-                let s = shares.get_mut(*i)?;
-                *s = s.checked_add(1)?;
+                let line = lines.get_mut(*i)?;
+                line.share = line.share.checked_add(1)?;
             }
         }
-        Some(shares)
+        Some(())
     }
 
     /// Resolves every line's product and unit price.
@@ -731,8 +783,35 @@ impl<'a> Pricer<'a> {
         }
     }
 
-    fn run(mut self) -> Result<PricedCart, PricingError> {
-        let resolved = self.resolve()?;
+    /// The distinct categories of the resolved lines, in order of first appearance.
+    fn categories(&self, resolved: &[Resolved<'a>]) -> Vec<CategoryId> {
+        let mut categories: Vec<CategoryId> = Vec::new();
+        // Categories with an index below 64 are marked in a bit set; any others (a catalog
+        // with more categories) are looked for among those found.
+        let mut seen = 0u64;
+        for r in resolved {
+            let bit = self
+                .ctx
+                .product_category
+                .get(r.product)
+                .and_then(|&c| u32::try_from(c).ok())
+                .and_then(|c| 1u64.checked_shl(c));
+            let new = match bit {
+                Some(bit) => {
+                    let new = seen & bit == 0;
+                    seen |= bit;
+                    new
+                }
+                None => !categories.contains(r.category),
+            };
+            if new {
+                categories.push(r.category.clone());
+            }
+        }
+        categories
+    }
+
+    fn priced(self, resolved: Vec<Resolved<'a>>) -> Result<PricedCart, PricingError> {
         match self.policy.mode {
             RoundingMode::PerLine => self.per_line_rounding(resolved),
             RoundingMode::OnTotal => self.on_total_rounding(resolved),
@@ -747,21 +826,24 @@ impl<'a> Pricer<'a> {
     ) -> Result<PricedCart, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
         let (minor, mode) = (self.currency.minor_units(), self.policy.rounding);
-        let mut amounts = Vec::with_capacity(resolved.len());
+        // Each line's figures, filled in below: its amount, then its share of the discount,
+        // then its tax (one vector rather than one per figure: fewer allocations).
+        let mut figures = Vec::with_capacity(resolved.len());
         for r in &resolved {
             let exact =
                 mul_exact(r.unit.mantissa(), i128::from(r.quantity)).ok_or_else(overflow)?;
-            amounts.push(to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?);
+            let amount = to_units(exact, r.unit.scale(), minor, mode).ok_or_else(overflow)?;
+            figures.push(Figures { amount, share: 0, tax: None });
         }
         let subtotal_units =
-            amounts.iter().try_fold(0i128, |a, b| a.checked_add(*b)).ok_or_else(overflow)?;
+            figures.iter().try_fold(0i128, |a, f| a.checked_add(f.amount)).ok_or_else(overflow)?;
         let subtotal = self.decimal_of(subtotal_units)?;
         let discount = self.discount(subtotal)?;
         let discount_units = match &discount {
             Some(d) => self.units(d.amount.amount())?,
             None => 0,
         };
-        let shares = Self::split(&amounts, discount_units).ok_or_else(overflow)?;
+        Self::split(&mut figures, discount_units).ok_or_else(overflow)?;
 
         // (rule, taxable base, tax), in minor units, in order of first use.
         let mut rates: Vec<(usize, i128, i128)> = Vec::new();
@@ -777,29 +859,23 @@ impl<'a> Pricer<'a> {
         };
         // The figures first (fallible, small), then the lines in one infallible pass, so that
         // each line is written once, in place.
-        let mut taxes: Vec<Option<(&'a TaxRule, i128)>> = Vec::with_capacity(resolved.len());
-        for ((&r, amount), share) in resolved.iter().zip(&amounts).zip(&shares) {
+        for (r, f) in resolved.iter().zip(figures.iter_mut()) {
             let class = self.ctx.product_class.get(r.product).copied();
-            let base = amount.checked_sub(*share).ok_or_else(overflow)?;
-            taxes.push(match self.taxed(class) {
-                Some((index, rule)) => {
-                    let tax = self.tax_units(rule, base)?;
-                    add_rate(index, base, tax).ok_or_else(overflow)?;
-                    Some((rule, tax))
-                }
-                None => None,
-            });
+            let base = f.amount.checked_sub(f.share).ok_or_else(overflow)?;
+            if let Some((index, rule)) = self.taxed(class) {
+                let tax = self.tax_units(rule, base)?;
+                add_rate(index, base, tax).ok_or_else(overflow)?;
+                f.tax = Some((rule, tax));
+            }
         }
         let mut lines = Vec::with_capacity(resolved.len());
-        lines.extend(resolved.iter().zip(amounts.iter().zip(&shares)).zip(&taxes).map(
-            |((&r, (&amount, &share)), &tax)| {
-                let tax = match tax {
-                    Some((rule, tax)) => self.applied(rule, self.within(tax)),
-                    None => self.untaxed(),
-                };
-                self.line(r, self.within(amount), self.within(share), tax)
-            },
-        ));
+        lines.extend(resolved.iter().zip(&figures).map(|(&r, f)| {
+            let tax = match f.tax {
+                Some((rule, tax)) => self.applied(rule, self.within(tax)),
+                None => self.untaxed(),
+            };
+            self.line(r, self.within(f.amount), self.within(f.share), tax)
+        }));
 
         let (shipping_units, shipping_tax) = match &self.cart.shipping {
             Some(s) => {
