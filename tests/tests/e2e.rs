@@ -1046,6 +1046,17 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     assert_eq!(c.find_all(Locator::Css(&format!("{hazmat} .cmp"))).await.unwrap().len(), 2);
     type_into(c, "#sample-categories", "").await;
 
+    // Paid on account, 22,000 USD is past the available credit (25,000 less 3,500 owed), so
+    // finance approves it; paid by card it is not, and the credit's note goes away.
+    type_into(c, "#sample-total", "22000.00").await;
+    wait_text(c, "#policy-preview", |t| t.contains("exceeds the available credit")).await;
+    let payment = c.find(Locator::Css("#sample-payment")).await.unwrap();
+    payment.select_by_value("card").await.unwrap();
+    wait_text(c, "#policy-preview", |t| !t.contains("available credit")).await;
+    wait_text(c, "section.preview", |t| !t.contains("Paid on account")).await;
+    payment.select_by_value("invoice").await.unwrap();
+    wait_text(c, "#policy-preview", |t| t.contains("exceeds the available credit")).await;
+
     // A sample order of 1,000 USD by a buyer who spent 39,500 this month: past the 40,000 budget.
     type_into(c, "#sample-total", "1000.00").await;
     type_into(c, "#sample-spent", "39500.00").await;

@@ -459,6 +459,9 @@ pub fn PolicyPage() -> impl IntoView {
     let sample_categories = RwSignal::new(String::new());
     let sample_buyer = RwSignal::new(String::new());
     let sample_spent = RwSignal::new(String::from("0.00"));
+    let sample_shipping = RwSignal::new(String::from("0.00"));
+    let sample_skus = RwSignal::new(String::from("1"));
+    let sample_payment = RwSignal::new(String::from("invoice"));
     let currency = RwSignal::new(None::<Currency>);
     // The company's credit, for the preview of an order on account: (limit, open balance).
     let credit = RwSignal::new(None::<(String, String)>);
@@ -547,6 +550,19 @@ pub fn PolicyPage() -> impl IntoView {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
         };
+        let shipping = match sample("shipping", &sample_shipping.get()) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let subtotal = match total.checked_sub(shipping) {
+            Ok(s) if !s.amount().is_sign_negative() => s,
+            _ => return Some(Err(vec!["shipping: more than the sample total".into()])),
+        };
+        let sku_count = match sample_skus.get().trim().parse::<u32>() {
+            Ok(n) if n > 0 => n,
+            _ => return Some(Err(vec!["number of products: a whole number of at least 1".into()])),
+        };
+        let paid_on_account = sample_payment.get() == "invoice";
         let zero = Money::zero(c);
         let categories = sample_categories
             .get()
@@ -561,7 +577,7 @@ pub fn PolicyPage() -> impl IntoView {
             .iter()
             .map(|l| Spent { limit: l.id.clone(), amount: spent })
             .collect();
-        let funds = credit.get().and_then(|(limit, open)| {
+        let funds = credit.get().filter(|_| paid_on_account).and_then(|(limit, open)| {
             Some(Funds::Credit {
                 limit: money(&limit, c).ok()?,
                 open_balance: money(&open, c).ok()?,
@@ -571,15 +587,15 @@ pub fn PolicyPage() -> impl IntoView {
             buyer,
             order: OrderFacts {
                 total,
-                subtotal: total,
+                subtotal,
                 discount: zero,
-                shipping: zero,
+                shipping,
                 tax: zero,
-                sku_count: 1,
-                quantity: 1,
+                sku_count,
+                quantity: sku_count.into(),
                 categories,
                 business_unit: unit,
-                payment_method: PaymentMethod::parse("invoice").ok(),
+                payment_method: PaymentMethod::parse(&sample_payment.get()).ok(),
                 customer: None,
                 customer_group: None,
             },
@@ -887,7 +903,17 @@ pub fn PolicyPage() -> impl IntoView {
                 </select>
                 <label for="sample-spent">"Already spent by the buyer in each limit's period"</label>
                 <input id="sample-spent" prop:value=move || sample_spent.get() on:input=move |ev| sample_spent.set(event_target_value(&ev))/>
+                <label for="sample-shipping">"Shipping (part of the total)"</label>
+                <input id="sample-shipping" prop:value=move || sample_shipping.get() on:input=move |ev| sample_shipping.set(event_target_value(&ev))/>
+                <label for="sample-skus">"Number of products (SKUs)"</label>
+                <input id="sample-skus" inputmode="numeric" prop:value=move || sample_skus.get() on:input=move |ev| sample_skus.set(event_target_value(&ev))/>
+                <label for="sample-payment">"Payment"</label>
+                <select id="sample-payment" on:change=move |ev| sample_payment.set(event_target_value(&ev))>
+                    <option value="invoice" selected>"On account (invoice)"</option>
+                    <option value="card">"Company card"</option>
+                </select>
                 <p class="muted">{move || {
+                    if sample_payment.get() != "invoice" { return None; }
                     let (c, (limit, open)) = (currency.get()?, credit.get()?);
                     let (limit, open) = (money(&limit, c).ok()?, money(&open, c).ok()?);
                     Some(format!("Paid on account: the company's credit limit is {limit}, of which {open} is owed."))
