@@ -377,7 +377,12 @@ async fn place(
                     },
                 );
             }
-            batch.push("DELETE FROM carts WHERE user_id = $1", params![&caller.user_id]);
+            // Emptied, not deleted: the row keeps its writer's count, so a save sent before
+            // the submission and arriving after it cannot bring the ordered lines back.
+            batch.push(
+                "UPDATE carts SET lines = '[]', updated_at = $2 WHERE user_id = $1",
+                params![&caller.user_id, at],
+            );
             (number, submitted)
         })
         .await;

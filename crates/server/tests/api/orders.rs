@@ -547,6 +547,22 @@ async fn a_late_cart_save_does_not_overwrite_a_newer_one(app: &TestApp) {
     let long = pat.send(Method::PUT, "/api/cart", Some(save(&"w".repeat(65), 1, 1))).await;
     assert_eq!(long.body["error"]["field"], json!("writer"));
     assert_eq!(pat.get("/api/cart").await.body["lines"], lines_of(6), "nothing refused is kept");
+
+    // A save sent before a submission and arriving after it does not bring the ordered lines
+    // back: the submission empties the cart and the page's count stays.
+    assert_eq!(
+        pat.send(Method::PUT, "/api/cart", Some(save("page-4", 8, 2))).await.status,
+        StatusCode::OK
+    );
+    let context = pat.get("/api/checkout/context").await.body;
+    let submission = json!({ "idempotency_key": "late-save", "claimed": claims(&context) });
+    let placed = pat.post("/api/orders", submission).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    assert_eq!(pat.get("/api/cart").await.body["lines"], json!([]));
+    let late = pat.send(Method::PUT, "/api/cart", Some(save("page-4", 7, 2))).await;
+    assert_eq!(late.body, json!({ "lines": [], "applied": false }));
+    let next = pat.send(Method::PUT, "/api/cart", Some(save("page-4", 9, 1))).await;
+    assert_eq!(next.body["applied"], json!(true), "the page's next save is applied");
 }
 both_databases!(late_cart_save, a_late_cart_save_does_not_overwrite_a_newer_one);
 
