@@ -61,6 +61,8 @@ export interface Cart {
 }
 
 export interface NextTier { min_quantity: number; unit_price: Money }
+/** From how many units a unit price applies (`Pricing.priceBreaks`). */
+export interface PriceBreak { min_quantity: number; unit_price: Money; prices_include_tax: boolean }
 export type PriceSource =
   | { kind: "list"; list: string; level: ListLevel; min_quantity: number; next_tier?: NextTier }
   | { kind: "negotiated"; quote: string };

@@ -60,6 +60,7 @@ function subset(expected, actual, path) {
 // Each kind: how to answer it with the JS API, and the TypeScript types of its inputs and answer.
 const kinds = {
   price: { run: (i) => new rules.Pricing(i.data).price(i.cart), inputs: { data: "PricingData", cart: "Cart" }, answer: "PricedCart" },
+  price_breaks: { run: (i) => ({ breaks: new rules.Pricing(i.data).priceBreaks(i.cart, i.sku) }), inputs: { data: "PricingData", cart: "Cart" }, answer: "{ breaks: PriceBreak[] }" },
   route: { run: (i) => new rules.Approvals(i.policy, i.directory).route(i.request), inputs: { policy: "ApprovalPolicy", directory: "Directory", request: "RouteRequest" }, answer: "ApprovalPlan" },
   checkout: {
     run: (i) => rules.checkout(new rules.Pricing(i.data), new rules.Approvals(i.policy, i.directory), i.request),
@@ -121,7 +122,7 @@ for (const file of files(fixturesDir).sort()) {
   }
 }
 if (checkTs) {
-  const lines = [`import type { ${["Actor","ApprovalPlan","ApprovalPolicy","Cart","CheckoutRequest","CheckoutVerdict","Condition","Diagnostic","Directory","Fired","Instance","PricedCart","PricingData","RouteRequest","TimerStatus","TransitionOption","WorkflowDefinition"].join(", ")} } from "./node/rules_js";`];
+  const lines = [`import type { ${["Actor","ApprovalPlan","ApprovalPolicy","Cart","CheckoutRequest","CheckoutVerdict","Condition","Diagnostic","Directory","Fired","Instance","PriceBreak","PricedCart","PricingData","RouteRequest","TimerStatus","TransitionOption","WorkflowDefinition"].join(", ")} } from "./node/rules_js";`];
   typed.forEach(([type, value], n) => lines.push(`export const v${n}: ${type} = ${JSON.stringify(value)};`));
   writeFileSync(checkTs, lines.join("\n") + "\n");
 }

@@ -6,6 +6,7 @@ use rules::{
     CheckoutRequest,
     approval::{ApprovalContext, ApprovalPolicy, Directory, RouteRequest, Snapshot, drift},
     condition::{Condition, text},
+    ids::Sku,
     pricing::{Cart, PricingContext, PricingData},
     time::Timestamp,
     workflow::{Actor, Instance, Workflow, WorkflowDefinition, validate},
@@ -57,6 +58,12 @@ fn run_inner(kind: &str, input: &Value) -> Result<Value, Value> {
             let ctx = pricing_context(input)?;
             let cart: Cart = field(input, "cart")?;
             to_json(&ctx.explained(ctx.price(&cart).map_err(error)?))
+        }
+        "price_breaks" => {
+            let ctx = pricing_context(input)?;
+            let cart: Cart = field(input, "cart")?;
+            let sku: Sku = field(input, "sku")?;
+            json!({ "breaks": to_json(&ctx.price_breaks(&cart, &sku)) })
         }
         "route" => {
             let ctx = approval_context(input)?;

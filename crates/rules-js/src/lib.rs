@@ -42,6 +42,8 @@ extern "C" {
     pub type CartJs;
     #[wasm_bindgen(typescript_type = "PricedCart")]
     pub type PricedCartJs;
+    #[wasm_bindgen(typescript_type = "PriceBreak[]")]
+    pub type PriceBreaksJs;
     #[wasm_bindgen(typescript_type = "ApprovalPolicy")]
     pub type ApprovalPolicyJs;
     #[wasm_bindgen(typescript_type = "Directory")]
@@ -157,6 +159,17 @@ impl Pricing {
     pub fn price(&self, cart: CartJs) -> Result<PricedCartJs, JsValue> {
         let cart: Cart = read("cart", cart.into())?;
         write(&self.ctx.explained(self.ctx.price(&cart).map_err(failed)?))
+    }
+
+    /// The unit price of a product for the buyer of `cart` by quantity (its volume prices):
+    /// each quantity from which the price changes, as checkout would price a line of it. Only
+    /// the cart's customer, currency, date and negotiated prices count, not its lines. Empty
+    /// when nothing prices the product.
+    #[wasm_bindgen(js_name = priceBreaks)]
+    pub fn price_breaks(&self, cart: CartJs, sku: &str) -> Result<PriceBreaksJs, JsValue> {
+        let cart: Cart = read("cart", cart.into())?;
+        let sku = read("sku", JsValue::from_str(sku))?;
+        write(&self.ctx.price_breaks(&cart, &sku))
     }
 }
 
