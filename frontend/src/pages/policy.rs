@@ -893,25 +893,41 @@ pub fn PolicyPage() -> impl IntoView {
             </form>
             <section class="preview" aria-live="polite" aria-label="Preview">
                 <h2>"Preview with a sample order"</h2>
-                <label for="sample-total">"Total"</label>
-                <input id="sample-total" prop:value=move || sample_total.get() on:input=move |ev| sample_total.set(event_target_value(&ev))/>
-                <label for="sample-categories">"Product categories (comma separated)"</label>
-                <input id="sample-categories" prop:value=move || sample_categories.get() on:input=move |ev| sample_categories.set(event_target_value(&ev))/>
-                <label for="sample-buyer">"Ordered by"</label>
-                <select id="sample-buyer" on:change=move |ev| sample_buyer.set(event_target_value(&ev))>
-                    {move || users().into_iter().map(|(id, name)| { let s = id == sample_buyer.get_untracked(); view! { <option value=id selected=s>{name}</option> } }).collect_view()}
-                </select>
-                <label for="sample-spent">"Already spent by the buyer in each limit's period"</label>
-                <input id="sample-spent" prop:value=move || sample_spent.get() on:input=move |ev| sample_spent.set(event_target_value(&ev))/>
-                <label for="sample-shipping">"Shipping (part of the total)"</label>
-                <input id="sample-shipping" prop:value=move || sample_shipping.get() on:input=move |ev| sample_shipping.set(event_target_value(&ev))/>
-                <label for="sample-skus">"Number of products (SKUs)"</label>
-                <input id="sample-skus" inputmode="numeric" prop:value=move || sample_skus.get() on:input=move |ev| sample_skus.set(event_target_value(&ev))/>
-                <label for="sample-payment">"Payment"</label>
-                <select id="sample-payment" on:change=move |ev| sample_payment.set(event_target_value(&ev))>
-                    <option value="invoice" selected>"On account (invoice)"</option>
-                    <option value="card">"Company card"</option>
-                </select>
+                <div class="sample">
+                    <div>
+                        <label for="sample-total">"Total"</label>
+                        <input id="sample-total" prop:value=move || sample_total.get() on:input=move |ev| sample_total.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="sample-categories">"Product categories (comma separated)"</label>
+                        <input id="sample-categories" prop:value=move || sample_categories.get() on:input=move |ev| sample_categories.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="sample-buyer">"Ordered by"</label>
+                        <select id="sample-buyer" on:change=move |ev| sample_buyer.set(event_target_value(&ev))>
+                            {move || users().into_iter().map(|(id, name)| { let s = id == sample_buyer.get_untracked(); view! { <option value=id selected=s>{name}</option> } }).collect_view()}
+                        </select>
+                    </div>
+                    <div>
+                        <label for="sample-spent">"Already spent by the buyer in each limit's period"</label>
+                        <input id="sample-spent" prop:value=move || sample_spent.get() on:input=move |ev| sample_spent.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="sample-shipping">"Shipping (part of the total)"</label>
+                        <input id="sample-shipping" prop:value=move || sample_shipping.get() on:input=move |ev| sample_shipping.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="sample-skus">"Number of products (SKUs)"</label>
+                        <input id="sample-skus" inputmode="numeric" prop:value=move || sample_skus.get() on:input=move |ev| sample_skus.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="sample-payment">"Payment"</label>
+                        <select id="sample-payment" on:change=move |ev| sample_payment.set(event_target_value(&ev))>
+                            <option value="invoice" selected>"On account (invoice)"</option>
+                            <option value="card">"Company card"</option>
+                        </select>
+                    </div>
+                </div>
                 <p class="muted">{move || {
                     if sample_payment.get() != "invoice" { return None; }
                     let (c, (limit, open)) = (currency.get()?, credit.get()?);
