@@ -225,7 +225,7 @@ fn Nav() -> impl IntoView {
             <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <a href="/editor/tokens" rel="external">"API tokens"</a>
-            <A href="/notifications">"Notifications " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></A>
+            <A href="/notifications">"Notifications" <Show when=move || { session.unread.get() > 0 }>" " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></Show></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
         </nav>
@@ -304,7 +304,7 @@ pub fn App() -> impl IntoView {
                     <SkipLink/>
                     <Nav/>
                     <main id="main" tabindex="-1">
-                        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+                        <Routes fallback=|| view! { <h1>"Page not found"</h1> <p>"This page does not exist. " <a href="/">"Go to the start page"</a>"."</p> }>
                             <Route path=path!("/") view=Home/>
                             <Route path=path!("/cart") view=pages::cart::CartPage/>
                             <Route path=path!("/orders") view=pages::orders::OrdersPage/>
@@ -356,7 +356,7 @@ pub fn EditorApp() -> impl IntoView {
                     (false, _) => view! { <p class="loading">"Loading…"</p> }.into_any(),
                     (true, false) => view! { <p>"Log in first: " <a href="/" rel="external">"to the login page"</a></p> }.into_any(),
                     (true, true) => view! {
-                        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+                        <Routes fallback=|| view! { <h1>"Page not found"</h1> <p>"This page does not exist. " <a href="/" rel="external">"Back to the app"</a>"."</p> }>
                             <Route path=path!("/editor/customers") view=pages::customers::CustomersPage/>
                             <Route path=path!("/editor/workflows") view=pages::workflows::WorkflowsPage/>
                             <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>

@@ -387,7 +387,9 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     assert!(note.contains(&format!("Order {number} approved")), "{note}");
     c.find(Locator::Css("ul.notifications li.unread a")).await.unwrap().click().await.unwrap();
     wait_text(c, "#order-state", |t| t == "approved").await;
-    wait_text(c, "nav .badge", |t| t == "0").await;
+    // Nothing unread: no badge at all.
+    wait_text(c, "nav a[href='/notifications']", |t| t == "Notifications").await;
+    assert!(c.find(Locator::Css("nav .badge")).await.is_err(), "a badge of nothing unread");
 
     // And the mail arrived at the SMTP server.
     let deadline = Instant::now() + Duration::from_secs(15);

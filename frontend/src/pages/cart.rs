@@ -11,7 +11,7 @@ use crate::{
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_navigate;
+use leptos_router::{components::A, hooks::use_navigate};
 use serde_json::{Value, json};
 use std::{collections::HashMap, sync::Arc};
 
@@ -168,7 +168,7 @@ pub fn CartPage() -> impl IntoView {
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Cart"</h1>
         <p class="error" role="alert">{move || load_error.get()}</p>
-        <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from the catalog."</p> }>
+        <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from " <A href="/">"the catalog"</A>"."</p> }>
             <table class="cart">
                 <thead><tr>
                     <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th>
