@@ -171,8 +171,8 @@ pub fn CartPage() -> impl IntoView {
         <Show when=move || !cart.lines.with(Vec::is_empty) fallback=|| view! { <p>"The cart is empty. Add products from " <A href="/">"the catalog"</A>"."</p> }>
             <table class="cart">
                 <thead><tr>
-                    <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th>
-                    <th scope="col">"Amount"</th><th scope="col">"Why this price"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                    <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col" class="money">"Unit price"</th>
+                    <th scope="col" class="money">"Amount"</th><th scope="col">"Why this price"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th>
                 </tr></thead>
                 <tbody>
                     <For each=move || cart.lines.get() key=|l| l.sku.clone() let:line>

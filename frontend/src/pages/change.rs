@@ -142,7 +142,7 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
                 <p class="error" role="alert">{move || load_error.get()}</p>
                 <table class="cart">
                     <thead><tr>
-                        <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col">"Amount"</th>
+                        <th scope="col">"Product"</th><th scope="col">"Quantity"</th><th scope="col" class="money">"Amount"</th>
                         <th scope="col"><span class="visually-hidden">"Remove"</span></th>
                     </tr></thead>
                     <tbody>

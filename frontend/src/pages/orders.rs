@@ -108,7 +108,7 @@ pub fn OrdersPage() -> impl IntoView {
             }
             Some(Ok(o)) => view! {
                 <table class="orders">
-                    <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Buyer"</th><th scope="col">"Total"</th><th scope="col">"State"</th></tr></thead>
+                    <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Buyer"</th><th scope="col" class="money">"Total"</th><th scope="col">"State"</th></tr></thead>
                     <tbody>
                         {o.into_iter().map(|o| view! {
                             <tr>
@@ -259,7 +259,7 @@ pub fn OrderPage() -> impl IntoView {
                 })}
                 <h2>"Lines"</h2>
                 <table class="cart">
-                    <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col">"Unit price"</th><th scope="col">"Amount"</th><th scope="col">"Why"</th></tr></thead>
+                    <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Quantity"</th><th scope="col" class="money">"Unit price"</th><th scope="col" class="money">"Amount"</th><th scope="col">"Why"</th></tr></thead>
                     <tbody>{o.priced.lines.iter().map(|l| view! {
                         <tr><td class="product">{o.product_names.get(l.sku.as_str()).cloned().unwrap_or_default()}</td><td><code>{l.sku.to_string()}</code></td><td>{l.quantity}</td><td class="money">{l.unit_price.to_string()}</td><td class="money">{l.amount.to_string()}</td>
                             <td class="why">{l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")}</td></tr>
