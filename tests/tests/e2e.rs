@@ -353,10 +353,13 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         let select = c.find(Locator::Css("#order-state-filter")).await.unwrap();
         select.select_by_value(state).await.unwrap();
     };
+    // The demo's order Casey rejected is there, and only rejected orders are.
     show("rejected").await;
-    wait_text(c, "main", |t| t.contains("No orders in this state.")).await;
+    let rejected = wait_text(c, "table.orders tbody", |t| !t.contains("awaiting approval")).await;
+    assert!(rejected.contains("rejected") && !rejected.contains("approved"), "{rejected}");
+    assert!(!rejected.contains(&number), "{rejected}");
     show("approved").await;
-    let listed = wait_text(c, "table.orders tbody", |t| !t.is_empty()).await;
+    let listed = wait_text(c, "table.orders tbody", |t| !t.contains("rejected")).await;
     assert!(listed.starts_with(&number), "the approved order is listed: {listed}");
     type_into(c, "#order-number", "99999").await;
     c.find(Locator::Css("form.find-order button")).await.unwrap().click().await.unwrap();

@@ -173,7 +173,7 @@ fn caller_from(rows: &[Row], via: Via) -> Result<Option<Caller>, ApiError> {
 }
 
 /// Loads a user with their company kind and roles.
-async fn load_caller(
+pub(crate) async fn load_caller(
     state: &AppState,
     user_id: &str,
     via: Via,

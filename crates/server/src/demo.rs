@@ -2,16 +2,19 @@
 //! 5,000 USD, a business-unit tree, buyers, a company admin) and a German customer paying VAT,
 //! about 50 products with price lists and volume tiers, US sales tax and EU VAT, the seed
 //! order workflow with two draft orders on it, and Acme's own order workflow (orders shipped by
-//! the back office after approval).
+//! the back office after approval), and a few of Pat's orders placed through checkout: one
+//! waiting for Avery, one she approved, one Casey rejected and one that needed no approval.
 
 use crate::db;
 use crate::{
-    AppState, catalog, companies,
-    error::ApiError,
+    AppState, auth, catalog, companies,
+    error::{ApiError, Json, Path, Query},
     instances,
+    orders::{self, Decision},
     seed::{self, NewCompany, NewUser},
     workflows,
 };
+use axum::extract::State;
 use rules::time::Timestamp;
 use serde_json::json;
 
@@ -29,7 +32,7 @@ pub const LOGINS: [DemoLogin; 10] = [
     DemoLogin { email: "pat@acme.example", who: "Pat Buyer, buyer at Acme (New York office)" },
     DemoLogin {
         email: "avery@acme.example",
-        who: "Avery Chen, Approver 1 (orders of 2,000 USD or more, North America)",
+        who: "Avery Chen, Approver 1 (orders of 2,000 USD or more, North America); order 1004 waits for her",
     },
     DemoLogin {
         email: "blake@acme.example",
@@ -217,7 +220,7 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     .await?;
     let casey =
         user("ACME", "casey@acme.example", "Casey Evans", &["approver"], None, None).await?;
-    user(
+    let pat = user(
         "ACME",
         "pat@acme.example",
         "Pat Buyer",
@@ -271,7 +274,123 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     let acme_orders = serde_json::from_str(include_str!("../demo/acme-order-workflow.json"))
         .map_err(ApiError::internal)?;
     workflows::publish_directly(s, acme_orders, None).await?;
+    demo_orders(s, &pat, &avery, &casey).await?;
     Ok(true)
+}
+
+/// One of Pat's demo orders: its lines, and who decides its first step, how, with what comment.
+struct DemoOrder<'a> {
+    lines: &'a [(&'a str, u32)],
+    decision: Option<(&'a str, Decision, &'a str)>,
+}
+
+/// The server's preview of a cart, as `GET /api/checkout/preview` answers it.
+#[derive(serde::Deserialize)]
+struct Preview {
+    pricing_version: i64,
+    policy_version: i64,
+    verdict: rules::CheckoutVerdict,
+}
+
+/// Pat's orders, placed and decided through the same handlers as the app's requests, so the
+/// server's own pricing and routing make their plans: one waiting for Avery (Approver 1), one
+/// she approved, one Casey (Approver 3) rejected back to Pat, and a small one that needed no
+/// approval. Their notifications are read, but for Avery's pending approval.
+async fn demo_orders(s: &AppState, pat: &str, avery: &str, casey: &str) -> Result<(), ApiError> {
+    let as_user = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            auth::load_caller(s, &id, auth::Via::Token)
+                .await?
+                .ok_or_else(|| ApiError::internal("a demo user without a row"))
+        }
+    };
+    let buyer = as_user(pat).await?;
+    let orders = [
+        DemoOrder {
+            lines: &[("GRD-L", 10), ("BIT-L", 20), ("GLV-M", 30)],
+            decision: Some((avery, Decision::Approve, "Approved for the Queens site.")),
+        },
+        DemoOrder {
+            lines: &[("SAW-XL", 14), ("HLM-M", 12), ("SCR-M", 40)],
+            decision: Some((
+                casey,
+                Decision::Reject,
+                "Too much at once: please split it over two months.",
+            )),
+        },
+        DemoOrder { lines: &[("BLD-M", 10), ("GLV-S", 25)], decision: None },
+        DemoOrder { lines: &[("DRL-M", 12), ("BIT-M", 10), ("GLV-L", 20)], decision: None },
+    ];
+    for (i, order) in orders.into_iter().enumerate() {
+        let lines: Vec<_> = order
+            .lines
+            .iter()
+            .map(|(sku, quantity)| json!({ "sku": sku, "quantity": quantity }))
+            .collect();
+        let cart = from_json(json!({ "lines": lines }))?;
+        orders::put_cart(State(s.clone()), buyer.clone(), Json(cart)).await?;
+        let query = Query(from_json(json!({}))?);
+        let Json(preview) = orders::preview(State(s.clone()), buyer.clone(), query).await?;
+        let Preview { pricing_version, policy_version, verdict } = from_json(preview)?;
+        let claimed = orders::Claimed {
+            pricing_version,
+            policy_version,
+            total: verdict.priced.total,
+            lines: verdict
+                .priced
+                .lines
+                .iter()
+                .map(|l| orders::ClaimedLine {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                })
+                .collect(),
+            approvers: verdict
+                .plan
+                .steps
+                .iter()
+                .map(|step| step.candidates.iter().map(ToString::to_string).collect())
+                .collect(),
+        };
+        let submission = orders::Submission {
+            idempotency_key: format!("demo-{i}"),
+            payment_method: Some(
+                rules::ids::PaymentMethod::parse("invoice").map_err(ApiError::internal)?,
+            ),
+            claimed,
+        };
+        let (_, Json(placed)) =
+            orders::submit(State(s.clone()), buyer.clone(), Json(submission)).await?;
+        let Some((approver, decision, comment)) = order.decision else { continue };
+        let step = placed
+            .steps
+            .first()
+            .ok_or_else(|| ApiError::internal("a demo order to decide needs no approval"))?;
+        let input = orders::DecisionInput {
+            step_id: step.id.clone(),
+            decision,
+            comment: comment.to_owned(),
+            revision: placed.revision,
+        };
+        let approver = as_user(approver).await?;
+        orders::decide(State(s.clone()), approver, Path(placed.id), Json(input)).await?;
+    }
+    // Everyone has read what these orders told them, except the approval still waited for.
+    db::query(
+        "UPDATE notifications SET read_at = $1 WHERE read_at IS NULL
+         AND order_id NOT IN (SELECT id FROM orders WHERE state = $2)",
+    )
+    .bind(crate::util::now().millis())
+    .bind(orders::AWAITING_APPROVAL)
+    .execute(&s.db.write)
+    .await?;
+    Ok(())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(ApiError::internal)
 }
 
 /// The seed workflow (an order of 50,000 USD or more still unsubmitted after 7 days alerts its

@@ -18,6 +18,25 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     }
     let mut pat = app.client();
     pat.login("pat@acme.example", server::demo::PASSWORD).await;
+    // Pat's orders, placed through checkout: the server routed each by the policy.
+    let orders = pat.get("/api/orders").await.body;
+    let states: Vec<&str> =
+        orders["orders"].as_array().unwrap().iter().map(|o| o["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["awaiting_approval", "approved", "rejected", "approved"], "{orders}");
+    assert_eq!(pat.get("/api/notifications").await.body["unread"], json!(0));
+    let rejected = &orders["orders"][2];
+    let rejected = pat.get(&format!("/api/orders/{}", rejected["id"].as_str().unwrap())).await.body;
+    let decided = &rejected["history"].as_array().unwrap().last().unwrap()["comment"];
+    assert!(decided.as_str().unwrap().contains("split it over two months"), "{rejected}");
+    // The one waiting is Avery's (Approver 1), and she has been told.
+    let mut avery = app.client();
+    avery.login("avery@acme.example", server::demo::PASSWORD).await;
+    let queue = avery.get("/api/approvals").await.body;
+    assert_eq!(queue["pending"].as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue["pending"][0]["order_id"], orders["orders"][0]["id"]);
+    let why = queue["pending"][0]["why"][0].as_str().unwrap();
+    assert!(why.starts_with("Approver 1: orders of 2,000.00 USD or more"), "{why}");
+    assert_eq!(avery.get("/api/notifications").await.body["unread"], json!(1));
     let catalog = pat.get("/api/catalog").await;
     assert_eq!(catalog.body["products"].as_array().unwrap().len(), 50);
     // The catalog's price of one, and of the next tier, are what checkout charges: Acme's
