@@ -52,9 +52,11 @@ pub fn NotificationsPage() -> impl IntoView {
             }
         });
     };
+    let any_unread =
+        move || items.with(|i| matches!(i, Some(Ok(list)) if list.iter().any(|n| !n.read)));
     view! {
         <h1 tabindex="-1" node_ref=page_heading()>"Notifications"</h1>
-        <button type="button" on:click=read_all>"Mark all as read"</button>
+        <button type="button" on:click=read_all disabled=move || !any_unread()>"Mark all as read"</button>
         <p class="error" role="alert">{move || read_all_error.get()}</p>
         {move || match items.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),

@@ -819,8 +819,10 @@ pub fn PolicyPage() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
-                <button type="button" on:click=move |_| add_rule(true)>"Add a threshold"</button>
-                <button type="button" on:click=move |_| add_rule(false)>"Add a condition rule"</button>
+                <div class="row">
+                    <button type="button" on:click=move |_| add_rule(true)>"Add a threshold"</button>
+                    <button type="button" on:click=move |_| add_rule(false)>"Add a condition rule"</button>
+                </div>
 
                 <h2>"Spending limits"</h2>
                 <p class="muted">"What a buyer may spend in a period before an order needs more approval. Every order of the period counts, except rejected ones."</p>
