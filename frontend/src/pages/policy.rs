@@ -22,6 +22,7 @@ use rules::{
     },
     condition::{Condition, Schema, text},
     decimal::parse_decimal,
+    diagnostic::Diagnostic,
     ids::{CategoryId, LimitId, PaymentMethod, RoleName, RuleId, UserId},
     money::{Currency, Money},
 };
@@ -511,13 +512,22 @@ pub fn PolicyPage() -> impl IntoView {
         let c = currency.get()?;
         base.with(|b| b.is_some().then(|| form.with(|f| build(f, c))))
     });
+    // The edited policy checked and indexed by the engine, once per change: the preview routes
+    // with it, and its diagnostics are shown at their fields. (Contexts do not compare: a new
+    // one is a change.)
+    let context = Memo::new_with_compare(
+        move |_| -> Option<Result<ApprovalContext, Vec<Diagnostic>>> {
+            let Some(Ok(policy)) = policy.get() else { return None };
+            Some(ApprovalContext::new(policy, directory.get()?))
+        },
+        |_, _| true,
+    );
     // The route of the sample order under the edited policy, or why there is none.
     let preview = Memo::new(move |_| -> Option<Result<Vec<String>, Vec<String>>> {
-        let policy = match policy.get()? {
-            Ok(p) => p,
-            Err(problems) => {
-                return Some(Err(problems
-                    .into_iter()
+        let form_problems = policy.with(|p| match p {
+            Some(Err(problems)) => Some(
+                problems
+                    .iter()
                     .map(|p| {
                         format!(
                             "{}, {}: {}",
@@ -526,97 +536,104 @@ pub fn PolicyPage() -> impl IntoView {
                             p.message
                         )
                     })
-                    .collect()));
-            }
-        };
-        let directory = directory.get()?;
-        let context = match ApprovalContext::new(policy, directory) {
-            Ok(c) => c,
-            Err(d) => {
-                return Some(Err(d
-                    .iter()
-                    .map(|d| format!("{}: {}", d.path, d.message()))
-                    .collect()));
-            }
-        };
-        let c = currency.get()?;
-        let sample =
-            |what: &str, text: &str| money(text, c).map_err(|e| vec![format!("{what}: {e}")]);
-        let total = match sample("sample total", &sample_total.get()) {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
-        let spent = match sample("spent before this order", &sample_spent.get()) {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
-        let shipping = match sample("shipping", &sample_shipping.get()) {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
-        let subtotal = match total.checked_sub(shipping) {
-            Ok(s) if !s.amount().is_sign_negative() => s,
-            _ => return Some(Err(vec!["shipping: more than the sample total".into()])),
-        };
-        let sku_count = match sample_skus.get().trim().parse::<u32>() {
-            Ok(n) if n > 0 => n,
-            _ => return Some(Err(vec!["number of products: a whole number of at least 1".into()])),
-        };
-        let paid_on_account = sample_payment.get() == "invoice";
-        let zero = Money::zero(c);
-        let categories = sample_categories
-            .get()
-            .split(',')
-            .filter_map(|s| CategoryId::parse(s.trim()).ok())
-            .collect();
-        let buyer = UserId::parse(&sample_buyer.get()).ok()?;
-        let unit = context.member(&buyer).and_then(|m| m.unit.clone());
-        let spent = context
-            .policy()
-            .spending_limits
-            .iter()
-            .map(|l| Spent { limit: l.id.clone(), amount: spent })
-            .collect();
-        let funds = credit.get().filter(|_| paid_on_account).and_then(|(limit, open)| {
-            Some(Funds::Credit {
-                limit: money(&limit, c).ok()?,
-                open_balance: money(&open, c).ok()?,
-            })
+                    .collect(),
+            ),
+            _ => None,
         });
-        let request = RouteRequest {
-            buyer,
-            order: OrderFacts {
-                total,
-                subtotal,
-                discount: zero,
-                shipping,
-                tax: zero,
-                sku_count,
-                quantity: sku_count.into(),
-                categories,
-                business_unit: unit,
-                payment_method: PaymentMethod::parse(&sample_payment.get()).ok(),
-                customer: None,
-                customer_group: None,
-            },
-            spent,
-            funds,
-        };
-        Some(match context.route(&request) {
-            Ok(plan) => Ok(context.explained(plan).explanation),
-            Err(e) => Err(vec![e.to_string()]),
+        if let Some(problems) = form_problems {
+            return Some(Err(problems));
+        }
+        context.with(|context| {
+            let context = match context.as_ref()? {
+                Ok(c) => c,
+                Err(d) => {
+                    return Some(Err(d
+                        .iter()
+                        .map(|d| format!("{}: {}", d.path, d.message()))
+                        .collect()));
+                }
+            };
+            let c = currency.get()?;
+            let sample =
+                |what: &str, text: &str| money(text, c).map_err(|e| vec![format!("{what}: {e}")]);
+            let total = match sample("sample total", &sample_total.get()) {
+                Ok(m) => m,
+                Err(e) => return Some(Err(e)),
+            };
+            let spent = match sample("spent before this order", &sample_spent.get()) {
+                Ok(m) => m,
+                Err(e) => return Some(Err(e)),
+            };
+            let shipping = match sample("shipping", &sample_shipping.get()) {
+                Ok(m) => m,
+                Err(e) => return Some(Err(e)),
+            };
+            let subtotal = match total.checked_sub(shipping) {
+                Ok(s) if !s.amount().is_sign_negative() => s,
+                _ => return Some(Err(vec!["shipping: more than the sample total".into()])),
+            };
+            let sku_count = match sample_skus.get().trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Some(Err(vec![
+                        "number of products: a whole number of at least 1".into(),
+                    ]));
+                }
+            };
+            let paid_on_account = sample_payment.get() == "invoice";
+            let zero = Money::zero(c);
+            let categories = sample_categories
+                .get()
+                .split(',')
+                .filter_map(|s| CategoryId::parse(s.trim()).ok())
+                .collect();
+            let buyer = UserId::parse(&sample_buyer.get()).ok()?;
+            let unit = context.member(&buyer).and_then(|m| m.unit.clone());
+            let spent = context
+                .policy()
+                .spending_limits
+                .iter()
+                .map(|l| Spent { limit: l.id.clone(), amount: spent })
+                .collect();
+            let funds = credit.get().filter(|_| paid_on_account).and_then(|(limit, open)| {
+                Some(Funds::Credit {
+                    limit: money(&limit, c).ok()?,
+                    open_balance: money(&open, c).ok()?,
+                })
+            });
+            let request = RouteRequest {
+                buyer,
+                order: OrderFacts {
+                    total,
+                    subtotal,
+                    discount: zero,
+                    shipping,
+                    tax: zero,
+                    sku_count,
+                    quantity: sku_count.into(),
+                    categories,
+                    business_unit: unit,
+                    payment_method: PaymentMethod::parse(&sample_payment.get()).ok(),
+                    customer: None,
+                    customer_group: None,
+                },
+                spent,
+                funds,
+            };
+            Some(match context.route(&request) {
+                Ok(plan) => Ok(context.explained(plan).explanation),
+                Err(e) => Err(vec![e.to_string()]),
+            })
         })
     });
 
     // What the engine finds wrong with the edited policy that the form cannot see (a condition
     // written as text on a field approval rules do not have, say), as (path, message).
     let engine_problems = Memo::new(move |_| {
-        let Some(Ok(policy)) = policy.get() else { return Vec::new() };
-        let Some(directory) = directory.get() else { return Vec::new() };
-        match ApprovalContext::new(policy, directory) {
-            Ok(_) => Vec::new(),
-            Err(d) => d.iter().map(|d| (d.path.clone(), d.message())).collect(),
-        }
+        context.with(|c| match c {
+            Some(Err(d)) => d.iter().map(|d| (d.path.clone(), d.message())).collect(),
+            _ => Vec::new(),
+        })
     });
     // A problem for one field: from the form itself, from the engine, or from the server's
     // answer to the last save (diagnostics have paths such as `rules[2].approver`).
