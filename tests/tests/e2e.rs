@@ -314,12 +314,12 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     let placed_by = wait_text(c, "#order-placed-by", |t| !t.is_empty()).await;
     assert_eq!(placed_by, "Pat Buyer (Acme Corp, New York office)");
     accessible(c, "the order's page").await;
-    let url = c.current_url().await.unwrap();
-    let order_id = url.path().rsplit('/').next().unwrap().to_owned();
-    // People know the order by its number, not its id.
+    // People know the order by its number, not its id, and its address says it.
     let heading = wait_text(c, "main h1", |t| t.starts_with("Order ")).await;
     let number = heading.trim_start_matches("Order ").to_owned();
     assert!(number.parse::<u64>().is_ok_and(|n| n > 1000), "an order number: {heading}");
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), format!("/orders/{number}"));
 
     // The approver approves.
     login(c, &s.base, "blake@acme.example").await;
@@ -327,7 +327,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     let item = c
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(&format!("li.pending[data-order='{order_id}']")))
+        .for_element(Locator::Css(&format!("li.pending[data-number='{number}']")))
         .await
         .unwrap();
     let why = item.text().await.unwrap();
@@ -369,7 +369,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     c.find(Locator::Css("form.find-order button")).await.unwrap().click().await.unwrap();
     assert_eq!(wait_text(c, "#order-state", |t| !t.is_empty()).await, "approved");
     let url = c.current_url().await.unwrap();
-    assert!(url.path().ends_with(&order_id), "{url}");
+    assert_eq!(url.path(), format!("/orders/{number}"));
     let product = wait_text(c, "td.product", |t| !t.is_empty()).await;
     assert!(
         product.starts_with("Cordless drill"),

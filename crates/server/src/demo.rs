@@ -12,7 +12,7 @@ use crate::{
     instances,
     orders::{self, Decision},
     seed::{self, NewCompany, NewUser},
-    workflows,
+    util, workflows,
 };
 use axum::extract::State;
 use rules::time::Timestamp;
@@ -78,7 +78,9 @@ const FAMILIES: [(&str, &str, &str, u32); 10] = [
 const VARIANTS: [(&str, u32); 5] = [("S", 80), ("M", 100), ("L", 125), ("XL", 150), ("PRO", 210)];
 
 /// About 50 products: ten families in five variants.
-fn pricing() -> serde_json::Value {
+/// The seller's catalog and prices; the wholesale list runs from the start of `year` to the
+/// end of the next.
+fn pricing(year: i32) -> serde_json::Value {
     let mut catalog = Vec::new();
     let mut usd = Vec::new();
     let mut eur = Vec::new();
@@ -112,7 +114,7 @@ fn pricing() -> serde_json::Value {
         "price_lists": [
             { "id": "list-usd", "name": "Standard USD", "audience": "default", "currency": "USD", "prices": usd },
             { "id": "list-eur", "name": "Standard EUR (net)", "audience": "default", "currency": "EUR", "prices": eur },
-            { "id": "wholesale-2026", "name": "Wholesale 2026", "audience": { "group": "wholesale" }, "currency": "USD", "valid_from": "2026-01-01", "valid_until": "2027-12-31", "prices": wholesale },
+            { "id": format!("wholesale-{year}"), "name": format!("Wholesale {year}"), "audience": { "group": "wholesale" }, "currency": "USD", "valid_from": format!("{year}-01-01"), "valid_until": format!("{}-12-31", year + 1), "prices": wholesale },
             { "id": "acme-contract", "name": "Acme contract", "audience": { "customer": "ACME" }, "currency": "USD", "prices": contract }
         ],
         "tax_rules": [
@@ -155,7 +157,7 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     db::query("INSERT INTO companies (id, name, kind, customer_group, country, region, currency, credit_limit, open_balance, created_at) VALUES ($1, $2, 'customer', 'wholesale', 'US', 'NY', 'USD', '25000.00', '3500.00', $3)")
         .bind(acme)
         .bind("Acme Corp")
-        .bind(crate::util::now().millis())
+        .bind(util::now().millis())
         .execute(&s.db.write)
         .await?;
     let berlin = seed::company(
@@ -250,7 +252,10 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
         None,
     )
     .await?;
-    let data = serde_json::from_value(pricing()).map_err(ApiError::internal)?;
+    // The year of the oldest demo order (placed six days ago), so that all of them see the
+    // wholesale list, whenever the demo is loaded.
+    let year = Timestamp::from_millis(util::now().millis() - 7 * 86_400_000).date().ymd().0;
+    let data = serde_json::from_value(pricing(year)).map_err(ApiError::internal)?;
     catalog::publish(s, &data, None).await?;
     let usd = |a: &str| json!({ "amount": a, "currency": "USD" });
     let policy = serde_json::from_value(json!({
@@ -278,10 +283,19 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     Ok(true)
 }
 
-/// One of Pat's demo orders: its lines, and who decides its first step, how, with what comment.
+/// One of Pat's demo orders: when it was placed, its lines, and who decided its first step.
 struct DemoOrder<'a> {
+    hours_ago: i64,
     lines: &'a [(&'a str, u32)],
-    decision: Option<(&'a str, Decision, &'a str)>,
+    decision: Option<DemoDecision<'a>>,
+}
+
+/// A decision on a demo order's first step: by whom, how, with what comment, and when.
+struct DemoDecision<'a> {
+    approver: &'a str,
+    decision: Decision,
+    comment: &'a str,
+    hours_ago: i64,
 }
 
 /// The server's preview of a cart, as `GET /api/checkout/preview` answers it.
@@ -293,9 +307,11 @@ struct Preview {
 }
 
 /// Pat's orders, placed and decided through the same handlers as the app's requests, so the
-/// server's own pricing and routing make their plans: one waiting for Avery (Approver 1), one
-/// she approved, one Casey (Approver 3) rejected back to Pat, and a small one that needed no
-/// approval. Their notifications are read, but for Avery's pending approval.
+/// server's own pricing and routing make their plans: one Avery (Approver 1) approved, one
+/// Casey (Approver 3) rejected back to Pat, a small one that needed no approval, and one
+/// waiting for Avery. They were placed over the past week (the handlers run with the clock set
+/// back), so their dates, histories and notifications read as they would. Their notifications
+/// are read, but for Avery's pending approval.
 async fn demo_orders(s: &AppState, pat: &str, avery: &str, casey: &str) -> Result<(), ApiError> {
     let as_user = |id: &str| {
         let id = id.to_owned();
@@ -308,81 +324,99 @@ async fn demo_orders(s: &AppState, pat: &str, avery: &str, casey: &str) -> Resul
     let buyer = as_user(pat).await?;
     let orders = [
         DemoOrder {
+            hours_ago: 6 * 24 + 2,
             lines: &[("GRD-L", 10), ("BIT-L", 20), ("GLV-M", 30)],
-            decision: Some((avery, Decision::Approve, "Approved for the Queens site.")),
+            decision: Some(DemoDecision {
+                approver: avery,
+                decision: Decision::Approve,
+                comment: "Approved for the Queens site.",
+                hours_ago: 5 * 24 + 20,
+            }),
         },
         DemoOrder {
+            hours_ago: 4 * 24 + 5,
             lines: &[("SAW-XL", 14), ("HLM-M", 12), ("SCR-M", 40)],
-            decision: Some((
-                casey,
-                Decision::Reject,
-                "Too much at once: please split it over two months.",
-            )),
+            decision: Some(DemoDecision {
+                approver: casey,
+                decision: Decision::Reject,
+                comment: "Too much at once: please split it over two months.",
+                hours_ago: 3 * 24 + 1,
+            }),
         },
-        DemoOrder { lines: &[("BLD-M", 10), ("GLV-S", 25)], decision: None },
-        DemoOrder { lines: &[("DRL-M", 12), ("BIT-M", 10), ("GLV-L", 20)], decision: None },
+        DemoOrder { hours_ago: 2 * 24 + 3, lines: &[("BLD-M", 10), ("GLV-S", 25)], decision: None },
+        DemoOrder {
+            hours_ago: 3,
+            lines: &[("DRL-M", 12), ("BIT-M", 10), ("GLV-L", 20)],
+            decision: None,
+        },
     ];
+    const HOUR_MS: i64 = 3_600_000;
     for (i, order) in orders.into_iter().enumerate() {
-        let lines: Vec<_> = order
-            .lines
-            .iter()
-            .map(|(sku, quantity)| json!({ "sku": sku, "quantity": quantity }))
-            .collect();
-        let cart = from_json(json!({ "lines": lines }))?;
-        orders::put_cart(State(s.clone()), buyer.clone(), Json(cart)).await?;
-        let query = Query(from_json(json!({}))?);
-        let Json(preview) = orders::preview(State(s.clone()), buyer.clone(), query).await?;
-        let Preview { pricing_version, policy_version, verdict } = from_json(preview)?;
-        let claimed = orders::Claimed {
-            pricing_version,
-            policy_version,
-            total: verdict.priced.total,
-            lines: verdict
-                .priced
+        let placing = async {
+            let lines: Vec<_> = order
                 .lines
                 .iter()
-                .map(|l| orders::ClaimedLine {
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                })
-                .collect(),
-            approvers: verdict
-                .plan
-                .steps
-                .iter()
-                .map(|step| step.candidates.iter().map(ToString::to_string).collect())
-                .collect(),
+                .map(|(sku, quantity)| json!({ "sku": sku, "quantity": quantity }))
+                .collect();
+            let cart = from_json(json!({ "lines": lines }))?;
+            orders::put_cart(State(s.clone()), buyer.clone(), Json(cart)).await?;
+            let query = Query(from_json(json!({}))?);
+            let Json(preview) = orders::preview(State(s.clone()), buyer.clone(), query).await?;
+            let Preview { pricing_version, policy_version, verdict } = from_json(preview)?;
+            let claimed = orders::Claimed {
+                pricing_version,
+                policy_version,
+                total: verdict.priced.total,
+                lines: verdict
+                    .priced
+                    .lines
+                    .iter()
+                    .map(|l| orders::ClaimedLine {
+                        sku: l.sku.clone(),
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                    })
+                    .collect(),
+                approvers: verdict
+                    .plan
+                    .steps
+                    .iter()
+                    .map(|step| step.candidates.iter().map(ToString::to_string).collect())
+                    .collect(),
+            };
+            let submission = orders::Submission {
+                idempotency_key: format!("demo-{i}"),
+                payment_method: Some(
+                    rules::ids::PaymentMethod::parse("invoice").map_err(ApiError::internal)?,
+                ),
+                claimed,
+            };
+            let (_, Json(placed)) =
+                orders::submit(State(s.clone()), buyer.clone(), Json(submission)).await?;
+            Ok::<_, ApiError>(placed)
         };
-        let submission = orders::Submission {
-            idempotency_key: format!("demo-{i}"),
-            payment_method: Some(
-                rules::ids::PaymentMethod::parse("invoice").map_err(ApiError::internal)?,
-            ),
-            claimed,
-        };
-        let (_, Json(placed)) =
-            orders::submit(State(s.clone()), buyer.clone(), Json(submission)).await?;
-        let Some((approver, decision, comment)) = order.decision else { continue };
+        let placed = util::in_the_past(order.hours_ago * HOUR_MS, placing).await?;
+        let Some(decided) = order.decision else { continue };
         let step = placed
             .steps
             .first()
             .ok_or_else(|| ApiError::internal("a demo order to decide needs no approval"))?;
         let input = orders::DecisionInput {
             step_id: step.id.clone(),
-            decision,
-            comment: comment.to_owned(),
+            decision: decided.decision,
+            comment: decided.comment.to_owned(),
             revision: placed.revision,
         };
-        let approver = as_user(approver).await?;
-        orders::decide(State(s.clone()), approver, Path(placed.id), Json(input)).await?;
+        let approver = as_user(decided.approver).await?;
+        let deciding = orders::decide(State(s.clone()), approver, Path(placed.id), Json(input));
+        util::in_the_past(decided.hours_ago * HOUR_MS, deciding).await?;
     }
     // Everyone has read what these orders told them, except the approval still waited for.
     db::query(
         "UPDATE notifications SET read_at = $1 WHERE read_at IS NULL
          AND order_id NOT IN (SELECT id FROM orders WHERE state = $2)",
     )
-    .bind(crate::util::now().millis())
+    .bind(util::now().millis())
     .bind(orders::AWAITING_APPROVAL)
     .execute(&s.db.write)
     .await?;
@@ -409,7 +443,7 @@ async fn demo_workflow(s: &AppState, acme: &str) -> Result<(), ApiError> {
     let customer = rules::ids::CustomerId::parse(acme).map_err(ApiError::internal)?;
     let group = rules::ids::GroupId::parse("wholesale").map_err(ApiError::internal)?;
     let week_less_two_minutes = 7 * 86_400_000 - 2 * 60_000;
-    let drafted = Timestamp::from_millis(crate::util::now().millis() - week_less_two_minutes);
+    let drafted = Timestamp::from_millis(util::now().millis() - week_less_two_minutes);
     for (entity_id, total) in [("DEMO-BIG-ORDER", "62400.00"), ("DEMO-SMALL-ORDER", "1840.00")] {
         let fields = serde_json::from_value(json!({
             "order.total": { "money": { "amount": total, "currency": "USD" } }

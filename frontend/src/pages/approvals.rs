@@ -100,7 +100,7 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
         move |_| decide("approve")
     };
     let reject = move |_| decide("reject");
-    let href = format!("/orders/{}", item.order_id);
+    let href = format!("/orders/{}", item.number);
     let why = item.why.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
     let ordered = item
         .lines
@@ -116,7 +116,7 @@ fn PendingItem(item: Pending, decided: Callback<String>) -> impl IntoView {
         when(item.created_at),
     );
     view! {
-        <li class="pending" data-order=order_id data-step=item.step_id.clone()>
+        <li class="pending" data-order=order_id data-number=number data-step=item.step_id.clone()>
             <h2 tabindex="-1"><A href=href>"Order " {number}</A>" — " {buyer} ", " <strong>{total}</strong> ", " {placed}</h2>
             <p class="ordered">{ordered}</p>
             <ul class="why">{why}</ul>

@@ -143,8 +143,8 @@ pub fn CartPage() -> impl IntoView {
                 Ok(order) => {
                     cart.lines.set(Vec::new());
                     key.set(unique_key());
-                    if let Some(id) = order.get("id").and_then(|v| v.as_str()) {
-                        navigate(&format!("/orders/{id}"), Default::default());
+                    if let Some(number) = order.get("number").and_then(Value::as_i64) {
+                        navigate(&format!("/orders/{number}"), Default::default());
                     }
                 }
                 Err(err) => {

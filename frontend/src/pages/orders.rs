@@ -112,7 +112,7 @@ pub fn OrdersPage() -> impl IntoView {
                     <tbody>
                         {o.into_iter().map(|o| view! {
                             <tr>
-                                <td><A href=format!("/orders/{}", o.id)>{o.number}</A></td>
+                                <td><A href=format!("/orders/{}", o.number)>{o.number}</A></td>
                                 <td>{when(o.created_at)}</td>
                                 <td>{o.buyer_name.clone()}" ("{o.company_name.clone()}")"</td>
                                 <td class="money">{o.total.to_string()}</td>
@@ -150,7 +150,9 @@ fn FindOrder() -> impl IntoView {
             busy.set(false);
             match found.map(|f| f.orders.into_iter().next()) {
                 // Last: the page goes away with its signals.
-                Ok(Some(order)) => navigate(&format!("/orders/{}", order.id), Default::default()),
+                Ok(Some(order)) => {
+                    navigate(&format!("/orders/{}", order.number), Default::default())
+                }
                 Ok(None) => problem.set(Some(format!("no order {number} among yours"))),
                 Err(e) => problem.set(Some(e.message)),
             }

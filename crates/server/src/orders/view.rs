@@ -258,18 +258,37 @@ pub(super) async fn visible_order(
     Ok((company, row.try_get("buyer_id")?, row.try_get("state")?, row.try_get("revision")?))
 }
 
-/// `GET /api/orders/{id}`.
+/// `GET /api/orders/{id}`: by its id, or by its number (`/api/orders/1042`), so that the
+/// number people say makes a link.
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
+    let id = match order_number(&id) {
+        Some(number) => db::query("SELECT id FROM orders WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&state.db.read)
+            .await?
+            .map(|r| r.try_get::<String>("id"))
+            .transpose()?
+            .ok_or_else(|| ApiError::not_found("order"))?,
+        None => id,
+    };
     let (_, buyer, _, _) = visible_order(&state, &caller, &id).await?;
     // A buyer without another role sees only their own orders.
     if !caller.seller && buyer != caller.user_id && !caller.roles.iter().any(|r| r != "buyer") {
         return Err(ApiError::not_found("order"));
     }
     Ok(Json(order_json(&state, &id, &caller).await?))
+}
+
+/// The order number `text` spells, if it is one: digits only (ids start with `ord_`).
+fn order_number(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 #[derive(Debug, Deserialize)]

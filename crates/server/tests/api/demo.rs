@@ -28,6 +28,19 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     let rejected = pat.get(&format!("/api/orders/{}", rejected["id"].as_str().unwrap())).await.body;
     let decided = &rejected["history"].as_array().unwrap().last().unwrap()["comment"];
     assert!(decided.as_str().unwrap().contains("split it over two months"), "{rejected}");
+    // They were placed over the past week, one after another, and decided later.
+    let now = server::util::now().millis();
+    let placed: Vec<i64> = orders["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["created_at"].as_i64().unwrap())
+        .collect();
+    assert!(placed.windows(2).all(|w| w[0] > w[1] + 3_600_000), "{placed:?}");
+    assert!(placed.iter().all(|&at| at < now && at > now - 7 * 86_400_000), "{placed:?}");
+    let history = rejected["history"].as_array().unwrap();
+    let times: Vec<i64> = history.iter().map(|h| h["at"].as_i64().unwrap()).collect();
+    assert!(times[times.len() - 1] > times[0] + 3_600_000, "decided a day later: {times:?}");
     // The one waiting is Avery's (Approver 1), and she has been told.
     let mut avery = app.client();
     avery.login("avery@acme.example", server::demo::PASSWORD).await;
@@ -113,7 +126,11 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
         .iter()
         .map(|l| l["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(lists, ["list-usd", "list-eur", "wholesale-2026", "acme-contract"]);
+    // The wholesale list is the year's of the oldest demo order, whenever the demo is loaded.
+    let week_ago = server::util::now().millis() - 7 * 86_400_000;
+    let year = rules::time::Timestamp::from_millis(week_ago).date().ymd().0;
+    let wholesale = format!("wholesale-{year}");
+    assert_eq!(lists, ["list-usd", "list-eur", &wholesale, "acme-contract"]);
     let mut kim = app.client();
     kim.login("kim@berlin-werk.example", server::demo::PASSWORD).await;
     let euro = kim.get("/api/catalog?q=DRL-M").await.body["products"][0].clone();

@@ -307,6 +307,10 @@ async fn another_companys_order_is_out_of_reach(app: &TestApp) {
     let id = order["id"].as_str().unwrap();
     let mut olga = logged_in(app, "olga@globex.test").await;
     assert_eq!(olga.get(&format!("/api/orders/{id}")).await.status, StatusCode::NOT_FOUND);
+    // Nor by its number, which the buyer may use instead of the id.
+    assert_eq!(olga.get("/api/orders/1001").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(buyer.get("/api/orders/1001").await.body["id"], json!(id));
+    assert_eq!(buyer.get("/api/orders/1002").await.status, StatusCode::NOT_FOUND);
     let answer = olga.post(&format!("/api/orders/{id}/decisions"), json!({ "step_id": order["steps"][0]["id"], "decision": "approve", "revision": order["revision"] })).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(olga.get("/api/orders").await.body["orders"], json!([]));
