@@ -9,8 +9,9 @@
 //!
 //! Two apps share these modules: the buyer's, approver's and company admin's app (`App`, the
 //! `frontend` binary, `index.html`), and the admins' tools, the workflow editor, the customers,
-//! the approval policy and API tokens (`EditorApp`, the `editor` binary, `editor.html`, served
-//! under `/editor/`), kept apart so that their code never weighs on the first load.
+//! the prices, the approval policy and API tokens (`EditorApp`, the `editor` binary,
+//! `editor.html`, served under `/editor/`), kept apart so that their code never weighs on the
+//! first load.
 
 /// Talc instead of the default dlmalloc: smaller, and a little faster on the engine's many small
 /// allocations (as in the JavaScript package).
@@ -224,6 +225,7 @@ fn Nav() -> impl IntoView {
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
+            <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))><a href="/editor/prices" rel="external">"Prices"</a></Show>
             <a href="/editor/tokens" rel="external">"API tokens"</a>
             <A href="/notifications">"Notifications" <Show when=move || { session.unread.get() > 0 }>" " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></Show></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
@@ -344,6 +346,7 @@ pub fn EditorApp() -> impl IntoView {
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))>
                     <A href="/editor/customers">"Customers"</A>
                     <A href="/editor/workflows">"Workflows"</A>
+                    <A href="/editor/prices">"Prices"</A>
                 </Show>
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")))>
                     <A href="/editor/policy">"Approval policy"</A>
@@ -362,6 +365,7 @@ pub fn EditorApp() -> impl IntoView {
                             <Route path=path!("/editor/workflows/:id") view=pages::workflows::WorkflowPage/>
                             <Route path=path!("/editor/tokens") view=pages::tokens::TokensPage/>
                             <Route path=path!("/editor/policy") view=pages::policy::PolicyPage/>
+                            <Route path=path!("/editor/prices") view=pages::prices::PricesPage/>
                         </Routes>
                     }.into_any(),
                 }}

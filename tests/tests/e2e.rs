@@ -1111,6 +1111,46 @@ async fn approval_policy_edited(s: &Site, c: &Client) {
     assert_eq!(policy["fallback"], json!({ "role": "company_admin" }));
 }
 
+/// Replaces the first `from` in the Prices page's JSON with `to`, as typing would.
+async fn edit_pricing(c: &Client, from: &str, to: &str) {
+    let script = "const t = document.querySelector('#pricing-json');
+        if (!t.value.includes(arguments[0])) throw new Error('not in the pricing data: ' + arguments[0]);
+        t.value = t.value.replace(arguments[0], arguments[1]);
+        t.dispatchEvent(new Event('input', { bubbles: true }));";
+    c.execute(script, vec![json!(from), json!(to)]).await.unwrap();
+}
+
+/// The seller admin reads the prices and publishes a new version from the Prices page: a broken
+/// edit says where it is and cannot be published; a good one becomes the next version.
+async fn prices_published(s: &Site, c: &Client) {
+    login(c, &s.base, "sol@toolmaker.example").await;
+    c.find(Locator::LinkText("Prices")).await.unwrap().click().await.unwrap();
+    let version = wait_text(c, "#pricing-version", |t| t.starts_with("Version ")).await;
+    let before: u64 =
+        version.trim_start_matches("Version ").split(',').next().unwrap().parse().unwrap();
+    wait_text(c, "#price-lists", |t| t.contains("Standard USD list-usd")).await;
+    wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
+    accessible(c, "the prices page").await;
+    // A tier from zero units: the engine's own check, with where.
+    edit_pricing(c, "\"min_quantity\": 1", "\"min_quantity\": 0").await;
+    let problems = wait_text(c, "#pricing-problems", |t| t.starts_with("Error:")).await;
+    assert!(problems.contains("price_lists[0].prices[0]"), "{problems}");
+    assert!(c.find(Locator::Css("#publish-pricing[disabled]")).await.is_ok());
+    // Not JSON any more: where, by line and column.
+    edit_pricing(c, "\"catalog\": [", "\"catalog\": [,").await;
+    let problems = wait_text(c, "#pricing-problems", |t| t.starts_with("Error:")).await;
+    assert!(problems.contains("line 2, column"), "{problems}");
+    click(c, "#discard-pricing").await;
+    wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
+    edit_pricing(c, "\"name\": \"Standard USD\"", "\"name\": \"Standard USD, spring\"").await;
+    wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
+    click(c, "#publish-pricing").await;
+    let published = wait_text(c, "#pricing-published", |t| !t.is_empty()).await;
+    assert!(published.starts_with(&format!("Version {} is published", before + 1)), "{published}");
+    wait_text(c, "#pricing-version", |t| t.starts_with(&format!("Version {},", before + 1))).await;
+    wait_text(c, "#price-lists", |t| t.contains("Standard USD, spring")).await;
+}
+
 /// "Order again" on an order's page adds its lines to the buyer's cart, to what is there.
 async fn ordered_again(s: &Site, c: &Client) {
     login(c, &s.base, "pat@acme.example").await;
@@ -1172,6 +1212,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             api_token_made_and_revoked(&site, &c).await;
             approval_policy_edited(&site, &c).await;
             ordered_again(&site, &c).await;
+            prices_published(&site, &c).await;
             (small, large, lint, drag)
         }
     })

@@ -10,6 +10,7 @@ pub mod login;
 pub mod notifications;
 pub mod orders;
 pub mod policy;
+pub mod prices;
 pub mod tokens;
 pub mod workflows;
 
