@@ -210,6 +210,10 @@ fn Nav() -> impl IntoView {
     let has =
         move |role: &'static str| session.me.with(|m| m.as_ref().is_some_and(|m| m.has(role)));
     let buyer = move || has("buyer");
+    // How many products the cart holds, said next to its link; only a change of the count
+    // reaches the navigation, not every keystroke in the cart.
+    let cart = expect_context::<CartState>();
+    let in_cart = Memo::new(move |_| cart.lines.with(Vec::len));
     let logout = move |_| {
         spawn_local(async move {
             let _ = api::delete("/api/session").await;
@@ -220,7 +224,7 @@ fn Nav() -> impl IntoView {
     view! {
         <nav aria-label="Main">
             <span class="brand">"Countersign"</span>
-            <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart"</A></Show>
+            <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart" <Show when=move || { in_cart.get() > 0 }>" " <span class="badge count">{move || in_cart.get()}</span><span class="visually-hidden">{move || if in_cart.get() == 1 { " product" } else { " products" }}</span></Show></A></Show>
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
             <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>

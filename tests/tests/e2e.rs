@@ -270,7 +270,9 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     login(c, &s.base, "pat@acme.example").await;
     add_to_cart(c, "drill", "DRL-M", "20").await;
     add_to_cart(c, "bit set", "BIT-M", "10").await;
-    c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
+    // The navigation says how many products the cart holds.
+    wait_text(c, "nav a[href='/cart'] .badge", |t| t == "2").await;
+    c.find(Locator::Css("nav a[href='/cart']")).await.unwrap().click().await.unwrap();
     let route = wait_text(c, "#approval-route", |t| !t.is_empty()).await;
     accessible(c, "the cart").await;
     assert!(
@@ -473,7 +475,7 @@ async fn catalog_prices_follow_the_quantity(s: &Site, c: &Client) {
 async fn cart_saved_when_leaving(s: &Site, c: &Client) {
     login(c, &s.base, "pat@acme.example").await;
     add_to_cart(c, "bit set", "BIT-M", "1").await;
-    c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("nav a[href='/cart']")).await.unwrap().click().await.unwrap();
     wait_text(c, "#approval-route", |t| !t.is_empty()).await;
     let typed = r#"
         const input = document.querySelector('#qty-BIT-M');
@@ -836,7 +838,7 @@ async fn draw_workflow(s: &Site, c: &Client) {
     // Berlin Werk's buyer orders: the order runs on the new workflow.
     login(c, &s.base, "kim@berlin-werk.example").await;
     add_to_cart(c, "drill", "DRL-M", "2").await;
-    c.find(Locator::LinkText("Cart")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("nav a[href='/cart']")).await.unwrap().click().await.unwrap();
     wait_text(c, "#approval-route", |t| !t.is_empty()).await;
     click(c, "#place-order").await;
     let runs_on = wait_text(c, "#order-workflow", |t| !t.is_empty()).await;
