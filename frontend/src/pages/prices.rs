@@ -4,7 +4,8 @@
 //! checks the server makes before it stores a version.
 
 use crate::{
-    Session, api,
+    Session,
+    api::{self, Diagnostic},
     pages::{page_heading, refusal, severity},
 };
 use gloo_net::http::Method;
@@ -25,27 +26,19 @@ struct Published {
     version: i64,
 }
 
-/// One problem of the edited text: an error or a warning, where, and what.
-#[derive(Debug, Clone, PartialEq)]
-struct Problem {
-    error: bool,
-    path: String,
-    message: String,
-}
-
 /// The problems of `text` as pricing data: not JSON or not its shape (with the line and
 /// column), then every problem of the engine's own checks.
-fn problems(text: &str) -> Vec<Problem> {
+fn problems(text: &str) -> Vec<Diagnostic> {
     let data: PricingData = match serde_json::from_str(text) {
         Ok(data) => data,
         Err(e) => {
             let path = format!("line {}, column {}", e.line(), e.column());
-            return vec![Problem { error: true, path, message: e.to_string() }];
+            return vec![Diagnostic { error: true, path, message: e.to_string() }];
         }
     };
     rules::pricing::validate(&data)
         .into_iter()
-        .map(|d| Problem { error: d.is_error(), path: d.path.clone(), message: d.message() })
+        .map(|d| Diagnostic { error: d.is_error(), path: d.path.clone(), message: d.message() })
         .collect()
 }
 
