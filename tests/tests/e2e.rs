@@ -1144,6 +1144,65 @@ async fn prices_published(s: &Site, c: &Client) {
     assert!(problems.contains("line 2, column"), "{problems}");
     click(c, "#discard-pricing").await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
+
+    // The form: the work gloves' volume prices in the standard list (4.09, 3.69 from 10, 3.49
+    // from 50). A price that does not read is marked where it is, and has the focus.
+    c.find(Locator::Id("price-product")).await.unwrap().select_by_value("GLV-S").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while value_of(c, "#tier-0-price").await != "4.09" {
+        assert!(Instant::now() < deadline, "the form did not show GLV-S's prices");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(value_of(c, "#tier-2-min").await, "50");
+    type_into(c, "#tier-1-price", "3,79").await;
+    click(c, "#apply-price").await;
+    let error = wait_text(c, "#tier-1-price-error", |t| !t.is_empty()).await;
+    assert!(error.contains("a price such as"), "{error}");
+    let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, json!("tier-1-price"));
+    wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
+    // Fixed, and a fourth tier from 100 units; applied, the draft is checked and publishable.
+    type_into(c, "#tier-1-price", "3.79").await;
+    click(c, "#add-tier").await;
+    type_into(c, "#tier-3-min", "100").await;
+    type_into(c, "#tier-3-price", "3.29").await;
+    click(c, "#apply-price").await;
+    let applied = wait_text(c, "#price-applied", |t| !t.is_empty()).await;
+    assert!(applied.starts_with("GLV-S's prices in Standard USD are changed"), "{applied}");
+    wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
+    accessible(c, "the prices page's form").await;
+    // A new product: a SKU the catalog has is refused where it is typed; a new one is added to
+    // the draft and the price form turns to it, to give it its first price.
+    type_into(c, "#new-sku", "GLV-S").await;
+    type_into(c, "#new-name", "Work gloves XXL").await;
+    type_into(c, "#new-category", "safety").await;
+    type_into(c, "#new-tax-class", "standard").await;
+    click(c, "#add-product").await;
+    let error = wait_text(c, "#new-sku-error", |t| !t.is_empty()).await;
+    assert!(error.contains("already in the catalog: Work gloves S"), "{error}");
+    type_into(c, "#new-sku", "GLV-XXL").await;
+    click(c, "#add-product").await;
+    wait_text(c, "#product-added", |t| t.starts_with("GLV-XXL is in the draft's catalog")).await;
+    assert_eq!(value_of(c, "#price-product").await, "GLV-XXL");
+    assert!(c.find(Locator::Css("#tier-0-min")).await.is_err(), "a new product has no tiers");
+    click(c, "#add-tier").await;
+    type_into(c, "#tier-0-min", "1").await;
+    type_into(c, "#tier-0-price", "6.49").await;
+    click(c, "#apply-price").await;
+    wait_text(c, "#price-applied", |t| t.starts_with("GLV-XXL is now priced in Standard USD"))
+        .await;
+    wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
+    // New York's sales tax goes up: a rate that does not read is refused where it is typed.
+    c.find(Locator::Id("tax-rule-choice")).await.unwrap().select_by_value("0").await.unwrap();
+    assert_eq!(value_of(c, "#tax-rate").await, "8.875");
+    type_into(c, "#tax-rate", "9 %").await;
+    click(c, "#apply-tax").await;
+    let error = wait_text(c, "#tax-rate-error", |t| !t.is_empty()).await;
+    assert!(error.contains("a rate in percent"), "{error}");
+    type_into(c, "#tax-rate", "9.125").await;
+    click(c, "#apply-tax").await;
+    wait_text(c, "#tax-applied", |t| t.starts_with("NY sales tax is 9.125 % in the draft")).await;
+
     edit_pricing(c, "\"name\": \"Standard USD\"", "\"name\": \"Standard USD, spring\"").await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
     click(c, "#publish-pricing").await;
@@ -1151,6 +1210,42 @@ async fn prices_published(s: &Site, c: &Client) {
     assert!(published.starts_with(&format!("Version {} is published", before + 1)), "{published}");
     wait_text(c, "#pricing-version", |t| t.starts_with(&format!("Version {},", before + 1))).await;
     wait_text(c, "#price-lists", |t| t.contains("Standard USD, spring")).await;
+    // Published, the forms' news of the draft is gone.
+    assert!(c.find(Locator::Css("#price-applied, #tax-applied, #product-added")).await.is_err());
+    let stored = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/catalog/document').then(r => r.json()).then(d => done(
+            d.document.price_lists.find(l => l.id === 'list-usd').prices.find(p => p.sku === 'GLV-S').tiers));
+    "#;
+    let tiers = c.execute_async(stored, vec![]).await.unwrap();
+    let added = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/catalog/document').then(r => r.json()).then(d => done([
+            d.document.catalog.find(p => p.sku === 'GLV-XXL'),
+            d.document.price_lists.find(l => l.id === 'list-usd').prices.find(p => p.sku === 'GLV-XXL').tiers]));
+    "#;
+    let rate = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/catalog/document').then(r => r.json())
+            .then(d => done(d.document.tax_rules.find(t => t.id === 'us-ny').percent));
+    "#;
+    assert_eq!(c.execute_async(rate, vec![]).await.unwrap(), json!("9.125"));
+    assert_eq!(
+        c.execute_async(added, vec![]).await.unwrap(),
+        json!([
+            { "sku": "GLV-XXL", "name": "Work gloves XXL", "category": "safety", "tax_class": "standard" },
+            [{ "min_quantity": 1, "unit_price": "6.49" }],
+        ])
+    );
+    assert_eq!(
+        tiers,
+        json!([
+            { "min_quantity": 1, "unit_price": "4.09" },
+            { "min_quantity": 10, "unit_price": "3.79" },
+            { "min_quantity": 50, "unit_price": "3.49" },
+            { "min_quantity": 100, "unit_price": "3.29" },
+        ])
+    );
 }
 
 /// "Order again" on an order's page adds its lines to the buyer's cart, to what is there.

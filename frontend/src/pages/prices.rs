@@ -1,16 +1,22 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
-//! version, edited as JSON and checked by `rules` in the browser as they type, with the same
+//! version. They change a product's volume prices and a list's dates with a form, or anything
+//! as JSON; both edit one draft, checked by `rules` in the browser as they type, with the same
 //! checks the server makes before it stores a version.
 
 use crate::{
     Session,
     api::{self, Diagnostic},
-    pages::{page_heading, refusal, severity},
+    pages::{focus, page_heading, refusal, severity},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
-use rules::pricing::{Audience, PricingData, TaxKind};
+use rules::{
+    decimal::parse_decimal,
+    ids::{CategoryId, SharedStr, Sku, TaxClass},
+    pricing::{Audience, ListPrice, PricingData, Product, TaxKind, Tier},
+    time::Date,
+};
 use serde::Deserialize;
 
 /// `GET /api/catalog/document`.
@@ -130,6 +136,481 @@ fn summary(data: &PricingData) -> impl IntoView + use<> {
     }
 }
 
+/// A volume tier as the form edits it: its texts until they are applied.
+#[derive(Debug, Clone, PartialEq)]
+struct TierDraft {
+    key: u64,
+    min_quantity: String,
+    unit_price: String,
+}
+
+/// What the forms offer to choose from in the draft.
+#[derive(Debug, Clone, PartialEq)]
+struct Choices {
+    /// Each list's label and currency.
+    lists: Vec<(String, String)>,
+    /// Each product's SKU and name.
+    products: Vec<(String, String)>,
+    /// The categories and tax classes products have, each once.
+    categories: Vec<String>,
+    tax_classes: Vec<String>,
+    /// Each tax rule's label and rate in percent.
+    tax_rules: Vec<(String, String)>,
+}
+
+impl Choices {
+    /// The choices of the draft, `None` while it is not pricing data.
+    fn of(text: &str) -> Option<Choices> {
+        let d = serde_json::from_str::<PricingData>(text).ok()?;
+        let distinct = |f: fn(&Product) -> &str| {
+            let mut all: Vec<String> = d.catalog.iter().map(|p| f(p).to_owned()).collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        Some(Choices {
+            lists: d
+                .price_lists
+                .iter()
+                .map(|l| (format!("{} ({})", l.name, l.id.as_str()), l.currency.to_string()))
+                .collect(),
+            products: d
+                .catalog
+                .iter()
+                .map(|p| (p.sku.as_str().to_owned(), p.name.to_string()))
+                .collect(),
+            categories: distinct(|p| p.category.as_str()),
+            tax_classes: distinct(|p| p.tax_class.as_str()),
+            tax_rules: d
+                .tax_rules
+                .iter()
+                .map(|t| {
+                    let region =
+                        t.region.as_ref().map(|r| format!(" {}", r.as_str())).unwrap_or_default();
+                    let label =
+                        format!("{} ({}{region}, {})", t.name, t.country, t.tax_class.as_str());
+                    (label, t.percent.to_string())
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The draft that the forms and the JSON edit.
+#[derive(Debug, Clone, Copy)]
+struct Draft {
+    text: RwSignal<String>,
+    /// What the forms offer; `None` while the text is not pricing data.
+    choices: Memo<Option<Choices>>,
+    /// The draft is the published version (nothing to publish; the forms' news is old).
+    unchanged: Memo<bool>,
+}
+
+/// A field of the form and what is wrong with it.
+type FieldProblem = (String, String);
+
+/// What the form says, read.
+#[derive(Debug)]
+struct FormRead {
+    /// By minimum quantity.
+    tiers: Vec<Tier>,
+    valid_from: Option<Date>,
+    valid_until: Option<Date>,
+}
+
+/// The tiers and dates as typed, read; or every field that does not read, by its id.
+fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let mut read = Vec::new();
+    for (i, t) in tiers.iter().enumerate() {
+        let min = t.min_quantity.trim().parse::<u32>().ok().filter(|n| *n >= 1);
+        if min.is_none() {
+            problems.push((format!("tier-{i}-min"), "a whole number of units, 1 or more".into()));
+        }
+        let price = parse_decimal(t.unit_price.trim()).ok().filter(|p| !p.is_sign_negative());
+        if price.is_none() {
+            problems.push((format!("tier-{i}-price"), "a price such as 12.50".into()));
+        }
+        if let (Some(min_quantity), Some(unit_price)) = (min, price) {
+            read.push(Tier { min_quantity, unit_price });
+        }
+    }
+    let mut date = |id: &str, text: &str| match text.trim() {
+        "" => None,
+        text => Date::parse(text)
+            .map_err(|_| problems.push((id.to_owned(), "a date such as 2027-01-31".into())))
+            .ok(),
+    };
+    let (from, until) = (date("list-valid-from", from), date("list-valid-until", until));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    read.sort_by_key(|t| t.min_quantity);
+    Ok(FormRead { tiers: read, valid_from: from, valid_until: until })
+}
+
+/// The form that adds a product to the draft's catalog; the price form then turns to it, to
+/// give it prices.
+fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
+    let Draft { text, choices, unchanged } = draft;
+    let fields = ["new-sku", "new-name", "new-category", "new-tax-class"]
+        .map(|_| RwSignal::new(String::new()));
+    let [sku, name, category, tax_class] = fields;
+    let problems = RwSignal::new(Vec::<FieldProblem>::new());
+    let added = RwSignal::new(None::<String>);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        added.set(None);
+        let Some(mut data) = text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok())
+        else {
+            return;
+        };
+        let mut found = Vec::new();
+        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
+        let new_sku = sku.with_untracked(|s| Sku::parse(s.trim()));
+        match &new_sku {
+            Err(e) => field("new-sku", e.to_string()),
+            Ok(s) => {
+                if let Some(p) = data.catalog.iter().find(|p| p.sku == *s) {
+                    field("new-sku", format!("already in the catalog: {}", p.name));
+                }
+            }
+        }
+        let new_name = name.with_untracked(|n| n.trim().to_owned());
+        if new_name.is_empty() {
+            field("new-name", "the name buyers see in the catalog".into());
+        }
+        let new_category = category.with_untracked(|c| CategoryId::parse(c.trim()));
+        if let Err(e) = &new_category {
+            field("new-category", e.to_string());
+        }
+        let new_class = tax_class.with_untracked(|c| TaxClass::parse(c.trim()));
+        if let Err(e) = &new_class {
+            field("new-tax-class", e.to_string());
+        }
+        let (Ok(new_sku), Ok(category_id), Ok(class), true) =
+            (new_sku, new_category, new_class, found.is_empty())
+        else {
+            problems.set(found);
+            request_animation_frame(|| {
+                focus("form.product [aria-invalid=true]");
+            });
+            return;
+        };
+        problems.set(Vec::new());
+        let said = format!(
+            "{new_sku} is in the draft's catalog. Give it its prices in each list with the form below, then publish."
+        );
+        chosen.set(new_sku.as_str().to_owned());
+        data.catalog.push(Product {
+            sku: new_sku,
+            name: SharedStr::from(new_name),
+            category: category_id,
+            tax_class: class,
+        });
+        if let Ok(pretty) = serde_json::to_string_pretty(&data) {
+            text.set(pretty);
+            for f in fields {
+                f.set(String::new());
+            }
+            added.set(Some(said));
+        }
+    };
+    let input = move |id: &'static str,
+                      label: &'static str,
+                      value: RwSignal<String>,
+                      list: Option<&'static str>| {
+        let error = format!("{id}-error");
+        let problem =
+            move || problems.with(|p| p.iter().find(|(f, _)| f == id).map(|(_, m)| m.clone()));
+        view! {
+            <label for=id>{label}</label>
+            <input id=id list=list prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
+                aria-describedby=error.clone() aria-invalid=move || problem().is_some().to_string()/>
+            <span class="error" id=error>{problem}</span>
+        }
+    };
+    view! {
+        <h2>"Add a product"</h2>
+        <form class="product" on:submit=add hidden=move || choices.with(Option::is_none)>
+            {input("new-sku", "SKU", sku, None)}
+            {input("new-name", "Name", name, None)}
+            {input("new-category", "Category", category, Some("known-categories"))}
+            {input("new-tax-class", "Tax class (which tax rules apply)", tax_class, Some("known-tax-classes"))}
+            <datalist id="known-categories">
+                {move || choices.with(|k| k.iter().flat_map(|k| k.categories.iter()).map(|c| view! { <option value=c.clone()></option> }).collect_view())}
+            </datalist>
+            <datalist id="known-tax-classes">
+                {move || choices.with(|k| k.iter().flat_map(|k| k.tax_classes.iter()).map(|c| view! { <option value=c.clone()></option> }).collect_view())}
+            </datalist>
+            <button type="submit" id="add-product">"Add to the draft"</button>
+            {move || added.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="product-added">{said}</p> })}
+        </form>
+    }
+}
+
+/// The form: one product's volume prices in one list, and the list's dates. It reads the draft
+/// when the choice or the draft changes and writes it back on "Apply", so the JSON below, its
+/// checks and Publish stay the one way a version is made.
+fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
+    let Draft { text, choices, unchanged } = draft;
+    let parsed = move || text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok());
+    let list = RwSignal::new(0usize);
+    let tiers = RwSignal::new(Vec::<TierDraft>::new());
+    let from = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<FieldProblem>::new());
+    let applied = RwSignal::new(None::<String>);
+    let keys = StoredValue::new(0u64);
+    let key = move || {
+        keys.update_value(|k| *k += 1);
+        keys.get_value()
+    };
+    // The chosen list and product as the draft has them.
+    let load = move || {
+        let Some(data) = parsed() else { return };
+        let index = list.get_untracked().min(data.price_lists.len().saturating_sub(1));
+        list.set(index);
+        if !data.catalog.iter().any(|p| sku.with_untracked(|s| p.sku.as_str() == s))
+            && let Some(first) = data.catalog.first()
+        {
+            sku.set(first.sku.as_str().to_owned());
+        }
+        let Some(l) = data.price_lists.get(index) else { return };
+        from.set(l.valid_from.map(|d| d.to_string()).unwrap_or_default());
+        until.set(l.valid_until.map(|d| d.to_string()).unwrap_or_default());
+        let price = sku.with_untracked(|s| l.prices.iter().find(|p| p.sku.as_str() == s));
+        tiers.set(
+            price
+                .map(|p| {
+                    p.tiers
+                        .iter()
+                        .map(|t| TierDraft {
+                            key: key(),
+                            min_quantity: t.min_quantity.to_string(),
+                            unit_price: t.unit_price.to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
+        problems.set(Vec::new());
+    };
+    Effect::new(move |_| {
+        text.track();
+        load();
+    });
+    let problem = move |id: String| {
+        move || problems.with(|p| p.iter().find(|(f, _)| *f == id).map(|(_, m)| m.clone()))
+    };
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let read =
+            tiers.with_untracked(|t| read_form(t, &from.get_untracked(), &until.get_untracked()));
+        let FormRead { tiers: read, valid_from, valid_until } = match read {
+            Ok(read) => read,
+            Err(found) => {
+                applied.set(None);
+                problems.set(found);
+                request_animation_frame(|| {
+                    focus("form.prices [aria-invalid=true]");
+                });
+                return;
+            }
+        };
+        let (Some(mut data), Ok(chosen)) = (parsed(), Sku::parse(&sku.get_untracked())) else {
+            return;
+        };
+        let Some(l) = data.price_lists.get_mut(list.get_untracked()) else { return };
+        l.valid_from = valid_from;
+        l.valid_until = valid_until;
+        let priced = l.prices.iter().any(|p| p.sku == chosen);
+        let said = if read.is_empty() {
+            l.prices.retain(|p| p.sku != chosen);
+            if priced {
+                format!("{chosen} is no longer priced in {}.", l.name)
+            } else {
+                format!("The dates of {} are set.", l.name)
+            }
+        } else if let Some(p) = l.prices.iter_mut().find(|p| p.sku == chosen) {
+            p.tiers = read;
+            format!("{chosen}'s prices in {} are changed.", l.name)
+        } else {
+            l.prices.push(ListPrice { sku: chosen.clone(), tiers: read });
+            format!("{chosen} is now priced in {}.", l.name)
+        };
+        match serde_json::to_string_pretty(&data) {
+            Ok(pretty) => {
+                text.set(pretty);
+                applied.set(Some(format!("{said} Publish to make it what checkout prices with.")));
+            }
+            Err(e) => applied.set(Some(e.to_string())),
+        }
+    };
+    let currency = move || {
+        choices.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.lists.get(list.get()).map(|(_, currency)| currency.clone()))
+                .unwrap_or_default()
+        })
+    };
+    let rows = move || tiers.with(|t| t.iter().cloned().enumerate().collect::<Vec<_>>());
+    view! {
+        <h2>"Change a price"</h2>
+        <form class="prices" on:submit=apply hidden=move || choices.with(Option::is_none)>
+            <p class="muted">"A product's unit price by quantity in one list: each tier applies from its minimum quantity. With no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
+            <label for="price-list-choice">"Price list"</label>
+            <select id="price-list-choice" on:change=move |ev| {
+                list.set(event_target_value(&ev).parse().unwrap_or(0));
+                applied.set(None);
+                load();
+            }>
+                {move || choices.with(|c| c.iter().flat_map(|c| c.lists.iter().enumerate()).map(|(i, (label, _))| {
+                    view! { <option value=i.to_string() selected=list.get_untracked() == i>{label.clone()}</option> }
+                }).collect_view())}
+            </select>
+            <label for="price-product">"Product"</label>
+            <select id="price-product" on:change=move |ev| {
+                sku.set(event_target_value(&ev));
+                applied.set(None);
+                load();
+            }>
+                {move || choices.with(|c| c.iter().flat_map(|c| c.products.iter()).map(|(s, name)| {
+                    view! { <option value=s.clone() selected=sku.with_untracked(|k| k == s)>{format!("{name} ({s})")}</option> }
+                }).collect_view())}
+            </select>
+            <table class="tiers" id="price-tiers">
+                <thead><tr>
+                    <th scope="col">"From quantity"</th>
+                    <th scope="col">"Unit price (" {currency} ")"</th>
+                    <th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                </tr></thead>
+                <tbody>
+                    <For each=rows key=|(i, t)| (*i, t.key) let:item>
+                        {
+                            let (i, t) = item;
+                            let (min_id, price_id) = (format!("tier-{i}-min"), format!("tier-{i}-price"));
+                            let (min_error, price_error) = (format!("{min_id}-error"), format!("{price_id}-error"));
+                            let (min_problem, price_problem) = (problem(min_id.clone()), problem(price_id.clone()));
+                            let edit = move |f: fn(&mut TierDraft, String)| move |ev: leptos::ev::Event| {
+                                let value = event_target_value(&ev);
+                                tiers.update(|ts| if let Some(t) = ts.get_mut(i) { f(t, value) });
+                            };
+                            view! {
+                                <tr>
+                                    <td>
+                                        <input id=min_id inputmode="numeric" size="6" prop:value=t.min_quantity
+                                            aria-label=format!("Tier {} from quantity", i + 1)
+                                            on:input=edit(|t, v| t.min_quantity = v)
+                                            aria-describedby=min_error.clone() aria-invalid=move || min_problem().is_some().to_string()/>
+                                        <span class="error" id=min_error>{problem(format!("tier-{i}-min"))}</span>
+                                    </td>
+                                    <td>
+                                        <input id=price_id inputmode="decimal" size="10" prop:value=t.unit_price
+                                            aria-label=format!("Tier {} unit price", i + 1)
+                                            on:input=edit(|t, v| t.unit_price = v)
+                                            aria-describedby=price_error.clone() aria-invalid=move || price_problem().is_some().to_string()/>
+                                        <span class="error" id=price_error>{problem(format!("tier-{i}-price"))}</span>
+                                    </td>
+                                    <td><button type="button" aria-label=format!("Remove tier {}", i + 1)
+                                        on:click=move |_| tiers.update(|ts| if i < ts.len() { ts.remove(i); })>"Remove"</button></td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+            <button type="button" id="add-tier" on:click=move |_| {
+                let n = tiers.with_untracked(Vec::len);
+                tiers.update(|ts| ts.push(TierDraft { key: key(), min_quantity: String::new(), unit_price: String::new() }));
+                request_animation_frame(move || { focus(&format!("#tier-{n}-min")); });
+            }>"Add a tier"</button>
+            <fieldset>
+                <legend>"The list applies"</legend>
+                <label for="list-valid-from">"From (empty: always)"</label>
+                <input id="list-valid-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))
+                    aria-describedby="list-valid-from-error" aria-invalid=move || problem("list-valid-from".into())().is_some().to_string()/>
+                <span class="error" id="list-valid-from-error">{problem("list-valid-from".into())}</span>
+                <label for="list-valid-until">"Until (empty: for good)"</label>
+                <input id="list-valid-until" type="date" prop:value=move || until.get() on:input=move |ev| until.set(event_target_value(&ev))
+                    aria-describedby="list-valid-until-error" aria-invalid=move || problem("list-valid-until".into())().is_some().to_string()/>
+                <span class="error" id="list-valid-until-error">{problem("list-valid-until".into())}</span>
+            </fieldset>
+            <button type="submit" id="apply-price">"Apply to the draft"</button>
+            {move || applied.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="price-applied">{said}</p> })}
+        </form>
+    }
+}
+
+/// The form that changes a tax rule's rate in the draft.
+fn tax_form(draft: Draft) -> impl IntoView {
+    let Draft { text, choices, unchanged } = draft;
+    let rule = RwSignal::new(0usize);
+    let rate = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let applied = RwSignal::new(None::<String>);
+    // The chosen rule's rate as the draft has it.
+    let load = move || {
+        let now = choices.with(|c| {
+            c.as_ref().and_then(|c| c.tax_rules.get(rule.get_untracked()).map(|(_, r)| r.clone()))
+        });
+        rate.set(now.unwrap_or_default());
+        problem.set(None);
+    };
+    Effect::new(move |_| {
+        choices.track();
+        load();
+    });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        applied.set(None);
+        let percent =
+            rate.with_untracked(|r| parse_decimal(r.trim()).ok().filter(|p| !p.is_sign_negative()));
+        let Some(percent) = percent else {
+            problem.set(Some("a rate in percent, such as 8.875".into()));
+            request_animation_frame(|| {
+                focus("#tax-rate");
+            });
+            return;
+        };
+        let Some(mut data) = text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok())
+        else {
+            return;
+        };
+        let Some(t) = data.tax_rules.get_mut(rule.get_untracked()) else { return };
+        t.percent = percent;
+        let said = format!(
+            "{} is {percent} % in the draft. Publish to make it what checkout taxes with.",
+            t.name
+        );
+        if let Ok(pretty) = serde_json::to_string_pretty(&data) {
+            text.set(pretty);
+            applied.set(Some(said));
+        }
+    };
+    view! {
+        <h2>"Change a tax rate"</h2>
+        <form class="tax" on:submit=apply hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.tax_rules.is_empty()))>
+            <label for="tax-rule-choice">"Tax rule"</label>
+            <select id="tax-rule-choice" on:change=move |ev| {
+                rule.set(event_target_value(&ev).parse().unwrap_or(0));
+                applied.set(None);
+                load();
+            }>
+                {move || choices.with(|c| c.iter().flat_map(|c| c.tax_rules.iter().enumerate()).map(|(i, (label, _))| {
+                    view! { <option value=i.to_string() selected=rule.get_untracked() == i>{label.clone()}</option> }
+                }).collect_view())}
+            </select>
+            <label for="tax-rate">"Rate (%)"</label>
+            <input id="tax-rate" inputmode="decimal" size="8" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))
+                aria-describedby="tax-rate-error" aria-invalid=move || problem.with(Option::is_some).to_string()/>
+            <span class="error" id="tax-rate-error">{move || problem.get()}</span>
+            <button type="submit" id="apply-tax">"Apply to the draft"</button>
+            {move || applied.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="tax-applied">{said}</p> })}
+        </form>
+    }
+}
+
 #[component]
 pub fn PricesPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -140,6 +621,11 @@ pub fn PricesPage() -> impl IntoView {
     let published_text = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<String, api::ApiError>>);
     let busy = RwSignal::new(false);
+    // The product the price form shows.
+    let chosen = RwSignal::new(String::new());
+    let choices = Memo::new(move |_| text.with(|t| Choices::of(t)));
+    let unchanged = Memo::new(move |_| text.with(|t| published_text.with(|p| t == p)));
+    let draft = Draft { text, choices, unchanged };
     let load = move || {
         spawn_local(async move {
             let loaded = api::get::<Document>("/api/catalog/document").await;
@@ -155,11 +641,8 @@ pub fn PricesPage() -> impl IntoView {
     };
     load();
     let checked = Memo::new(move |_| text.with(|t| problems(t)));
-    let blocked = move || {
-        busy.get()
-            || checked.with(|p| p.iter().any(|p| p.error))
-            || text.with(|t| published_text.with(|p| t == p))
-    };
+    let blocked =
+        move || busy.get() || checked.with(|p| p.iter().any(|p| p.error)) || unchanged.get();
     let publish = move |_| {
         let Ok(body) = text.with_untracked(|t| serde_json::from_str::<serde_json::Value>(t)) else {
             return;
@@ -181,7 +664,7 @@ pub fn PricesPage() -> impl IntoView {
         });
     };
     let problem_list = move || {
-        if text.with(|t| published_text.with(|p| t == p)) {
+        if unchanged.get() {
             return view! { <p class="muted" id="pricing-problems" role="status">"Unchanged: this is the published version."</p> }.into_any();
         }
         checked.with(|list| {
@@ -200,6 +683,12 @@ pub fn PricesPage() -> impl IntoView {
     };
     let editor = move || {
         admin.then(|| view! {
+            {move || choices.with(Option::is_none).then(|| view! {
+                <p class="muted" id="forms-blocked">"The forms read the draft below, which is not pricing data now: fix it or discard the changes."</p>
+            })}
+            {product_form(draft, chosen)}
+            {price_form(draft, chosen)}
+            {tax_form(draft)}
             <h2>"Publish a new version"</h2>
             <p class="muted">"The whole pricing data as JSON: "<code>"catalog"</code>" (products), "<code>"price_lists"</code>" (with volume tiers), "<code>"tax_rules"</code>" and "<code>"rounding"</code>". It is checked as you type, as the server will check it; orders already placed keep the version they were priced with."</p>
             <label for="pricing-json">"The pricing data (JSON)"</label>
@@ -208,7 +697,7 @@ pub fn PricesPage() -> impl IntoView {
             {problem_list}
             <div class="row">
                 <button type="button" id="publish-pricing" disabled=blocked on:click=publish>"Publish"</button>
-                <button type="button" id="discard-pricing" disabled=move || text.with(|t| published_text.with(|p| t == p))
+                <button type="button" id="discard-pricing" disabled=move || unchanged.get()
                     on:click=move |_| { outcome.set(None); text.set(published_text.get_untracked()) }>"Discard changes"</button>
             </div>
             {move || outcome.get().map(|o| match o {
