@@ -1166,6 +1166,17 @@ async fn prices_published(s: &Site, c: &Client) {
     click(c, "#add-tier").await;
     type_into(c, "#tier-3-min", "100").await;
     type_into(c, "#tier-3-price", "3.29").await;
+    // A tier added by mistake is removed; the focus stays in the table, on the tier before it.
+    click(c, "#add-tier").await;
+    click(c, "button[aria-label='Remove tier 5']").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute("return document.activeElement.id", vec![]).await.unwrap()
+        != json!("tier-3-min")
+    {
+        assert!(Instant::now() < deadline, "removing a tier lost the focus");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(c.find(Locator::Css("#tier-4-min")).await.is_err());
     click(c, "#apply-price").await;
     let applied = wait_text(c, "#price-applied", |t| !t.is_empty()).await;
     assert!(applied.starts_with("GLV-S's prices in Standard USD are changed"), "{applied}");

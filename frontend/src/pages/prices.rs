@@ -253,8 +253,7 @@ fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, V
 /// give it prices.
 fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
     let Draft { text, choices, unchanged } = draft;
-    let fields = ["new-sku", "new-name", "new-category", "new-tax-class"]
-        .map(|_| RwSignal::new(String::new()));
+    let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [sku, name, category, tax_class] = fields;
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let added = RwSignal::new(None::<String>);
@@ -278,7 +277,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
         }
         let new_name = name.with_untracked(|n| n.trim().to_owned());
         if new_name.is_empty() {
-            field("new-name", "the name buyers see in the catalog".into());
+            field("new-name", "a name is needed: buyers see it in the catalog".into());
         }
         let new_category = category.with_untracked(|c| CategoryId::parse(c.trim()));
         if let Err(e) = &new_category {
@@ -455,6 +454,24 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
         })
     };
     let rows = move || tiers.with(|t| t.iter().cloned().enumerate().collect::<Vec<_>>());
+    // The focus stays in the table: on the tier that took the removed one's place, the one
+    // before it, or "Add a tier" when none is left.
+    let remove = move |i: usize| {
+        tiers.update(|ts| {
+            if i < ts.len() {
+                ts.remove(i);
+            }
+        });
+        let left = tiers.with_untracked(Vec::len);
+        let next = if left == 0 {
+            "#add-tier".to_owned()
+        } else {
+            format!("#tier-{}-min", i.min(left - 1))
+        };
+        request_animation_frame(move || {
+            focus(&next);
+        });
+    };
     view! {
         <h2>"Change a price"</h2>
         <form class="prices" on:submit=apply hidden=move || choices.with(Option::is_none)>
@@ -513,7 +530,7 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
                                         <span class="error" id=price_error>{problem(format!("tier-{i}-price"))}</span>
                                     </td>
                                     <td><button type="button" aria-label=format!("Remove tier {}", i + 1)
-                                        on:click=move |_| tiers.update(|ts| if i < ts.len() { ts.remove(i); })>"Remove"</button></td>
+                                        on:click=move |_| remove(i)>"Remove"</button></td>
                                 </tr>
                             }
                         }
