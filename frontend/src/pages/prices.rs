@@ -1,8 +1,9 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
-//! version. They change a product's volume prices and a list's dates with a form, or anything
-//! as JSON; both edit one draft, checked by `rules` in the browser as they type, with the same
-//! checks the server makes before it stores a version.
+//! version. With forms they add a product, change a product's volume prices in a list, a
+//! list's dates and a tax rate; anything else as JSON. Forms and JSON edit one draft, checked by
+//! `rules` in the browser as they type, with the same checks the server makes before it stores
+//! a version.
 
 use crate::{
     Session,
