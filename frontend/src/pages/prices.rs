@@ -27,23 +27,31 @@ struct Document {
     document: PricingData,
 }
 
+/// The draft read: the pricing data, or why the text is not pricing data (with where: the line
+/// and column).
+type Read = Result<PricingData, Diagnostic>;
+
+fn read(text: &str) -> Read {
+    serde_json::from_str(text).map_err(|e| {
+        let path = format!("line {}, column {}", e.line(), e.column());
+        Diagnostic { error: true, path, message: e.to_string() }
+    })
+}
+
 /// `PUT /api/catalog/document`'s answer.
 #[derive(Debug, Deserialize)]
 struct Published {
     version: i64,
 }
 
-/// The problems of `text` as pricing data: not JSON or not its shape (with the line and
-/// column), then every problem of the engine's own checks.
-fn problems(text: &str) -> Vec<Diagnostic> {
-    let data: PricingData = match serde_json::from_str(text) {
+/// The problems of the draft as read: not JSON or not its shape (with the line and column), or
+/// every problem of the engine's own checks.
+fn problems(read: &Read) -> Vec<Diagnostic> {
+    let data = match read {
         Ok(data) => data,
-        Err(e) => {
-            let path = format!("line {}, column {}", e.line(), e.column());
-            return vec![Diagnostic { error: true, path, message: e.to_string() }];
-        }
+        Err(e) => return vec![e.clone()],
     };
-    rules::pricing::validate(&data)
+    rules::pricing::validate(data)
         .into_iter()
         .map(|d| Diagnostic { error: d.is_error(), path: d.path.clone(), message: d.message() })
         .collect()
@@ -160,16 +168,15 @@ struct Choices {
 }
 
 impl Choices {
-    /// The choices of the draft, `None` while it is not pricing data.
-    fn of(text: &str) -> Option<Choices> {
-        let d = serde_json::from_str::<PricingData>(text).ok()?;
+    /// What `d` offers.
+    fn of(d: &PricingData) -> Choices {
         let distinct = |f: fn(&Product) -> &str| {
             let mut all: Vec<String> = d.catalog.iter().map(|p| f(p).to_owned()).collect();
             all.sort_unstable();
             all.dedup();
             all
         };
-        Some(Choices {
+        Choices {
             lists: d
                 .price_lists
                 .iter()
@@ -193,7 +200,7 @@ impl Choices {
                     (label, t.percent.to_string())
                 })
                 .collect(),
-        })
+        }
     }
 }
 
@@ -201,6 +208,8 @@ impl Choices {
 #[derive(Debug, Clone, Copy)]
 struct Draft {
     text: RwSignal<String>,
+    /// The text read, once per change.
+    read: Memo<Read>,
     /// What the forms offer; `None` while the text is not pricing data.
     choices: Memo<Option<Choices>>,
     /// The draft is the published version (nothing to publish; the forms' news is old).
@@ -222,7 +231,7 @@ struct FormRead {
 /// The tiers and dates as typed, read; or every field that does not read, by its id.
 fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, Vec<FieldProblem>> {
     let mut problems = Vec::new();
-    let mut read = Vec::new();
+    let mut parsed = Vec::new();
     for (i, t) in tiers.iter().enumerate() {
         let min = t.min_quantity.trim().parse::<u32>().ok().filter(|n| *n >= 1);
         if min.is_none() {
@@ -233,7 +242,7 @@ fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, V
             problems.push((format!("tier-{i}-price"), "a price such as 12.50".into()));
         }
         if let (Some(min_quantity), Some(unit_price)) = (min, price) {
-            read.push(Tier { min_quantity, unit_price });
+            parsed.push(Tier { min_quantity, unit_price });
         }
     }
     let mut date = |id: &str, text: &str| match text.trim() {
@@ -246,14 +255,14 @@ fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, V
     if !problems.is_empty() {
         return Err(problems);
     }
-    read.sort_by_key(|t| t.min_quantity);
-    Ok(FormRead { tiers: read, valid_from: from, valid_until: until })
+    parsed.sort_by_key(|t| t.min_quantity);
+    Ok(FormRead { tiers: parsed, valid_from: from, valid_until: until })
 }
 
 /// The form that adds a product to the draft's catalog; the price form then turns to it, to
 /// give it prices.
 fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
-    let Draft { text, choices, unchanged } = draft;
+    let Draft { text, read, choices, unchanged } = draft;
     let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [sku, name, category, tax_class] = fields;
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
@@ -261,8 +270,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         added.set(None);
-        let Some(mut data) = text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok())
-        else {
+        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
             return;
         };
         let mut found = Vec::new();
@@ -353,8 +361,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
 /// when the choice or the draft changes and writes it back on "Apply", so the JSON below, its
 /// checks and Publish stay the one way a version is made.
 fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
-    let Draft { text, choices, unchanged } = draft;
-    let parsed = move || text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok());
+    let Draft { text, read, choices, unchanged } = draft;
     let list = RwSignal::new(0usize);
     let tiers = RwSignal::new(Vec::<TierDraft>::new());
     let from = RwSignal::new(String::new());
@@ -366,9 +373,8 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
         keys.update_value(|k| *k += 1);
         keys.get_value()
     };
-    // The chosen list and product as the draft has them.
-    let load = move || {
-        let Some(data) = parsed() else { return };
+    // The chosen list and product as `data` has them.
+    let show = move |data: &PricingData| {
         let index = list.get_untracked().min(data.price_lists.len().saturating_sub(1));
         list.set(index);
         if !data.catalog.iter().any(|p| sku.with_untracked(|s| p.sku.as_str() == s))
@@ -396,8 +402,15 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
         );
         problems.set(Vec::new());
     };
+    let load = move || {
+        read.with_untracked(|r| {
+            if let Ok(data) = r {
+                show(data);
+            }
+        });
+    };
     Effect::new(move |_| {
-        text.track();
+        read.track();
         load();
     });
     let problem = move |id: String| {
@@ -405,10 +418,10 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
     };
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let read =
+        let form =
             tiers.with_untracked(|t| read_form(t, &from.get_untracked(), &until.get_untracked()));
-        let FormRead { tiers: read, valid_from, valid_until } = match read {
-            Ok(read) => read,
+        let FormRead { tiers: new_tiers, valid_from, valid_until } = match form {
+            Ok(form) => form,
             Err(found) => {
                 applied.set(None);
                 problems.set(found);
@@ -418,14 +431,15 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
                 return;
             }
         };
-        let (Some(mut data), Ok(chosen)) = (parsed(), Sku::parse(&sku.get_untracked())) else {
+        let data = read.with_untracked(|r| r.as_ref().ok().cloned());
+        let (Some(mut data), Ok(chosen)) = (data, Sku::parse(&sku.get_untracked())) else {
             return;
         };
         let Some(l) = data.price_lists.get_mut(list.get_untracked()) else { return };
         l.valid_from = valid_from;
         l.valid_until = valid_until;
         let priced = l.prices.iter().any(|p| p.sku == chosen);
-        let said = if read.is_empty() {
+        let said = if new_tiers.is_empty() {
             l.prices.retain(|p| p.sku != chosen);
             if priced {
                 format!("{chosen} is no longer priced in {}.", l.name)
@@ -433,10 +447,10 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
                 format!("The dates of {} are set.", l.name)
             }
         } else if let Some(p) = l.prices.iter_mut().find(|p| p.sku == chosen) {
-            p.tiers = read;
+            p.tiers = new_tiers;
             format!("{chosen}'s prices in {} are changed.", l.name)
         } else {
-            l.prices.push(ListPrice { sku: chosen.clone(), tiers: read });
+            l.prices.push(ListPrice { sku: chosen.clone(), tiers: new_tiers });
             format!("{chosen} is now priced in {}.", l.name)
         };
         match serde_json::to_string_pretty(&data) {
@@ -562,7 +576,7 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
 
 /// The form that changes a tax rule's rate in the draft.
 fn tax_form(draft: Draft) -> impl IntoView {
-    let Draft { text, choices, unchanged } = draft;
+    let Draft { text, read, choices, unchanged } = draft;
     let rule = RwSignal::new(0usize);
     let rate = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -591,8 +605,7 @@ fn tax_form(draft: Draft) -> impl IntoView {
             });
             return;
         };
-        let Some(mut data) = text.with_untracked(|t| serde_json::from_str::<PricingData>(t).ok())
-        else {
+        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
             return;
         };
         let Some(t) = data.tax_rules.get_mut(rule.get_untracked()) else { return };
@@ -641,9 +654,12 @@ pub fn PricesPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     // The product the price form shows.
     let chosen = RwSignal::new(String::new());
-    let choices = Memo::new(move |_| text.with(|t| Choices::of(t)));
+    // Every change of the text is read once, here; the checks, the forms' choices and the
+    // forms themselves use what was read.
+    let read = Memo::new_with_compare(move |_| text.with(|t| read(t)), |_, _| true);
+    let choices = Memo::new(move |_| read.with(|r| r.as_ref().ok().map(Choices::of)));
     let unchanged = Memo::new(move |_| text.with(|t| published_text.with(|p| t == p)));
-    let draft = Draft { text, choices, unchanged };
+    let draft = Draft { text, read, choices, unchanged };
     let load = move || {
         spawn_local(async move {
             let loaded = api::get::<Document>("/api/catalog/document").await;
@@ -658,7 +674,7 @@ pub fn PricesPage() -> impl IntoView {
         });
     };
     load();
-    let checked = Memo::new(move |_| text.with(|t| problems(t)));
+    let checked = Memo::new(move |_| read.with(problems));
     let blocked =
         move || busy.get() || checked.with(|p| p.iter().any(|p| p.error)) || unchanged.get();
     let publish = move |_| {
