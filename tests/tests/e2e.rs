@@ -676,6 +676,25 @@ async fn value_of(c: &Client, css: &str) -> String {
     field.prop("value").await.unwrap().unwrap_or_default()
 }
 
+/// Waits until an input's value is `expected` (the page fills it in when it has read
+/// something); `what` says what was awaited when it does not come.
+async fn wait_value(c: &Client, css: &str, expected: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while value_of(c, css).await != expected {
+        assert!(Instant::now() < deadline, "{what}: {css} is not {expected:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the element with this id has the focus.
+async fn wait_focus(c: &Client, id: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute("return document.activeElement.id", vec![]).await.unwrap() != json!(id) {
+        assert!(Instant::now() < deadline, "{what}: #{id} does not have the focus");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Drags with the real mouse (WebDriver actions) from one element to another.
 async fn drag(c: &Client, from: &str, to: &str) {
     use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -1148,11 +1167,7 @@ async fn prices_published(s: &Site, c: &Client) {
     // The form: the work gloves' volume prices in the standard list (4.09, 3.69 from 10, 3.49
     // from 50). A price that does not read is marked where it is, and has the focus.
     c.find(Locator::Id("price-product")).await.unwrap().select_by_value("GLV-S").await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while value_of(c, "#tier-0-price").await != "4.09" {
-        assert!(Instant::now() < deadline, "the form did not show GLV-S's prices");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_value(c, "#tier-0-price", "4.09", "the form did not show GLV-S's prices").await;
     assert_eq!(value_of(c, "#tier-2-min").await, "50");
     type_into(c, "#tier-1-price", "3,79").await;
     click(c, "#apply-price").await;
@@ -1169,13 +1184,7 @@ async fn prices_published(s: &Site, c: &Client) {
     // A tier added by mistake is removed; the focus stays in the table, on the tier before it.
     click(c, "#add-tier").await;
     click(c, "button[aria-label='Remove tier 5']").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while c.execute("return document.activeElement.id", vec![]).await.unwrap()
-        != json!("tier-3-min")
-    {
-        assert!(Instant::now() < deadline, "removing a tier lost the focus");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_focus(c, "tier-3-min", "removing a tier lost the focus").await;
     assert!(c.find(Locator::Css("#tier-4-min")).await.is_err());
     click(c, "#apply-price").await;
     let applied = wait_text(c, "#price-applied", |t| !t.is_empty()).await;
@@ -1213,6 +1222,63 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#tax-rate", "9.125").await;
     click(c, "#apply-tax").await;
     wait_text(c, "#tax-applied", |t| t.starts_with("NY sales tax is 9.125 % in the draft")).await;
+    // A product taken out of the catalog goes out of every list that priced it.
+    c.find(Locator::Id("remove-product-choice"))
+        .await
+        .unwrap()
+        .select_by_value("BLD-PRO")
+        .await
+        .unwrap();
+    click(c, "#remove-product").await;
+    wait_text(c, "#product-removed", |t| {
+        t.starts_with("BLD-PRO (Saw blade PRO) is out of the draft's catalog, and from the 3 lists that priced it")
+    })
+    .await;
+    // A new price list for a group of customers: an id in use is refused where it is typed;
+    // the currency is read in any case. Added, the price form turns to it.
+    type_into(c, "#new-list-id", "list-usd").await;
+    type_into(c, "#new-list-name", "Retail CAD").await;
+    c.find(Locator::Id("new-list-for")).await.unwrap().select_by_value("group").await.unwrap();
+    type_into(c, "#new-list-who", "retail").await;
+    type_into(c, "#new-list-currency", "cad").await;
+    click(c, "#add-list").await;
+    let error = wait_text(c, "#new-list-id-error", |t| !t.is_empty()).await;
+    assert!(error.contains("already a price list: Standard USD"), "{error}");
+    wait_focus(c, "new-list-id", "a refused list id does not have the focus").await;
+    type_into(c, "#new-list-id", "retail-cad").await;
+    click(c, "#add-list").await;
+    wait_text(c, "#list-added", |t| {
+        t.starts_with("Retail CAD is in the draft, with no prices yet")
+    })
+    .await;
+    wait_value(c, "#price-list-choice", "4", "the price form did not turn to the new list").await;
+    assert_eq!(value_of(c, "#price-product").await, "GLV-XXL");
+    click(c, "#add-tier").await;
+    type_into(c, "#tier-0-min", "1").await;
+    type_into(c, "#tier-0-price", "8.49").await;
+    click(c, "#apply-price").await;
+    wait_text(c, "#price-applied", |t| t.starts_with("GLV-XXL is now priced in Retail CAD")).await;
+    // A new tax rule: one where a rule already taxes the class is refused; elsewhere it is
+    // added and the tax form turns to it.
+    type_into(c, "#new-rule-id", "us-nj").await;
+    type_into(c, "#new-rule-name", "NJ sales tax").await;
+    type_into(c, "#new-rule-country", "us").await;
+    type_into(c, "#new-rule-region", "NY").await;
+    type_into(c, "#new-rule-class", "standard").await;
+    type_into(c, "#new-rule-rate", "6.625").await;
+    click(c, "#add-rule").await;
+    let error = wait_text(c, "#new-rule-class-error", |t| !t.is_empty()).await;
+    assert!(error.contains("NY sales tax already taxes this class there"), "{error}");
+    type_into(c, "#new-rule-region", "NJ").await;
+    click(c, "#add-rule").await;
+    wait_text(c, "#rule-added", |t| {
+        t.starts_with("NJ sales tax is in the draft: 6.625 % on the tax class standard in US, NJ")
+    })
+    .await;
+    wait_value(c, "#tax-rule-choice", "6", "the tax form did not turn to the new rule").await;
+    assert_eq!(value_of(c, "#tax-rate").await, "6.625");
+    wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
+    accessible(c, "the prices page's forms").await;
 
     edit_pricing(c, "\"name\": \"Standard USD\"", "\"name\": \"Standard USD, spring\"").await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
@@ -1222,7 +1288,9 @@ async fn prices_published(s: &Site, c: &Client) {
     wait_text(c, "#pricing-version", |t| t.starts_with(&format!("Version {},", before + 1))).await;
     wait_text(c, "#price-lists", |t| t.contains("Standard USD, spring")).await;
     // Published, the forms' news of the draft is gone.
-    assert!(c.find(Locator::Css("#price-applied, #tax-applied, #product-added")).await.is_err());
+    let news =
+        "#price-applied, #tax-applied, #product-added, #product-removed, #list-added, #rule-added";
+    assert!(c.find(Locator::Css(news)).await.is_err());
     let stored = r#"
         const done = arguments[arguments.length - 1];
         fetch('/api/catalog/document').then(r => r.json()).then(d => done(
@@ -1241,6 +1309,26 @@ async fn prices_published(s: &Site, c: &Client) {
             .then(d => done(d.document.tax_rules.find(t => t.id === 'us-ny').percent));
     "#;
     assert_eq!(c.execute_async(rate, vec![]).await.unwrap(), json!("9.125"));
+    let new = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/catalog/document').then(r => r.json()).then(d => done([
+            d.document.catalog.some(p => p.sku === 'BLD-PRO'),
+            d.document.price_lists.some(l => l.prices.some(p => p.sku === 'BLD-PRO')),
+            d.document.price_lists.find(l => l.id === 'retail-cad'),
+            d.document.tax_rules.find(t => t.id === 'us-nj')]));
+    "#;
+    assert_eq!(
+        c.execute_async(new, vec![]).await.unwrap(),
+        json!([
+            false,
+            false,
+            { "id": "retail-cad", "name": "Retail CAD", "audience": { "group": "retail" }, "currency": "CAD",
+              "prices_include_tax": false, "valid_from": null, "valid_until": null,
+              "prices": [{ "sku": "GLV-XXL", "tiers": [{ "min_quantity": 1, "unit_price": "8.49" }] }] },
+            { "id": "us-nj", "name": "NJ sales tax", "kind": "sales_tax", "country": "US", "region": "NJ",
+              "tax_class": "standard", "percent": "6.625" },
+        ])
+    );
     assert_eq!(
         c.execute_async(added, vec![]).await.unwrap(),
         json!([

@@ -1,7 +1,8 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
-//! version. With forms they add a product, change a product's volume prices in a list, a
-//! list's dates and a tax rate; anything else as JSON. Forms and JSON edit one draft, checked by
+//! version. With forms they add and remove products, add price lists and tax rules, change a
+//! product's volume prices in a list, a list's dates and a tax rate; anything else (rounding,
+//! renaming, removing a list or a rule) as JSON. Forms and JSON edit one draft, checked by
 //! `rules` in the browser as they type, with the same checks the server makes before it stores
 //! a version.
 
@@ -11,11 +12,16 @@ use crate::{
     pages::{focus, page_heading, refusal, severity},
 };
 use gloo_net::http::Method;
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use rules::{
     decimal::parse_decimal,
-    ids::{CategoryId, SharedStr, Sku, TaxClass},
-    pricing::{Audience, ListPrice, PricingData, Product, TaxKind, Tier},
+    ids::{
+        CategoryId, CustomerId, GroupId, PriceListId, SharedStr, Sku, TaxClass, TaxRuleId, UnitId,
+    },
+    money::Currency,
+    pricing::{
+        Audience, Country, ListPrice, PriceList, PricingData, Product, TaxKind, TaxRule, Tier,
+    },
     time::Date,
 };
 use serde::Deserialize;
@@ -165,17 +171,16 @@ struct Choices {
     tax_classes: Vec<String>,
     /// Each tax rule's label and rate in percent.
     tax_rules: Vec<(String, String)>,
+    /// The currencies of the lists, and the groups lists are for, each once.
+    currencies: Vec<String>,
+    groups: Vec<String>,
 }
 
 impl Choices {
     /// What `d` offers.
     fn of(d: &PricingData) -> Choices {
-        let distinct = |f: fn(&Product) -> &str| {
-            let mut all: Vec<String> = d.catalog.iter().map(|p| f(p).to_owned()).collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        };
+        let distinct =
+            |f: fn(&Product) -> &str| sorted(d.catalog.iter().map(|p| f(p).to_owned()).collect());
         Choices {
             lists: d
                 .price_lists
@@ -200,6 +205,16 @@ impl Choices {
                     (label, t.percent.to_string())
                 })
                 .collect(),
+            currencies: sorted(d.price_lists.iter().map(|l| l.currency.to_string()).collect()),
+            groups: sorted(
+                d.price_lists
+                    .iter()
+                    .filter_map(|l| match &l.audience {
+                        Audience::Group(g) => Some(g.as_str().to_owned()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -218,6 +233,70 @@ struct Draft {
 
 /// A field of the form and what is wrong with it.
 type FieldProblem = (String, String);
+
+/// A labelled text input of a form, its problem (if `problems` names it) shown beside it.
+fn text_input(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    problems: RwSignal<Vec<FieldProblem>>,
+    suggestions: Option<&'static str>,
+) -> impl IntoView {
+    let error = format!("{id}-error");
+    let problem =
+        move || problems.with(|p| p.iter().find(|(f, _)| f == id).map(|(_, m)| m.clone()));
+    view! {
+        <label for=id>{label}</label>
+        <input id=id list=suggestions prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
+            aria-describedby=error.clone() aria-invalid=move || problem().is_some().to_string()/>
+        <span class="error" id=error>{problem}</span>
+    }
+}
+
+/// A choice among the draft's price lists or tax rules, by index; `changed` runs after a new
+/// choice.
+fn index_select(
+    id: &'static str,
+    choices: Memo<Option<Choices>>,
+    of: fn(&Choices) -> &[(String, String)],
+    chosen: RwSignal<usize>,
+    changed: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <select id=id on:change=move |ev| {
+            chosen.set(event_target_value(&ev).parse().unwrap_or(0));
+            changed();
+        }>
+            {move || choices.with(|c| c.iter().flat_map(|c| of(c).iter().enumerate()).map(|(i, (label, _))| {
+                view! { <option value=i.to_string() selected=chosen.get_untracked() == i>{label.clone()}</option> }
+            }).collect_view())}
+        </select>
+    }
+}
+
+/// What a form did to the draft, said until the draft is published or discarded.
+fn news(said: RwSignal<Option<String>>, unchanged: Memo<bool>, id: &'static str) -> impl IntoView {
+    move || {
+        said.get()
+            .filter(|_| !unchanged.get())
+            .map(|said| view! { <p class="ok" role="status" id=id>{said}</p> })
+    }
+}
+
+/// Writes changed data into the draft, as the JSON editor shows it; false if it cannot be
+/// written (it always can: the data was read from JSON).
+fn write(text: RwSignal<String>, data: &PricingData) -> bool {
+    serde_json::to_string_pretty(data).map(|pretty| text.set(pretty)).is_ok()
+}
+
+/// A form's problems, set, with the focus on the first field at fault (`form` selects the
+/// form).
+fn refuse(problems: RwSignal<Vec<FieldProblem>>, found: Vec<FieldProblem>, form: &'static str) {
+    problems.set(found);
+    request_animation_frame(move || {
+        focus(&format!("{form} [aria-invalid=true]"));
+    });
+}
 
 /// What the form says, read.
 #[derive(Debug)]
@@ -267,7 +346,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
     let [sku, name, category, tax_class] = fields;
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let added = RwSignal::new(None::<String>);
-    let add = move |ev: leptos::ev::SubmitEvent| {
+    let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         added.set(None);
         let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
@@ -299,11 +378,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
         let (Ok(new_sku), Ok(category_id), Ok(class), true) =
             (new_sku, new_category, new_class, found.is_empty())
         else {
-            problems.set(found);
-            request_animation_frame(|| {
-                focus("form.product [aria-invalid=true]");
-            });
-            return;
+            return refuse(problems, found, "form.product");
         };
         problems.set(Vec::new());
         let said = format!(
@@ -316,28 +391,14 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
             category: category_id,
             tax_class: class,
         });
-        if let Ok(pretty) = serde_json::to_string_pretty(&data) {
-            text.set(pretty);
+        if write(text, &data) {
             for f in fields {
                 f.set(String::new());
             }
             added.set(Some(said));
         }
     };
-    let input = move |id: &'static str,
-                      label: &'static str,
-                      value: RwSignal<String>,
-                      list: Option<&'static str>| {
-        let error = format!("{id}-error");
-        let problem =
-            move || problems.with(|p| p.iter().find(|(f, _)| f == id).map(|(_, m)| m.clone()));
-        view! {
-            <label for=id>{label}</label>
-            <input id=id list=list prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
-                aria-describedby=error.clone() aria-invalid=move || problem().is_some().to_string()/>
-            <span class="error" id=error>{problem}</span>
-        }
-    };
+    let input = move |id, label, value, list| text_input(id, label, value, problems, list);
     view! {
         <h2>"Add a product"</h2>
         <form class="product" on:submit=add hidden=move || choices.with(Option::is_none)>
@@ -352,7 +413,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
                 {move || choices.with(|k| k.iter().flat_map(|k| k.tax_classes.iter()).map(|c| view! { <option value=c.clone()></option> }).collect_view())}
             </datalist>
             <button type="submit" id="add-product">"Add to the draft"</button>
-            {move || added.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="product-added">{said}</p> })}
+            {news(added, unchanged, "product-added")}
         </form>
     }
 }
@@ -360,9 +421,8 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
 /// The form: one product's volume prices in one list, and the list's dates. It reads the draft
 /// when the choice or the draft changes and writes it back on "Apply", so the JSON below, its
 /// checks and Publish stay the one way a version is made.
-fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
+fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> impl IntoView {
     let Draft { text, read, choices, unchanged } = draft;
-    let list = RwSignal::new(0usize);
     let tiers = RwSignal::new(Vec::<TierDraft>::new());
     let from = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
@@ -416,7 +476,7 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
     let problem = move |id: String| {
         move || problems.with(|p| p.iter().find(|(f, _)| *f == id).map(|(_, m)| m.clone()))
     };
-    let apply = move |ev: leptos::ev::SubmitEvent| {
+    let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
         let form =
             tiers.with_untracked(|t| read_form(t, &from.get_untracked(), &until.get_untracked()));
@@ -424,11 +484,7 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
             Ok(form) => form,
             Err(found) => {
                 applied.set(None);
-                problems.set(found);
-                request_animation_frame(|| {
-                    focus("form.prices [aria-invalid=true]");
-                });
-                return;
+                return refuse(problems, found, "form.prices");
             }
         };
         let data = read.with_untracked(|r| r.as_ref().ok().cloned());
@@ -453,12 +509,8 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
             l.prices.push(ListPrice { sku: chosen.clone(), tiers: new_tiers });
             format!("{chosen} is now priced in {}.", l.name)
         };
-        match serde_json::to_string_pretty(&data) {
-            Ok(pretty) => {
-                text.set(pretty);
-                applied.set(Some(format!("{said} Publish to make it what checkout prices with.")));
-            }
-            Err(e) => applied.set(Some(e.to_string())),
+        if write(text, &data) {
+            applied.set(Some(format!("{said} Publish to make it what checkout prices with.")));
         }
     };
     let currency = move || {
@@ -492,15 +544,10 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
         <form class="prices" on:submit=apply hidden=move || choices.with(Option::is_none)>
             <p class="muted">"A product's unit price by quantity in one list: each tier applies from its minimum quantity. With no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
             <label for="price-list-choice">"Price list"</label>
-            <select id="price-list-choice" on:change=move |ev| {
-                list.set(event_target_value(&ev).parse().unwrap_or(0));
+            {index_select("price-list-choice", choices, |c| &c.lists, list, move || {
                 applied.set(None);
                 load();
-            }>
-                {move || choices.with(|c| c.iter().flat_map(|c| c.lists.iter().enumerate()).map(|(i, (label, _))| {
-                    view! { <option value=i.to_string() selected=list.get_untracked() == i>{label.clone()}</option> }
-                }).collect_view())}
-            </select>
+            })}
             <label for="price-product">"Product"</label>
             <select id="price-product" on:change=move |ev| {
                 sku.set(event_target_value(&ev));
@@ -569,15 +616,14 @@ fn price_form(draft: Draft, sku: RwSignal<String>) -> impl IntoView {
                 <span class="error" id="list-valid-until-error">{problem("list-valid-until".into())}</span>
             </fieldset>
             <button type="submit" id="apply-price">"Apply to the draft"</button>
-            {move || applied.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="price-applied">{said}</p> })}
+            {news(applied, unchanged, "price-applied")}
         </form>
     }
 }
 
 /// The form that changes a tax rule's rate in the draft.
-fn tax_form(draft: Draft) -> impl IntoView {
+fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
     let Draft { text, read, choices, unchanged } = draft;
-    let rule = RwSignal::new(0usize);
     let rate = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let applied = RwSignal::new(None::<String>);
@@ -593,7 +639,7 @@ fn tax_form(draft: Draft) -> impl IntoView {
         choices.track();
         load();
     });
-    let apply = move |ev: leptos::ev::SubmitEvent| {
+    let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
         applied.set(None);
         let percent =
@@ -614,8 +660,7 @@ fn tax_form(draft: Draft) -> impl IntoView {
             "{} is {percent} % in the draft. Publish to make it what checkout taxes with.",
             t.name
         );
-        if let Ok(pretty) = serde_json::to_string_pretty(&data) {
-            text.set(pretty);
+        if write(text, &data) {
             applied.set(Some(said));
         }
     };
@@ -623,21 +668,354 @@ fn tax_form(draft: Draft) -> impl IntoView {
         <h2>"Change a tax rate"</h2>
         <form class="tax" on:submit=apply hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.tax_rules.is_empty()))>
             <label for="tax-rule-choice">"Tax rule"</label>
-            <select id="tax-rule-choice" on:change=move |ev| {
-                rule.set(event_target_value(&ev).parse().unwrap_or(0));
+            {index_select("tax-rule-choice", choices, |c| &c.tax_rules, rule, move || {
                 applied.set(None);
                 load();
-            }>
-                {move || choices.with(|c| c.iter().flat_map(|c| c.tax_rules.iter().enumerate()).map(|(i, (label, _))| {
-                    view! { <option value=i.to_string() selected=rule.get_untracked() == i>{label.clone()}</option> }
-                }).collect_view())}
-            </select>
+            })}
             <label for="tax-rate">"Rate (%)"</label>
             <input id="tax-rate" inputmode="decimal" size="8" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))
                 aria-describedby="tax-rate-error" aria-invalid=move || problem.with(Option::is_some).to_string()/>
             <span class="error" id="tax-rate-error">{move || problem.get()}</span>
             <button type="submit" id="apply-tax">"Apply to the draft"</button>
-            {move || applied.get().filter(|_| !unchanged.get()).map(|said| view! { <p class="ok" role="status" id="tax-applied">{said}</p> })}
+            {news(applied, unchanged, "tax-applied")}
+        </form>
+    }
+}
+
+/// A customer company, as `GET /api/companies` lists it: suggested when a list is for a
+/// customer or a group.
+#[derive(Debug, Clone, Deserialize)]
+struct Company {
+    id: String,
+    name: String,
+    currency: String,
+    #[serde(default)]
+    customer_group: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Companies {
+    companies: Vec<Company>,
+}
+
+/// What a datalist suggests, from the draft's choices and the customer companies: each value
+/// with its label.
+type Suggestions = fn(&Choices, &[Company]) -> Vec<(String, String)>;
+
+/// Each text once, sorted.
+fn sorted(mut all: Vec<String>) -> Vec<String> {
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The form that adds a price list to the draft, with no prices yet; the price form then turns
+/// to it, to give it prices and dates.
+fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
+    let Draft { text, read, choices, unchanged } = draft;
+    let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [id, name, who, currency] = fields;
+    let audience = RwSignal::new("default".to_owned());
+    let gross = RwSignal::new(false);
+    let problems = RwSignal::new(Vec::<FieldProblem>::new());
+    let added = RwSignal::new(None::<String>);
+    // The seller's customer companies (the first page), for suggestions.
+    let companies = RwSignal::new(Vec::<Company>::new());
+    spawn_local(async move {
+        if let Ok(found) = api::get::<Companies>("/api/companies").await {
+            companies.set(found.companies);
+        }
+    });
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        added.set(None);
+        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
+            return;
+        };
+        let mut found = Vec::new();
+        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
+        let new_id = id.with_untracked(|t| PriceListId::parse(t.trim()));
+        match &new_id {
+            Err(e) => field("new-list-id", e.to_string()),
+            Ok(i) => {
+                if let Some(l) = data.price_lists.iter().find(|l| l.id == *i) {
+                    field("new-list-id", format!("already a price list: {}", l.name));
+                }
+            }
+        }
+        let new_name = name.with_untracked(|n| n.trim().to_owned());
+        if new_name.is_empty() {
+            field(
+                "new-list-name",
+                "a name is needed: checkout's explanations name the list".into(),
+            );
+        }
+        let whom = who.with_untracked(|w| w.trim().to_owned());
+        let for_whom = match audience.get_untracked().as_str() {
+            "group" => GroupId::parse(&whom).map(Audience::Group).map_err(|e| e.to_string()),
+            "customer" => {
+                CustomerId::parse(&whom).map(Audience::Customer).map_err(|e| e.to_string())
+            }
+            _ => Ok(Audience::Default),
+        };
+        if let Err(e) = &for_whom {
+            field("new-list-who", e.clone());
+        }
+        let code = currency.with_untracked(|c| c.trim().to_ascii_uppercase());
+        let new_currency = Currency::from_code(&code);
+        if new_currency.is_err() {
+            field("new-list-currency", "an ISO 4217 currency code, such as USD or EUR".into());
+        }
+        let (Ok(list_id), Ok(for_whom), Ok(in_currency), true) =
+            (new_id, for_whom, new_currency, found.is_empty())
+        else {
+            return refuse(problems, found, "form.list");
+        };
+        problems.set(Vec::new());
+        let said = format!(
+            "{new_name} is in the draft, with no prices yet: give it its prices and dates with the form below, then publish."
+        );
+        data.price_lists.push(PriceList {
+            id: list_id,
+            name: SharedStr::from(new_name),
+            audience: for_whom,
+            currency: in_currency,
+            prices_include_tax: gross.get_untracked(),
+            valid_from: None,
+            valid_until: None,
+            prices: Vec::new(),
+        });
+        chosen.set(data.price_lists.len().saturating_sub(1));
+        if write(text, &data) {
+            for f in fields {
+                f.set(String::new());
+            }
+            gross.set(false);
+            added.set(Some(said));
+        }
+    };
+    let input = move |id, label, value, list| text_input(id, label, value, problems, list);
+    let who_problem = move || {
+        problems.with(|p| p.iter().find(|(f, _)| f == "new-list-who").map(|(_, m)| m.clone()))
+    };
+    let suggest = move |f: Suggestions| {
+        move || {
+            let all = choices.with(|c| {
+                companies.with(|companies| c.as_ref().map(|c| f(c, companies)).unwrap_or_default())
+            });
+            all.into_iter()
+                .map(|(value, label)| view! { <option value=value>{label}</option> })
+                .collect_view()
+        }
+    };
+    view! {
+        <h2>"Add a price list"</h2>
+        <form class="list" on:submit=add hidden=move || choices.with(Option::is_none)>
+            {input("new-list-id", "Id (as explanations and the JSON name it)", id, None)}
+            {input("new-list-name", "Name", name, None)}
+            <label for="new-list-for">"For"</label>
+            <select id="new-list-for" on:change=move |ev| audience.set(event_target_value(&ev))>
+                <option value="default" selected=move || audience.get() == "default">"Everyone (a default list)"</option>
+                <option value="group" selected=move || audience.get() == "group">"A customer group"</option>
+                <option value="customer" selected=move || audience.get() == "customer">"One customer company"</option>
+            </select>
+            <div hidden=move || audience.get() == "default">
+                <label for="new-list-who">{move || if audience.get() == "group" { "The group" } else { "The company (its id)" }}</label>
+                <input id="new-list-who" prop:value=move || who.get() on:input=move |ev| who.set(event_target_value(&ev))
+                    list=move || if audience.get() == "group" { "known-groups" } else { "known-customers" }
+                    aria-describedby="new-list-who-error" aria-invalid=move || who_problem().is_some().to_string()/>
+                <span class="error" id="new-list-who-error">{who_problem}</span>
+            </div>
+            {input("new-list-currency", "Currency", currency, Some("known-currencies"))}
+            <label class="inline"><input type="checkbox" id="new-list-gross" prop:checked=move || gross.get()
+                on:change=move |ev| gross.set(event_target_checked(&ev))/>" Prices include VAT (gross, as shops in Europe show them)"</label>
+            <datalist id="known-groups">{suggest(|c, companies| {
+                let mut all = c.groups.clone();
+                all.extend(companies.iter().filter_map(|k| k.customer_group.clone()));
+                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
+            })}</datalist>
+            <datalist id="known-customers">{suggest(|_, companies| {
+                companies.iter().map(|k| (k.id.clone(), k.name.clone())).collect()
+            })}</datalist>
+            <datalist id="known-currencies">{suggest(|c, companies| {
+                let mut all = c.currencies.clone();
+                all.extend(companies.iter().map(|k| k.currency.clone()));
+                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
+            })}</datalist>
+            <button type="submit" id="add-list">"Add to the draft"</button>
+            {news(added, unchanged, "list-added")}
+        </form>
+    }
+}
+
+/// The form that adds a tax rule to the draft; the tax form then turns to it.
+fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
+    let Draft { text, read, choices, unchanged } = draft;
+    let fields: [RwSignal<String>; 6] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [id, name, country, region, class, rate] = fields;
+    let kind = RwSignal::new(TaxKind::SalesTax);
+    let problems = RwSignal::new(Vec::<FieldProblem>::new());
+    let added = RwSignal::new(None::<String>);
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        added.set(None);
+        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
+            return;
+        };
+        let mut found = Vec::new();
+        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
+        let new_id = id.with_untracked(|t| TaxRuleId::parse(t.trim()));
+        match &new_id {
+            Err(e) => field("new-rule-id", e.to_string()),
+            Ok(i) => {
+                if let Some(r) = data.tax_rules.iter().find(|r| r.id == *i) {
+                    field("new-rule-id", format!("already a tax rule: {}", r.name));
+                }
+            }
+        }
+        let new_name = name.with_untracked(|n| n.trim().to_owned());
+        if new_name.is_empty() {
+            field("new-rule-name", "a name is needed: invoices and explanations show it".into());
+        }
+        let new_country =
+            country.with_untracked(|c| Country::parse(&c.trim().to_ascii_uppercase()));
+        if new_country.is_err() {
+            field("new-rule-country", "a two-letter country code, such as US or DE".into());
+        }
+        let new_region = region.with_untracked(|r| match r.trim() {
+            "" => Ok(None),
+            r => UnitId::parse(r).map(Some),
+        });
+        if let Err(e) = &new_region {
+            field("new-rule-region", e.to_string());
+        }
+        let new_class = class.with_untracked(|c| TaxClass::parse(c.trim()));
+        if let Err(e) = &new_class {
+            field("new-rule-class", e.to_string());
+        }
+        let percent = rate.with_untracked(|r| {
+            parse_decimal(r.trim())
+                .ok()
+                .filter(|p| !p.is_sign_negative() && *p <= rust_decimal::Decimal::ONE_HUNDRED)
+        });
+        if percent.is_none() {
+            field("new-rule-rate", "a rate in percent from 0 to 100, such as 8.875".into());
+        }
+        if let (Ok(c), Ok(r), Ok(k)) = (&new_country, &new_region, &new_class)
+            && let Some(other) = data
+                .tax_rules
+                .iter()
+                .find(|t| t.country == *c && t.region == *r && t.tax_class == *k)
+        {
+            field("new-rule-class", format!("{} already taxes this class there", other.name));
+        }
+        let (Ok(rule_id), Ok(in_country), Ok(in_region), Ok(tax_class), Some(percent), true) =
+            (new_id, new_country, new_region, new_class, percent, found.is_empty())
+        else {
+            return refuse(problems, found, "form.rule");
+        };
+        problems.set(Vec::new());
+        let place = match &in_region {
+            Some(r) => format!("{in_country}, {}", r.as_str()),
+            None => in_country.to_string(),
+        };
+        let said = format!(
+            "{new_name} is in the draft: {percent} % on the tax class {} in {place}. Publish to make it what checkout taxes with.",
+            tax_class.as_str()
+        );
+        data.tax_rules.push(TaxRule {
+            id: rule_id,
+            name: SharedStr::from(new_name),
+            kind: kind.get_untracked(),
+            country: in_country,
+            region: in_region,
+            tax_class,
+            percent,
+        });
+        chosen.set(data.tax_rules.len().saturating_sub(1));
+        if write(text, &data) {
+            for f in fields {
+                f.set(String::new());
+            }
+            added.set(Some(said));
+        }
+    };
+    let input = move |id, label, value, list| text_input(id, label, value, problems, list);
+    view! {
+        <h2>"Add a tax rule"</h2>
+        <form class="rule" on:submit=add hidden=move || choices.with(Option::is_none)>
+            {input("new-rule-id", "Id", id, None)}
+            {input("new-rule-name", "Name", name, None)}
+            <label for="new-rule-kind">"Kind"</label>
+            <select id="new-rule-kind" on:change=move |ev| {
+                kind.set(if event_target_value(&ev) == "vat" { TaxKind::Vat } else { TaxKind::SalesTax })
+            }>
+                <option value="sales_tax" selected=move || kind.get() == TaxKind::SalesTax>"Sales tax (added on top of net prices)"</option>
+                <option value="vat" selected=move || kind.get() == TaxKind::Vat>"VAT (added to net prices, or contained in gross ones)"</option>
+            </select>
+            {input("new-rule-country", "Country (two letters)", country, None)}
+            {input("new-rule-region", "Region, such as a US state (empty: the whole country)", region, None)}
+            {input("new-rule-class", "Tax class (the products it taxes)", class, Some("known-tax-classes"))}
+            {input("new-rule-rate", "Rate (%)", rate, None)}
+            <button type="submit" id="add-rule">"Add to the draft"</button>
+            {news(added, unchanged, "rule-added")}
+        </form>
+    }
+}
+
+/// The form that takes a product out of the draft's catalog, and out of every list that
+/// prices it.
+fn removal_form(draft: Draft) -> impl IntoView {
+    let Draft { text, read, choices, unchanged } = draft;
+    let sku = RwSignal::new(String::new());
+    let removed = RwSignal::new(None::<String>);
+    let remove = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
+            return;
+        };
+        // Until another is chosen, the select shows the first product.
+        let chosen = sku.get_untracked();
+        let Some(product) = data
+            .catalog
+            .iter()
+            .position(|p| p.sku.as_str() == chosen)
+            .or((!data.catalog.is_empty()).then_some(0))
+        else {
+            return;
+        };
+        let gone = data.catalog.remove(product);
+        let mut lists = 0;
+        for l in &mut data.price_lists {
+            let before = l.prices.len();
+            l.prices.retain(|p| p.sku != gone.sku);
+            lists += usize::from(l.prices.len() != before);
+        }
+        let priced = match lists {
+            0 => String::new(),
+            1 => ", and from the one list that priced it".to_owned(),
+            n => format!(", and from the {n} lists that priced it"),
+        };
+        let said = format!(
+            "{} ({}) is out of the draft's catalog{priced}. Publish to make it so; orders already placed keep it.",
+            gone.sku, gone.name
+        );
+        if write(text, &data) {
+            sku.set(String::new());
+            removed.set(Some(said));
+        }
+    };
+    view! {
+        <h2>"Remove a product"</h2>
+        <form class="removal" on:submit=remove hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.products.is_empty()))>
+            <label for="remove-product-choice">"Product"</label>
+            <select id="remove-product-choice" on:change=move |ev| sku.set(event_target_value(&ev))>
+                {move || choices.with(|c| c.iter().flat_map(|c| c.products.iter()).map(|(s, name)| {
+                    view! { <option value=s.clone() selected=sku.with_untracked(|k| k == s)>{format!("{name} ({s})")}</option> }
+                }).collect_view())}
+            </select>
+            <button type="submit" class="danger" id="remove-product">"Remove from the draft"</button>
+            {news(removed, unchanged, "product-removed")}
         </form>
     }
 }
@@ -652,8 +1030,11 @@ pub fn PricesPage() -> impl IntoView {
     let published_text = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<String, api::ApiError>>);
     let busy = RwSignal::new(false);
-    // The product the price form shows.
+    // The product and the list the price form shows, and the rule the tax form shows: the
+    // forms that add one turn them to it.
     let chosen = RwSignal::new(String::new());
+    let chosen_list = RwSignal::new(0usize);
+    let chosen_rule = RwSignal::new(0usize);
     // Every change of the text is read once, here; the checks, the forms' choices and the
     // forms themselves use what was read.
     let read = Memo::new_with_compare(move |_| text.with(|t| read(t)), |_, _| true);
@@ -721,8 +1102,11 @@ pub fn PricesPage() -> impl IntoView {
                 <p class="muted" id="forms-blocked">"The forms read the draft below, which is not pricing data now: fix it or discard the changes."</p>
             })}
             {product_form(draft, chosen)}
-            {price_form(draft, chosen)}
-            {tax_form(draft)}
+            {removal_form(draft)}
+            {list_form(draft, chosen_list)}
+            {price_form(draft, chosen_list, chosen)}
+            {rule_form(draft, chosen_rule)}
+            {tax_form(draft, chosen_rule)}
             <h2>"Publish a new version"</h2>
             <p class="muted">"The whole pricing data as JSON: "<code>"catalog"</code>" (products), "<code>"price_lists"</code>" (with volume tiers), "<code>"tax_rules"</code>" and "<code>"rounding"</code>". It is checked as you type, as the server will check it; orders already placed keep the version they were priced with."</p>
             <label for="pricing-json">"The pricing data (JSON)"</label>
