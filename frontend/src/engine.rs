@@ -38,6 +38,12 @@ impl Engine {
             .map_or_else(|| sku.to_owned(), |p| p.name.to_string())
     }
 
+    /// Whether the catalog the prices came with has the product: one taken out of it since it
+    /// was put in a cart is no longer sold.
+    pub fn sells(&self, sku: &str) -> bool {
+        Sku::parse(sku).is_ok_and(|sku| self.pricing.product(&sku).is_some())
+    }
+
     /// Prices and routes the lines: the same call the server makes on submission.
     pub fn evaluate(&self, lines: &[Line]) -> Result<CheckoutVerdict, String> {
         let mut request = self.context.request.clone();
@@ -50,6 +56,27 @@ impl Engine {
                 })
             })
             .collect::<Result<_, String>>()?;
+        let gone: Vec<&str> = request
+            .cart
+            .lines
+            .iter()
+            .filter(|l| self.pricing.product(&l.sku).is_none())
+            .map(|l| l.sku.as_str())
+            .collect();
+        match gone.as_slice() {
+            [] => {}
+            [one] => {
+                return Err(format!(
+                    "{one} is no longer sold: remove it to see the prices and the approval route."
+                ));
+            }
+            many => {
+                return Err(format!(
+                    "{} are no longer sold: remove them to see the prices and the approval route.",
+                    many.join(", ")
+                ));
+            }
+        }
         rules::evaluate_checkout(&self.pricing, &self.approval, &request)
             .map(|v| v.explained(&self.pricing, &self.approval))
             .map_err(|e| e.to_string())

@@ -1144,6 +1144,16 @@ async fn edit_pricing(c: &Client, from: &str, to: &str) {
 /// The seller admin reads the prices and publishes a new version from the Prices page: a broken
 /// edit says where it is and cannot be published; a good one becomes the next version.
 async fn prices_published(s: &Site, c: &Client) {
+    // Pat's cart holds a saw blade that the seller is about to take out of the catalog.
+    login(c, &s.base, "pat@acme.example").await;
+    let put = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/session').then(r => r.json()).then(s => fetch('/api/cart', { method: 'PUT',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+            body: JSON.stringify({ lines: [{ sku: 'BLD-PRO', quantity: 3 }, { sku: 'GLV-M', quantity: 10 }] }) }))
+          .then(r => done(r.status));
+    "#;
+    assert_eq!(c.execute_async(put, vec![]).await.unwrap(), json!(200));
     login(c, &s.base, "sol@toolmaker.example").await;
     c.find(Locator::LinkText("Prices")).await.unwrap().click().await.unwrap();
     let version = wait_text(c, "#pricing-version", |t| t.starts_with("Version ")).await;
@@ -1345,6 +1355,30 @@ async fn prices_published(s: &Site, c: &Client) {
             { "min_quantity": 100, "unit_price": "3.29" },
         ])
     );
+
+    // Pat's cart: the product no longer sold is marked on its line, and nothing is priced nor
+    // can be ordered until it is removed; then the rest is priced.
+    login(c, &s.base, "pat@acme.example").await;
+    c.find(Locator::Css("nav a[href='/cart']")).await.unwrap().click().await.unwrap();
+    let error = wait_text(c, "#qty-error-BLD-PRO", |t| !t.is_empty()).await;
+    assert_eq!(error, "No longer sold: remove it to place the order.");
+    wait_text(c, "section.totals", |t| {
+        t.contains("BLD-PRO is no longer sold: remove it to see the prices and the approval route.")
+    })
+    .await;
+    assert!(c.find(Locator::Css("#place-order[disabled]")).await.is_ok());
+    click(c, "button[aria-label='Remove BLD-PRO']").await;
+    let total = wait_text(c, "#cart-total", |t| !t.is_empty()).await;
+    assert!(total.ends_with(" USD"), "{total}");
+    let cart = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/cart').then(r => r.json()).then(c => done(c.lines.map(l => l.sku)));
+    "#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute_async(cart, vec![]).await.unwrap() != json!(["GLV-M"]) {
+        assert!(Instant::now() < deadline, "the cart without BLD-PRO was not saved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// "Order again" on an order's page adds its lines to the buyer's cart, to what is there.

@@ -95,9 +95,12 @@ pub fn CartPage() -> impl IntoView {
             }
         }
     };
-    // The message for one line: its typing, else the server's answer naming it (`lines[i]...`),
-    // else the last save's.
+    // The message for one line: its product no longer sold, else its typing, else the server's
+    // answer naming it (`lines[i]...`), else the last save's.
     let line_error = move |sku: &str| -> Option<String> {
+        if engine.with(|e| e.as_ref().is_some_and(|e| !e.sells(sku))) {
+            return Some("No longer sold: remove it to place the order.".to_owned());
+        }
         if bad_input.with(|bad| bad.iter().any(|s| s == sku)) {
             return Some("Enter a whole number from 1 to 1,000,000.".to_owned());
         }
