@@ -231,6 +231,13 @@ struct Draft {
     unchanged: Memo<bool>,
 }
 
+impl Draft {
+    /// The pricing data of the draft, if it is pricing data now: a copy for a form to change.
+    fn data(self) -> Option<PricingData> {
+        self.read.with_untracked(|r| r.as_ref().ok().cloned())
+    }
+}
+
 /// A field of the form and what is wrong with it.
 type FieldProblem = (String, String);
 
@@ -289,6 +296,63 @@ fn write(text: RwSignal<String>, data: &PricingData) -> bool {
     serde_json::to_string_pretty(data).map(|pretty| text.set(pretty)).is_ok()
 }
 
+/// Writes what an "Add" form added into the draft, empties the form's `fields` and says what
+/// was done.
+fn written(
+    text: RwSignal<String>,
+    data: &PricingData,
+    fields: &[RwSignal<String>],
+    news: RwSignal<Option<String>>,
+    said: String,
+) {
+    if write(text, data) {
+        for f in fields {
+            f.set(String::new());
+        }
+        news.set(Some(said));
+    }
+}
+
+/// The fields of a form that do not read, collected as they are checked.
+#[derive(Default)]
+struct Found(Vec<FieldProblem>);
+
+impl Found {
+    /// The value of the field `id` if it reads; else its problem is noted.
+    fn check<T>(&mut self, id: &str, value: Result<T, String>) -> Option<T> {
+        value.map_err(|problem| self.0.push((id.to_owned(), problem))).ok()
+    }
+}
+
+/// A value as typed (trimmed), read by `parse`.
+fn parsed<T, E: std::fmt::Display>(
+    typed: RwSignal<String>,
+    parse: fn(&str) -> Result<T, E>,
+) -> Result<T, String> {
+    typed.with_untracked(|t| parse(t.trim())).map_err(|e| e.to_string())
+}
+
+/// A new identifier as typed: it must read, and be none of those `taken` (each with its name,
+/// which the refusal gives after `what`).
+fn fresh_id<'a, T: PartialEq + 'a, E: std::fmt::Display>(
+    typed: RwSignal<String>,
+    parse: fn(&str) -> Result<T, E>,
+    mut taken: impl Iterator<Item = (&'a T, &'a str)>,
+    what: &str,
+) -> Result<T, String> {
+    let id = parsed(typed, parse)?;
+    match taken.find(|(t, _)| **t == id) {
+        Some((_, name)) => Err(format!("{what}: {name}")),
+        None => Ok(id),
+    }
+}
+
+/// A name as typed, which must not be empty; `why` says why it is needed.
+fn required(typed: RwSignal<String>, why: &str) -> Result<String, String> {
+    let name = typed.with_untracked(|n| n.trim().to_owned());
+    if name.is_empty() { Err(why.to_owned()) } else { Ok(name) }
+}
+
 /// A form's problems, set, with the focus on the first field at fault (`form` selects the
 /// form).
 fn refuse(problems: RwSignal<Vec<FieldProblem>>, found: Vec<FieldProblem>, form: &'static str) {
@@ -341,7 +405,7 @@ fn read_form(tiers: &[TierDraft], from: &str, until: &str) -> Result<FormRead, V
 /// The form that adds a product to the draft's catalog; the price form then turns to it, to
 /// give it prices.
 fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, choices, unchanged, .. } = draft;
     let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [sku, name, category, tax_class] = fields;
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
@@ -349,36 +413,19 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         added.set(None);
-        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
-            return;
-        };
-        let mut found = Vec::new();
-        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
-        let new_sku = sku.with_untracked(|s| Sku::parse(s.trim()));
-        match &new_sku {
-            Err(e) => field("new-sku", e.to_string()),
-            Ok(s) => {
-                if let Some(p) = data.catalog.iter().find(|p| p.sku == *s) {
-                    field("new-sku", format!("already in the catalog: {}", p.name));
-                }
-            }
-        }
-        let new_name = name.with_untracked(|n| n.trim().to_owned());
-        if new_name.is_empty() {
-            field("new-name", "a name is needed: buyers see it in the catalog".into());
-        }
-        let new_category = category.with_untracked(|c| CategoryId::parse(c.trim()));
-        if let Err(e) = &new_category {
-            field("new-category", e.to_string());
-        }
-        let new_class = tax_class.with_untracked(|c| TaxClass::parse(c.trim()));
-        if let Err(e) = &new_class {
-            field("new-tax-class", e.to_string());
-        }
-        let (Ok(new_sku), Ok(category_id), Ok(class), true) =
-            (new_sku, new_category, new_class, found.is_empty())
+        let Some(mut data) = draft.data() else { return };
+        let mut found = Found::default();
+        let catalog = data.catalog.iter().map(|p| (&p.sku, &*p.name));
+        let new_sku =
+            found.check("new-sku", fresh_id(sku, Sku::parse, catalog, "already in the catalog"));
+        let new_name = found
+            .check("new-name", required(name, "a name is needed: buyers see it in the catalog"));
+        let category_id = found.check("new-category", parsed(category, CategoryId::parse));
+        let class = found.check("new-tax-class", parsed(tax_class, TaxClass::parse));
+        let (Some(new_sku), Some(new_name), Some(category_id), Some(class)) =
+            (new_sku, new_name, category_id, class)
         else {
-            return refuse(problems, found, "form.product");
+            return refuse(problems, found.0, "form.product");
         };
         problems.set(Vec::new());
         let said = format!(
@@ -391,12 +438,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
             category: category_id,
             tax_class: class,
         });
-        if write(text, &data) {
-            for f in fields {
-                f.set(String::new());
-            }
-            added.set(Some(said));
-        }
+        written(text, &data, &fields, added, said);
     };
     let input = move |id, label, value, list| text_input(id, label, value, problems, list);
     view! {
@@ -487,7 +529,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
                 return refuse(problems, found, "form.prices");
             }
         };
-        let data = read.with_untracked(|r| r.as_ref().ok().cloned());
+        let data = draft.data();
         let (Some(mut data), Ok(chosen)) = (data, Sku::parse(&sku.get_untracked())) else {
             return;
         };
@@ -623,7 +665,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
 
 /// The form that changes a tax rule's rate in the draft.
 fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, choices, unchanged, .. } = draft;
     let rate = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let applied = RwSignal::new(None::<String>);
@@ -651,9 +693,7 @@ fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
             });
             return;
         };
-        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
-            return;
-        };
+        let Some(mut data) = draft.data() else { return };
         let Some(t) = data.tax_rules.get_mut(rule.get_untracked()) else { return };
         t.percent = percent;
         let said = format!(
@@ -712,7 +752,7 @@ fn sorted(mut all: Vec<String>) -> Vec<String> {
 /// The form that adds a price list to the draft, with no prices yet; the price form then turns
 /// to it, to give it prices and dates.
 fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, choices, unchanged, .. } = draft;
     let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [id, name, who, currency] = fields;
     let audience = RwSignal::new("default".to_owned());
@@ -729,47 +769,31 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         added.set(None);
-        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
-            return;
-        };
-        let mut found = Vec::new();
-        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
-        let new_id = id.with_untracked(|t| PriceListId::parse(t.trim()));
-        match &new_id {
-            Err(e) => field("new-list-id", e.to_string()),
-            Ok(i) => {
-                if let Some(l) = data.price_lists.iter().find(|l| l.id == *i) {
-                    field("new-list-id", format!("already a price list: {}", l.name));
-                }
-            }
-        }
-        let new_name = name.with_untracked(|n| n.trim().to_owned());
-        if new_name.is_empty() {
-            field(
-                "new-list-name",
-                "a name is needed: checkout's explanations name the list".into(),
-            );
-        }
-        let whom = who.with_untracked(|w| w.trim().to_owned());
+        let Some(mut data) = draft.data() else { return };
+        let mut found = Found::default();
+        let lists = data.price_lists.iter().map(|l| (&l.id, &*l.name));
+        let list_id = found
+            .check("new-list-id", fresh_id(id, PriceListId::parse, lists, "already a price list"));
+        let new_name = found.check(
+            "new-list-name",
+            required(name, "a name is needed: checkout's explanations name the list"),
+        );
         let for_whom = match audience.get_untracked().as_str() {
-            "group" => GroupId::parse(&whom).map(Audience::Group).map_err(|e| e.to_string()),
-            "customer" => {
-                CustomerId::parse(&whom).map(Audience::Customer).map_err(|e| e.to_string())
-            }
+            "group" => parsed(who, GroupId::parse).map(Audience::Group),
+            "customer" => parsed(who, CustomerId::parse).map(Audience::Customer),
             _ => Ok(Audience::Default),
         };
-        if let Err(e) = &for_whom {
-            field("new-list-who", e.clone());
-        }
+        let for_whom = found.check("new-list-who", for_whom);
         let code = currency.with_untracked(|c| c.trim().to_ascii_uppercase());
-        let new_currency = Currency::from_code(&code);
-        if new_currency.is_err() {
-            field("new-list-currency", "an ISO 4217 currency code, such as USD or EUR".into());
-        }
-        let (Ok(list_id), Ok(for_whom), Ok(in_currency), true) =
-            (new_id, for_whom, new_currency, found.is_empty())
+        let in_currency = found.check(
+            "new-list-currency",
+            Currency::from_code(&code)
+                .map_err(|_| "an ISO 4217 currency code, such as USD or EUR".to_owned()),
+        );
+        let (Some(list_id), Some(new_name), Some(for_whom), Some(in_currency)) =
+            (list_id, new_name, for_whom, in_currency)
         else {
-            return refuse(problems, found, "form.list");
+            return refuse(problems, found.0, "form.list");
         };
         problems.set(Vec::new());
         let said = format!(
@@ -786,13 +810,8 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             prices: Vec::new(),
         });
         chosen.set(data.price_lists.len().saturating_sub(1));
-        if write(text, &data) {
-            for f in fields {
-                f.set(String::new());
-            }
-            gross.set(false);
-            added.set(Some(said));
-        }
+        gross.set(false);
+        written(text, &data, &fields, added, said);
     };
     let input = move |id, label, value, list| text_input(id, label, value, problems, list);
     let who_problem = move || {
@@ -850,7 +869,7 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
 
 /// The form that adds a tax rule to the draft; the tax form then turns to it.
 fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, choices, unchanged, .. } = draft;
     let fields: [RwSignal<String>; 6] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [id, name, country, region, class, rate] = fields;
     let kind = RwSignal::new(TaxKind::SalesTax);
@@ -859,61 +878,51 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         added.set(None);
-        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
-            return;
+        let Some(mut data) = draft.data() else { return };
+        let mut found = Found::default();
+        let rules = data.tax_rules.iter().map(|r| (&r.id, &*r.name));
+        let rule_id =
+            found.check("new-rule-id", fresh_id(id, TaxRuleId::parse, rules, "already a tax rule"));
+        let new_name = found.check(
+            "new-rule-name",
+            required(name, "a name is needed: invoices and explanations show it"),
+        );
+        let in_country = found.check(
+            "new-rule-country",
+            country
+                .with_untracked(|c| Country::parse(&c.trim().to_ascii_uppercase()))
+                .map_err(|_| "a two-letter country code, such as US or DE".to_owned()),
+        );
+        let in_region = match region.with_untracked(|r| r.trim().is_empty()) {
+            true => Some(None),
+            false => found.check("new-rule-region", parsed(region, UnitId::parse)).map(Some),
         };
-        let mut found = Vec::new();
-        let mut field = |id: &str, problem: String| found.push((id.to_owned(), problem));
-        let new_id = id.with_untracked(|t| TaxRuleId::parse(t.trim()));
-        match &new_id {
-            Err(e) => field("new-rule-id", e.to_string()),
-            Ok(i) => {
-                if let Some(r) = data.tax_rules.iter().find(|r| r.id == *i) {
-                    field("new-rule-id", format!("already a tax rule: {}", r.name));
-                }
-            }
-        }
-        let new_name = name.with_untracked(|n| n.trim().to_owned());
-        if new_name.is_empty() {
-            field("new-rule-name", "a name is needed: invoices and explanations show it".into());
-        }
-        let new_country =
-            country.with_untracked(|c| Country::parse(&c.trim().to_ascii_uppercase()));
-        if new_country.is_err() {
-            field("new-rule-country", "a two-letter country code, such as US or DE".into());
-        }
-        let new_region = region.with_untracked(|r| match r.trim() {
-            "" => Ok(None),
-            r => UnitId::parse(r).map(Some),
-        });
-        if let Err(e) = &new_region {
-            field("new-rule-region", e.to_string());
-        }
-        let new_class = class.with_untracked(|c| TaxClass::parse(c.trim()));
-        if let Err(e) = &new_class {
-            field("new-rule-class", e.to_string());
-        }
-        let percent = rate.with_untracked(|r| {
-            parse_decimal(r.trim())
+        let tax_class = found.check("new-rule-class", parsed(class, TaxClass::parse));
+        let percent = found.check(
+            "new-rule-rate",
+            parsed(rate, parse_decimal)
                 .ok()
                 .filter(|p| !p.is_sign_negative() && *p <= rust_decimal::Decimal::ONE_HUNDRED)
-        });
-        if percent.is_none() {
-            field("new-rule-rate", "a rate in percent from 0 to 100, such as 8.875".into());
-        }
-        if let (Ok(c), Ok(r), Ok(k)) = (&new_country, &new_region, &new_class)
-            && let Some(other) = data
-                .tax_rules
-                .iter()
-                .find(|t| t.country == *c && t.region == *r && t.tax_class == *k)
-        {
-            field("new-rule-class", format!("{} already taxes this class there", other.name));
-        }
-        let (Ok(rule_id), Ok(in_country), Ok(in_region), Ok(tax_class), Some(percent), true) =
-            (new_id, new_country, new_region, new_class, percent, found.is_empty())
+                .ok_or_else(|| "a rate in percent from 0 to 100, such as 8.875".to_owned()),
+        );
+        let (
+            Some(rule_id),
+            Some(new_name),
+            Some(in_country),
+            Some(in_region),
+            Some(tax_class),
+            Some(percent),
+        ) = (rule_id, new_name, in_country, in_region, tax_class, percent)
         else {
-            return refuse(problems, found, "form.rule");
+            return refuse(problems, found.0, "form.rule");
         };
+        let same_place = |t: &&TaxRule| {
+            t.country == in_country && t.region == in_region && t.tax_class == tax_class
+        };
+        if let Some(other) = data.tax_rules.iter().find(same_place) {
+            let problem = format!("{} already taxes this class there", other.name);
+            return refuse(problems, vec![("new-rule-class".to_owned(), problem)], "form.rule");
+        }
         problems.set(Vec::new());
         let place = match &in_region {
             Some(r) => format!("{in_country}, {}", r.as_str()),
@@ -933,12 +942,7 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             percent,
         });
         chosen.set(data.tax_rules.len().saturating_sub(1));
-        if write(text, &data) {
-            for f in fields {
-                f.set(String::new());
-            }
-            added.set(Some(said));
-        }
+        written(text, &data, &fields, added, said);
     };
     let input = move |id, label, value, list| text_input(id, label, value, problems, list);
     view! {
@@ -966,14 +970,12 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
 /// The form that takes a product out of the draft's catalog, and out of every list that
 /// prices it.
 fn removal_form(draft: Draft) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, choices, unchanged, .. } = draft;
     let sku = RwSignal::new(String::new());
     let removed = RwSignal::new(None::<String>);
     let remove = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let Some(mut data) = read.with_untracked(|r| r.as_ref().ok().cloned()) else {
-            return;
-        };
+        let Some(mut data) = draft.data() else { return };
         // Until another is chosen, the select shows the first product.
         let chosen = sku.get_untracked();
         let Some(product) = data
