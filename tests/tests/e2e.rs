@@ -1287,6 +1287,36 @@ async fn prices_published(s: &Site, c: &Client) {
     .await;
     wait_value(c, "#tax-rule-choice", "6", "the tax form did not turn to the new rule").await;
     assert_eq!(value_of(c, "#tax-rate").await, "6.625");
+    // The euro list goes with its prices, and the French VAT; the price and tax forms, which
+    // showed the last of each, turn to the first.
+    let choose = |id: &'static str, value: &'static str| async move {
+        c.find(Locator::Id(id)).await.unwrap().select_by_value(value).await.unwrap();
+    };
+    choose("remove-list-choice", "list-eur").await;
+    click(c, "#remove-list").await;
+    wait_text(c, "#list-removed", |t| {
+        t.starts_with("Standard EUR (net) is out of the draft, with its ")
+            && t.contains("everyone is then priced by the next list that applies")
+    })
+    .await;
+    wait_value(c, "#price-list-choice", "0", "the price form still shows a removed list").await;
+    choose("remove-rule-choice", "fr-vat").await;
+    click(c, "#remove-rule").await;
+    wait_text(c, "#rule-removed", |t| {
+        t.starts_with(
+            "French VAT is out of the draft: it no longer taxes the class standard in FR.",
+        )
+    })
+    .await;
+    wait_value(c, "#tax-rule-choice", "0", "the tax form still shows a removed rule").await;
+    // Rounding on the totals, half to even: each choice is in the draft as it is made.
+    choose("rounding-mode", "1").await;
+    wait_text(c, "#rounding-changed", |t| {
+        t.starts_with("Rounding is on total, half up in the draft.")
+    })
+    .await;
+    choose("rounding-rule", "1").await;
+    wait_text(c, "#rounding-changed", |t| t.starts_with("Rounding is on total, half even")).await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
     accessible(c, "the prices page's forms").await;
 
@@ -1298,8 +1328,8 @@ async fn prices_published(s: &Site, c: &Client) {
     wait_text(c, "#pricing-version", |t| t.starts_with(&format!("Version {},", before + 1))).await;
     wait_text(c, "#price-lists", |t| t.contains("Standard USD, spring")).await;
     // Published, the forms' news of the draft is gone.
-    let news =
-        "#price-applied, #tax-applied, #product-added, #product-removed, #list-added, #rule-added";
+    let news = "#price-applied, #tax-applied, #product-added, #product-removed, #list-added, \
+                #rule-added, #list-removed, #rule-removed, #rounding-changed";
     assert!(c.find(Locator::Css(news)).await.is_err());
     let stored = r#"
         const done = arguments[arguments.length - 1];
@@ -1325,7 +1355,10 @@ async fn prices_published(s: &Site, c: &Client) {
             d.document.catalog.some(p => p.sku === 'BLD-PRO'),
             d.document.price_lists.some(l => l.prices.some(p => p.sku === 'BLD-PRO')),
             d.document.price_lists.find(l => l.id === 'retail-cad'),
-            d.document.tax_rules.find(t => t.id === 'us-nj')]));
+            d.document.tax_rules.find(t => t.id === 'us-nj'),
+            d.document.price_lists.some(l => l.id === 'list-eur'),
+            d.document.tax_rules.some(t => t.id === 'fr-vat'),
+            d.document.rounding]));
     "#;
     assert_eq!(
         c.execute_async(new, vec![]).await.unwrap(),
@@ -1337,6 +1370,9 @@ async fn prices_published(s: &Site, c: &Client) {
               "prices": [{ "sku": "GLV-XXL", "tiers": [{ "min_quantity": 1, "unit_price": "8.49" }] }] },
             { "id": "us-nj", "name": "NJ sales tax", "kind": "sales_tax", "country": "US", "region": "NJ",
               "tax_class": "standard", "percent": "6.625" },
+            false,
+            false,
+            { "mode": "on_total", "rounding": "half_even" },
         ])
     );
     assert_eq!(

@@ -1,8 +1,8 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
-//! version. With forms they add and remove products, add price lists and tax rules, change a
-//! product's volume prices in a list, a list's dates and a tax rate; anything else (rounding,
-//! renaming, removing a list or a rule) as JSON. Forms and JSON edit one draft, checked by
+//! version. With forms they add and remove products, price lists and tax rules, change a
+//! product's volume prices in a list, a list's dates, a tax rate and the rounding; anything
+//! else (renaming, a list's audience or currency) as JSON. Forms and JSON edit one draft, checked by
 //! `rules` in the browser as they type, with the same checks the server makes before it stores
 //! a version.
 
@@ -14,13 +14,14 @@ use crate::{
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use rules::{
-    decimal::parse_decimal,
+    decimal::{Rounding, parse_decimal},
     ids::{
         CategoryId, CustomerId, GroupId, PriceListId, SharedStr, Sku, TaxClass, TaxRuleId, UnitId,
     },
     money::Currency,
     pricing::{
-        Audience, Country, ListPrice, PriceList, PricingData, Product, TaxKind, TaxRule, Tier,
+        Audience, Country, ListPrice, PriceList, PricingData, Product, RoundingMode,
+        RoundingPolicy, TaxKind, TaxRule, Tier,
     },
     time::Date,
 };
@@ -967,26 +968,31 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     }
 }
 
-/// The form that takes a product out of the draft's catalog, and out of every list that
-/// prices it.
-fn removal_form(draft: Draft) -> impl IntoView {
-    let Draft { text, choices, unchanged, .. } = draft;
-    let sku = RwSignal::new(String::new());
-    let removed = RwSignal::new(None::<String>);
-    let remove = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(mut data) = draft.data() else { return };
-        // Until another is chosen, the select shows the first product.
-        let chosen = sku.get_untracked();
-        let Some(product) = data
-            .catalog
-            .iter()
-            .position(|p| p.sku.as_str() == chosen)
-            .or((!data.catalog.is_empty()).then_some(0))
-        else {
-            return;
-        };
-        let gone = data.catalog.remove(product);
+/// What a removal form takes out of the draft: a product, a price list or a tax rule.
+#[derive(Clone, Copy)]
+struct Removal {
+    /// The kind, in the form's ids: `remove-{what}-choice`, `remove-{what}`, `{what}-removed`.
+    what: &'static str,
+    heading: &'static str,
+    label: &'static str,
+    /// The draft's items of this kind: each one's id and label.
+    items: fn(&PricingData) -> Vec<(String, String)>,
+    /// Takes the item out of `data` by its id and says what that did; `None` if it is not there.
+    remove: fn(&mut PricingData, &str) -> Option<String>,
+}
+
+/// A product goes out of the catalog and out of every list that prices it.
+const PRODUCT_REMOVAL: Removal = Removal {
+    what: "product",
+    heading: "Remove a product",
+    label: "Product",
+    items: |d| {
+        let label = |p: &Product| format!("{} ({})", p.name, p.sku);
+        d.catalog.iter().map(|p| (p.sku.as_str().to_owned(), label(p))).collect()
+    },
+    remove: |data, sku| {
+        let at = data.catalog.iter().position(|p| p.sku.as_str() == sku)?;
+        let gone = data.catalog.remove(at);
         let mut lists = 0;
         for l in &mut data.price_lists {
             let before = l.prices.len();
@@ -998,26 +1004,160 @@ fn removal_form(draft: Draft) -> impl IntoView {
             1 => ", and from the one list that priced it".to_owned(),
             n => format!(", and from the {n} lists that priced it"),
         };
-        let said = format!(
+        Some(format!(
             "{} ({}) is out of the draft's catalog{priced}. Publish to make it so; orders already placed keep it.",
             gone.sku, gone.name
-        );
+        ))
+    },
+};
+
+/// A price list goes with its prices.
+const LIST_REMOVAL: Removal = Removal {
+    what: "list",
+    heading: "Remove a price list",
+    label: "Price list",
+    items: |d| {
+        let label = |l: &PriceList| format!("{} ({})", l.name, l.id.as_str());
+        d.price_lists.iter().map(|l| (l.id.as_str().to_owned(), label(l))).collect()
+    },
+    remove: |data, id| {
+        let at = data.price_lists.iter().position(|l| l.id.as_str() == id)?;
+        let gone = data.price_lists.remove(at);
+        let prices = match gone.prices.len() {
+            0 => "no prices".to_owned(),
+            1 => "its one price".to_owned(),
+            n => format!("its {n} prices"),
+        };
+        Some(format!(
+            "{} is out of the draft, with {prices}. Publish to make it so: {} is then priced by the next list that applies; orders already placed keep their prices.",
+            gone.name,
+            audience(&gone.audience)
+        ))
+    },
+};
+
+const RULE_REMOVAL: Removal = Removal {
+    what: "rule",
+    heading: "Remove a tax rule",
+    label: "Tax rule",
+    items: |d| {
+        let label = |t: &TaxRule| format!("{} ({})", t.name, t.id.as_str());
+        d.tax_rules.iter().map(|t| (t.id.as_str().to_owned(), label(t))).collect()
+    },
+    remove: |data, id| {
+        let at = data.tax_rules.iter().position(|t| t.id.as_str() == id)?;
+        let gone = data.tax_rules.remove(at);
+        let region = gone.region.as_ref().map(|r| format!(", {}", r.as_str())).unwrap_or_default();
+        Some(format!(
+            "{} is out of the draft: it no longer taxes the class {} in {}{region}. Publish to make it so; orders already placed keep their tax.",
+            gone.name,
+            gone.tax_class.as_str(),
+            gone.country
+        ))
+    },
+};
+
+/// The form that takes a product, a price list or a tax rule out of the draft; `removed` runs
+/// after it did (to turn the other forms away from what is gone).
+fn removal_form(draft: Draft, r: Removal, removed: impl Fn() + 'static) -> impl IntoView {
+    let Draft { text, read, unchanged, .. } = draft;
+    let chosen = RwSignal::new(String::new());
+    let said = RwSignal::new(None::<String>);
+    let items = Memo::new(move |_| read.with(|d| d.as_ref().map(r.items).unwrap_or_default()));
+    let remove = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(mut data) = draft.data() else { return };
+        // Until another is chosen, the select shows the first item.
+        let id = items.with_untracked(|all| {
+            chosen
+                .with_untracked(|c| all.iter().find(|(id, _)| id == c).or(all.first()))
+                .map(|(id, _)| id.clone())
+        });
+        let Some(done) = id.and_then(|id| (r.remove)(&mut data, &id)) else { return };
         if write(text, &data) {
-            sku.set(String::new());
-            removed.set(Some(said));
+            chosen.set(String::new());
+            said.set(Some(done));
+            removed();
+        }
+    };
+    let (choice, button) = (format!("remove-{}-choice", r.what), format!("remove-{}", r.what));
+    view! {
+        <h2>{r.heading}</h2>
+        <form class="removal" on:submit=remove hidden=move || items.with(Vec::is_empty)>
+            <label for=choice.clone()>{r.label}</label>
+            <select id=choice on:change=move |ev| chosen.set(event_target_value(&ev))>
+                {move || items.with(|all| all.iter().map(|(id, label)| {
+                    view! { <option value=id.clone() selected=chosen.with_untracked(|c| c == id)>{label.clone()}</option> }
+                }).collect_view())}
+            </select>
+            <button type="submit" class="danger" id=button>"Remove from the draft"</button>
+            {news(said, unchanged, match r.what { "list" => "list-removed", "rule" => "rule-removed", _ => "product-removed" })}
+        </form>
+    }
+}
+
+/// Where rounding happens, as the rounding form offers it.
+const MODES: [(RoundingMode, &str); 2] = [
+    (RoundingMode::PerLine, "each line; the totals are the sums of the lines"),
+    (RoundingMode::OnTotal, "the totals only; the lines are kept exact"),
+];
+
+/// How amounts round, as the rounding form offers it.
+const RULES: [(Rounding, &str); 7] = [
+    (Rounding::HalfUp, "half up: 0.125 is 0.13, -0.125 is -0.13"),
+    (Rounding::HalfEven, "half to even (banker's): 0.125 is 0.12, 0.135 is 0.14"),
+    (Rounding::HalfDown, "half down: 0.125 is 0.12"),
+    (Rounding::Up, "up, away from zero: 0.121 is 0.13"),
+    (Rounding::Down, "down, towards zero: 0.129 is 0.12"),
+    (Rounding::Ceiling, "ceiling, towards positive: -0.129 is -0.12"),
+    (Rounding::Floor, "floor, towards negative: 0.121 is 0.12, -0.121 is -0.13"),
+];
+
+/// One select of the rounding form: it shows the draft's setting (`of` reads it) and writes a
+/// new choice into the draft at once, with `set`.
+fn rounding_select<T: Copy + PartialEq + Send + Sync + 'static>(
+    draft: Draft,
+    id: &'static str,
+    options: &'static [(T, &'static str)],
+    of: fn(&RoundingPolicy) -> T,
+    set: fn(&mut RoundingPolicy, T),
+    said: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let now = Memo::new(move |_| draft.read.with(|d| d.as_ref().ok().map(|d| of(&d.rounding))));
+    let change = move |ev: leptos::ev::Event| {
+        let picked = event_target_value(&ev).parse::<usize>().ok().and_then(|i| options.get(i));
+        let (Some((value, _)), Some(mut data)) = (picked, draft.data()) else { return };
+        set(&mut data.rounding, *value);
+        let RoundingPolicy { mode, rounding } = data.rounding;
+        if write(draft.text, &data) {
+            said.set(Some(format!(
+                "Rounding is {}, {} in the draft. Publish to price with it; orders already placed keep their amounts.",
+                words(&mode),
+                words(&rounding)
+            )));
         }
     };
     view! {
-        <h2>"Remove a product"</h2>
-        <form class="removal" on:submit=remove hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.products.is_empty()))>
-            <label for="remove-product-choice">"Product"</label>
-            <select id="remove-product-choice" on:change=move |ev| sku.set(event_target_value(&ev))>
-                {move || choices.with(|c| c.iter().flat_map(|c| c.products.iter()).map(|(s, name)| {
-                    view! { <option value=s.clone() selected=sku.with_untracked(|k| k == s)>{format!("{name} ({s})")}</option> }
-                }).collect_view())}
-            </select>
-            <button type="submit" class="danger" id="remove-product">"Remove from the draft"</button>
-            {news(removed, unchanged, "product-removed")}
+        <select id=id on:change=change>
+            {move || options.iter().enumerate().map(|(i, (value, label))| {
+                view! { <option value=i.to_string() selected=now.get() == Some(*value)>{*label}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// Where and how amounts round to the currency's minor unit. Each choice is written into the
+/// draft as it is made: the selects always show the draft's setting.
+fn rounding_form(draft: Draft) -> impl IntoView {
+    let said = RwSignal::new(None::<String>);
+    view! {
+        <h2>"Rounding"</h2>
+        <form class="rounding" hidden=move || draft.choices.with(Option::is_none) on:submit=|ev: SubmitEvent| ev.prevent_default()>
+            <label for="rounding-mode">"Round to the currency's minor unit (cents)"</label>
+            {rounding_select(draft, "rounding-mode", &MODES, |r| r.mode, |r, m| r.mode = m, said)}
+            <label for="rounding-rule">"How amounts round"</label>
+            {rounding_select(draft, "rounding-rule", &RULES, |r| r.rounding, |r, v| r.rounding = v, said)}
+            {news(said, draft.unchanged, "rounding-changed")}
         </form>
     }
 }
@@ -1104,11 +1244,14 @@ pub fn PricesPage() -> impl IntoView {
                 <p class="muted" id="forms-blocked">"The forms read the draft below, which is not pricing data now: fix it or discard the changes."</p>
             })}
             {product_form(draft, chosen)}
-            {removal_form(draft)}
+            {removal_form(draft, PRODUCT_REMOVAL, || ())}
             {list_form(draft, chosen_list)}
             {price_form(draft, chosen_list, chosen)}
+            {removal_form(draft, LIST_REMOVAL, move || chosen_list.set(0))}
             {rule_form(draft, chosen_rule)}
             {tax_form(draft, chosen_rule)}
+            {removal_form(draft, RULE_REMOVAL, move || chosen_rule.set(0))}
+            {rounding_form(draft)}
             <h2>"Publish a new version"</h2>
             <p class="muted">"The whole pricing data as JSON: "<code>"catalog"</code>" (products), "<code>"price_lists"</code>" (with volume tiers), "<code>"tax_rules"</code>" and "<code>"rounding"</code>". It is checked as you type, as the server will check it; orders already placed keep the version they were priced with."</p>
             <label for="pricing-json">"The pricing data (JSON)"</label>
