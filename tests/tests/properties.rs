@@ -153,6 +153,17 @@ proptest! {
             prop_assert_eq!(text::parse(&text::print(&c)), Ok(c));
         }
     }
+
+    /// The browser builds' sort orders as the standard stable sort does, elements with equal
+    /// keys in their first order.
+    #[test]
+    fn the_browsers_sort_is_the_standard_stable_sort(v in prop::collection::vec((0u8..8, any::<u16>()), 0..300)) {
+        let mut ours = v.clone();
+        rules::sort::by_indices(&mut ours, &mut |a: &(u8, u16), b: &(u8, u16)| a.0.cmp(&b.0));
+        let mut std = v;
+        std.sort_by_key(|a| a.0);
+        prop_assert_eq!(ours, std);
+    }
 }
 
 /// The same rule (its checks may differ when the total differs).

@@ -118,7 +118,7 @@ fn unexpected(unexp: &Unexpected<'_>) -> String {
         Unexpected::Unsigned(u) => format!("integer `{u}`"),
         Unexpected::Signed(i) => format!("integer `{i}`"),
         Unexpected::Char(c) => format!("character `{c}`"),
-        Unexpected::Str(s) => format!("string {s:?}"),
+        Unexpected::Str(s) => format!("string {}", rules::condition::text::quoted(s)),
         Unexpected::Bytes(_) => "byte array".to_owned(),
         Unexpected::Option => "Option value".to_owned(),
         Unexpected::NewtypeStruct => "newtype struct".to_owned(),

@@ -348,8 +348,9 @@ pub fn check_condition(
         Some("quote") => Schema::entity(Entity::Quote),
         Some("checkout") => Schema::entity(Entity::Checkout),
         other => {
+            let given = other.map_or_else(|| "not a string".to_owned(), text::quoted);
             return Err(error(&format!(
-                "schema: {other:?} is not one of \"order\", \"quote\", \"checkout\", \"approval\""
+                "schema: {given} is not one of \"order\", \"quote\", \"checkout\", \"approval\""
             )));
         }
     };

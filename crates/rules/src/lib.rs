@@ -27,6 +27,7 @@ pub mod ids;
 pub mod messages;
 pub mod money;
 pub mod pricing;
+pub mod sort;
 pub mod time;
 pub mod workflow;
 

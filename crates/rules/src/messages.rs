@@ -47,7 +47,8 @@ impl Display for IdError {
                 write!(f, "{what} is {len} characters long; the most is {}", crate::ids::MAX_ID_LEN)
             }
             IdError::BadCharacter { what, text } => {
-                write!(f, "{what} {text:?} has leading or trailing spaces or control characters")
+                let text = crate::condition::text::quoted(text);
+                write!(f, "{what} {text} has leading or trailing spaces or control characters")
             }
         }
     }

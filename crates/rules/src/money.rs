@@ -1,7 +1,7 @@
 //! Money: an exact decimal amount with an ISO 4217 currency. Two currencies never mix: adding
 //! or comparing them is an error, never a silent conversion.
 
-use crate::decimal::{DecimalError, Rounding, parse_decimal, round_to_scale};
+use crate::decimal::{DecimalError, Rounding, op, parse_decimal, round_to_scale};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser::SerializeStruct};
 use std::{cmp::Ordering, fmt};
@@ -306,19 +306,19 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        let amount = op::add(self.amount, other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, currency: self.currency })
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
+        let amount = op::sub(self.amount, other.amount).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, currency: self.currency })
     }
 
     /// Multiplies by a plain factor (a quantity, a rate); the result is not rounded.
     pub fn checked_mul(self, factor: Decimal) -> Result<Money, MoneyError> {
-        let amount = self.amount.checked_mul(factor).ok_or(MoneyError::Overflow)?;
+        let amount = op::mul(self.amount, factor).ok_or(MoneyError::Overflow)?;
         Ok(Money { amount, currency: self.currency })
     }
 
@@ -339,7 +339,7 @@ impl Money {
     /// of them and fits in an `i64`; for storing sums a database can add exactly.
     pub fn to_minor_units(&self) -> Option<i64> {
         let unit = 10_i64.checked_pow(self.currency.minor_units())?;
-        let scaled = self.amount.checked_mul(Decimal::from(unit))?;
+        let scaled = op::mul(self.amount, Decimal::from(unit))?;
         if scaled.fract().is_zero() { i64::try_from(scaled.trunc()).ok() } else { None }
     }
 

@@ -333,7 +333,7 @@ impl ApprovalContext {
             .filter(|(_, r)| r.min_total.is_some())
             .map(|(i, _)| i)
             .collect();
-        thresholds.sort_by(|a, b| threshold_order(&policy.rules, *a, *b));
+        crate::sort::sort_by(&mut thresholds, |a, b| threshold_order(&policy.rules, *a, *b));
         let unit_paths = directory
             .units
             .iter()

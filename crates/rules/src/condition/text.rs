@@ -525,6 +525,15 @@ pub(crate) fn write(c: &Condition, out: &mut impl fmt::Write) -> fmt::Result {
     }
 }
 
+/// A text in quotes, escaped as the text form writes it (`"say \"hi\""`): for messages that
+/// quote what was given, without Rust's `Debug` (whose Unicode tables cost the wasm builds).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().saturating_add(2));
+    // Writing into a String cannot fail.
+    let _ = write_text(text, &mut out);
+    out
+}
+
 pub(crate) fn write_text(text: &str, out: &mut impl fmt::Write) -> fmt::Result {
     out.write_char('"')?;
     for c in text.chars() {

@@ -15,7 +15,7 @@ pub use model::*;
 
 use crate::{
     decimal::{
-        div_round, from_units, from_units_within, mul_exact, mul_shift_round, pow10,
+        div_round, from_units, from_units_within, mul_exact, mul_shift_round, op, pow10,
         round_to_scale, to_units,
     },
     diagnostic::{Diagnostic, Problem},
@@ -295,7 +295,7 @@ impl PricingContext {
                     .collect()
             }
         };
-        quantities.sort_unstable();
+        crate::sort::sort_unstable(&mut quantities);
         quantities.dedup();
         let mut breaks: Vec<PriceBreak> = Vec::with_capacity(quantities.len());
         for quantity in quantities {
@@ -467,7 +467,7 @@ impl<'a> Pricer<'a> {
             })
             .collect();
         let lists = &self.ctx.data.price_lists;
-        out.sort_by(|(la, a), (lb, b)| {
+        crate::sort::sort_by(&mut out, |(la, a), (lb, b)| {
             let (a, b) = (lists.get(*a), lists.get(*b));
             la.cmp(lb)
                 .then_with(|| b.map(|l| l.valid_from).cmp(&a.map(|l| l.valid_from)))
@@ -493,7 +493,7 @@ impl<'a> Pricer<'a> {
         for (slot, p) in sorted.iter_mut().zip(product_of_line) {
             *slot = p.0;
         }
-        sorted.sort_unstable();
+        crate::sort::sort_unstable(sorted);
         if sorted.windows(2).all(|w| w.first() != w.get(1)) {
             return Ok(());
         }
@@ -598,9 +598,8 @@ impl<'a> Pricer<'a> {
                 let raw = match mul_shift_round(subtotal, percent, 2, minor, mode) {
                     Some(raw) => raw,
                     None => self.round(
-                        subtotal
-                            .checked_mul(percent)
-                            .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                        op::mul(subtotal, percent)
+                            .and_then(|x| op::div(x, Decimal::ONE_HUNDRED))
                             .ok_or(PricingError::Money(MoneyError::Overflow))?,
                     )?,
                 };
@@ -722,7 +721,7 @@ impl<'a> Pricer<'a> {
         if left > 0 && left <= remainders.len() {
             let largest_first =
                 |(ra, ia): &(i128, usize), (rb, ib): &(i128, usize)| rb.cmp(ra).then(ia.cmp(ib));
-            remainders.select_nth_unstable_by(left.checked_sub(1)?, largest_first);
+            crate::sort::first_by(&mut remainders, left, largest_first);
             for (_, i) in remainders.iter().take(left) {
                 let line = lines.get_mut(*i)?;
                 line.share = line.share.checked_add(1)?;
@@ -939,16 +938,16 @@ impl<'a> Pricer<'a> {
     /// The exact tax on an amount under a rule (rounding on the total).
     fn tax_exact(&self, rule: &TaxRule, base: Decimal) -> Result<Decimal, PricingError> {
         let overflow = || PricingError::Money(MoneyError::Overflow);
-        let times_rate = base.checked_mul(rule.percent).ok_or_else(overflow)?;
+        let times_rate = op::mul(base, rule.percent).ok_or_else(overflow)?;
         let divisor = if self.gross == Some(true) {
             if rule.kind == TaxKind::SalesTax {
                 return Err(PricingError::SalesTaxOnGrossPrices { rule: rule.id.clone() });
             }
-            Decimal::ONE_HUNDRED.checked_add(rule.percent).ok_or_else(overflow)?
+            op::add(Decimal::ONE_HUNDRED, rule.percent).ok_or_else(overflow)?
         } else {
             Decimal::ONE_HUNDRED
         };
-        times_rate.checked_div(divisor).ok_or_else(overflow)
+        op::div(times_rate, divisor).ok_or_else(overflow)
     }
 
     /// Rounding on the total: lines are kept exact; the subtotal, the discount and each tax
@@ -961,8 +960,8 @@ impl<'a> Pricer<'a> {
         let mut amounts = Vec::with_capacity(resolved.len());
         let mut sum = self.zero();
         for r in &resolved {
-            let amount = r.unit.checked_mul(Decimal::from(r.quantity)).ok_or_else(overflow)?;
-            sum = sum.checked_add(amount).ok_or_else(overflow)?;
+            let amount = op::mul(r.unit, Decimal::from(r.quantity)).ok_or_else(overflow)?;
+            sum = op::add(sum, amount).ok_or_else(overflow)?;
             amounts.push(amount);
         }
         let subtotal = self.round(sum)?;
@@ -971,13 +970,13 @@ impl<'a> Pricer<'a> {
         let factor = if discount_amount.is_zero() || sum.is_zero() {
             Decimal::ZERO
         } else {
-            discount_amount.checked_div(sum).ok_or_else(overflow)?
+            op::div(discount_amount, sum).ok_or_else(overflow)?
         };
         // (rule, exact taxable base), in order of first use.
         let mut rates: Vec<(usize, Decimal)> = Vec::new();
         let mut add_rate = |rule: usize, base: Decimal| -> Option<()> {
             match rates.iter_mut().find(|r| r.0 == rule) {
-                Some(r) => r.1 = r.1.checked_add(base)?,
+                Some(r) => r.1 = op::add(r.1, base)?,
                 None => rates.push((rule, base)),
             }
             Some(())
@@ -985,8 +984,8 @@ impl<'a> Pricer<'a> {
         let mut lines = Vec::with_capacity(resolved.len());
         for (&r, amount) in resolved.iter().zip(amounts) {
             let class = self.ctx.product_class.get(r.product).copied();
-            let share = amount.checked_mul(factor).ok_or_else(overflow)?;
-            let base = amount.checked_sub(share).ok_or_else(overflow)?;
+            let share = op::mul(amount, factor).ok_or_else(overflow)?;
+            let base = op::sub(amount, share).ok_or_else(overflow)?;
             let tax = match self.taxed(class) {
                 Some((index, rule)) => {
                     add_rate(index, base).ok_or_else(overflow)?;
@@ -1023,11 +1022,11 @@ impl<'a> Pricer<'a> {
             let base_rounded = self.round(base)?;
             let amount = self.round(self.tax_exact(rule, base)?)?;
             let net_base = if gross {
-                base_rounded.checked_sub(amount).ok_or_else(overflow)?
+                op::sub(base_rounded, amount).ok_or_else(overflow)?
             } else {
                 base_rounded
             };
-            tax_total = tax_total.checked_add(amount).ok_or_else(overflow)?;
+            tax_total = op::add(tax_total, amount).ok_or_else(overflow)?;
             taxes.push(TaxAmount {
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
@@ -1039,10 +1038,9 @@ impl<'a> Pricer<'a> {
             });
         }
         let added = if gross { Decimal::ZERO } else { tax_total };
-        let total = subtotal
-            .checked_sub(discount_amount)
-            .and_then(|t| t.checked_add(shipping))
-            .and_then(|t| t.checked_add(added))
+        let total = op::sub(subtotal, discount_amount)
+            .and_then(|t| op::add(t, shipping))
+            .and_then(|t| op::add(t, added))
             .ok_or_else(overflow)?;
         Ok(PricedCart {
             currency: self.currency,

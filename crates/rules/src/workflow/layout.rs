@@ -148,7 +148,7 @@ pub fn layered(def: &WorkflowDefinition) -> Vec<Position> {
                     (key, v)
                 })
                 .collect();
-            keyed.sort_by_key(|&(key, _)| key);
+            crate::sort::sort_by_key(&mut keyed, |&(key, _)| key);
             for (r, (_, v)) in keyed.into_iter().enumerate() {
                 if let Some(slot) = layer.get_mut(r) {
                     *slot = v;

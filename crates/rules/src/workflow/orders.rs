@@ -55,7 +55,7 @@ pub fn gaps(def: &WorkflowDefinition) -> Vec<Gap> {
     }
     let mut waiting: Vec<&crate::ids::StateId> =
         def.transitions.iter().filter(|t| requires_approval(&t.actions)).map(|t| &t.to).collect();
-    waiting.sort();
+    crate::sort::sort(&mut waiting);
     waiting.dedup();
     for state in waiting {
         for event in [GRANTED, REJECTED] {

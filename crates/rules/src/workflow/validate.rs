@@ -202,7 +202,7 @@ pub fn validate(def: &WorkflowDefinition) -> Vec<Diagnostic> {
         by_state.entry(&t.from).or_default().push(i);
     }
     let mut states: Vec<_> = by_state.into_iter().collect();
-    states.sort_by_key(|(_, ts)| ts.first().copied());
+    crate::sort::sort_by_key(&mut states, |(_, ts)| ts.first().copied());
     for (state, indices) in states {
         for (n, &a) in indices.iter().enumerate() {
             for &b in indices.iter().skip(n.saturating_add(1)) {
