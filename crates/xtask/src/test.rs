@@ -5,7 +5,7 @@ use std::time::Instant;
 
 /// The JavaScript package's wasm, after wasm-opt, gzip. The target is 100 KB; this
 /// guard stops regressions from where the package stands (see ARCHITECTURE.md).
-const JS_PACKAGE_GZIP_BUDGET: u64 = 175 * 1024;
+const JS_PACKAGE_GZIP_BUDGET: u64 = 180 * 1024;
 
 /// What `rules` may depend on: nothing that does I/O, threads or randomness (the derive
 /// macros run at compile time only).

@@ -476,25 +476,36 @@ impl<'a> Pricer<'a> {
         out
     }
 
+    /// Whether a product comes on more than one line. Products numbered below 1,024 (any
+    /// catalog up to that size) are marked in a bit set on the stack, one pass; a cart with
+    /// others is checked on a sorted copy of its products.
+    fn repeats(product_of_line: &[(usize, &Product)]) -> bool {
+        let mut seen = [0u64; 16];
+        let mut marked = true;
+        for &(p, _) in product_of_line {
+            let Some(word) = seen.get_mut(p / 64) else {
+                marked = false;
+                break;
+            };
+            let bit = 1u64 << (p % 64);
+            if *word & bit != 0 {
+                return true;
+            }
+            *word |= bit;
+        }
+        if marked {
+            return false;
+        }
+        let mut sorted: Vec<usize> = product_of_line.iter().map(|p| p.0).collect();
+        crate::sort::sort_unstable(&mut sorted);
+        sorted.windows(2).any(|w| w.first() == w.get(1))
+    }
+
     fn check_duplicates(&self, product_of_line: &[(usize, &Product)]) -> Result<(), PricingError> {
         if product_of_line.len() < 2 {
             return Ok(());
         }
-        // A sorted copy shows whether any product repeats; short carts sort on the stack.
-        let mut stack = [0usize; 32];
-        let mut heap = Vec::new();
-        let sorted: &mut [usize] = match stack.get_mut(..product_of_line.len()) {
-            Some(slots) => slots,
-            None => {
-                heap.resize(product_of_line.len(), 0);
-                &mut heap
-            }
-        };
-        for (slot, p) in sorted.iter_mut().zip(product_of_line) {
-            *slot = p.0;
-        }
-        crate::sort::sort_unstable(sorted);
-        if sorted.windows(2).all(|w| w.first() != w.get(1)) {
+        if !Self::repeats(product_of_line) {
             return Ok(());
         }
         for (line, p) in product_of_line.iter().enumerate() {
@@ -721,7 +732,9 @@ impl<'a> Pricer<'a> {
         if left > 0 && left <= remainders.len() {
             let largest_first =
                 |(ra, ia): &(i128, usize), (rb, ib): &(i128, usize)| rb.cmp(ra).then(ia.cmp(ib));
-            crate::sort::first_by(&mut remainders, left, largest_first);
+            // The standard selection in wasm too: the index sort's set-up would cost more
+            // than the rest of the split on a 20-line cart.
+            remainders.select_nth_unstable_by(left.checked_sub(1)?, largest_first);
             for (_, i) in remainders.iter().take(left) {
                 let line = lines.get_mut(*i)?;
                 line.share = line.share.checked_add(1)?;
