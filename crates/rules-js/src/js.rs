@@ -72,8 +72,8 @@ impl Error {
 
     /// The error of the value of an object's key.
     #[inline(never)]
-    fn at_key(self, key: &JsValue) -> Error {
-        self.at(Step::Key(key.as_string().unwrap_or_default()))
+    fn at_key(self, key: &str) -> Error {
+        self.at(Step::Key(key.to_owned()))
     }
 
     /// The path of the value at fault, after `root` (`cart.lines[0].quantity`).
@@ -407,14 +407,14 @@ impl<'de> de::Deserializer<'de> for De {
         visitor: V,
     ) -> Result<V::Value, Error> {
         if self.0.is_string() {
-            return visitor.visit_enum(Variant { key: self.0, value: None });
+            return visitor.visit_enum(Variant { key: text(&self.0), value: None });
         }
         if is_object(&self.0) {
             let entries = entries(&self.0);
             if entries.length() == 1 {
                 let entry: Array = entries.get(0).unchecked_into();
                 return visitor
-                    .visit_enum(Variant { key: entry.get(0), value: Some(entry.get(1)) });
+                    .visit_enum(Variant { key: text(&entry.get(0)), value: Some(entry.get(1)) });
             }
             return Err(<Error as de::Error>::invalid_value(
                 Unexpected::Map,
@@ -481,7 +481,8 @@ struct Map {
     entries: Array,
     index: u32,
     len: u32,
-    key: JsValue,
+    /// The current entry's key.
+    key: String,
 }
 
 impl Map {
@@ -489,19 +490,20 @@ impl Map {
     fn new(object: &JsValue) -> Map {
         let entries = entries(object);
         let len = entries.length();
-        Map { entries, index: 0, len, key: JsValue::UNDEFINED }
+        Map { entries, index: 0, len, key: String::new() }
     }
 }
 
 impl Map {
+    /// Moves to the next entry, reading its key; false after the last.
     #[inline(never)]
-    fn next_key(&mut self) -> Option<JsValue> {
+    fn next_key(&mut self) -> bool {
         if self.index >= self.len {
-            return None;
+            return false;
         }
         let entry: Array = self.entries.get(self.index).unchecked_into();
-        self.key = entry.get(0);
-        Some(self.key.clone())
+        self.key = text(&entry.get(0));
+        true
     }
 
     #[inline(never)]
@@ -519,10 +521,7 @@ impl<'de> de::MapAccess<'de> for Map {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.next_key() {
-            Some(key) => seed.deserialize(De(key)).map(Some),
-            None => Ok(None),
-        }
+        if self.next_key() { seed.deserialize(Key(&self.key)).map(Some) } else { Ok(None) }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -534,9 +533,54 @@ impl<'de> de::MapAccess<'de> for Map {
     }
 }
 
+/// A string read once: an object's key or a variant's name.
+#[inline(never)]
+fn text(value: &JsValue) -> String {
+    value.as_string().unwrap_or_default()
+}
+
+/// A deserializer of an object's key (a struct's field, a map's key) or a variant's name,
+/// already read as a string: every field name of every type is read by this one path.
+struct Key<'a>(&'a str);
+
+impl<'de> de::Deserializer<'de> for Key<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_str(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// A unit variant by its name (a map keyed by an enum).
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_enum(de::value::StrDeserializer::<Error>::new(self.0))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
 /// An enum's variant: its name, and its value unless it is a unit variant written as a string.
 struct Variant {
-    key: JsValue,
+    key: String,
     value: Option<JsValue>,
 }
 
@@ -545,14 +589,14 @@ impl<'de> de::EnumAccess<'de> for Variant {
     type Variant = Variant;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Variant), Error> {
-        let variant = seed.deserialize(De(self.key.clone()))?;
+        let variant = seed.deserialize(Key(&self.key))?;
         Ok((variant, self))
     }
 }
 
 impl Variant {
     /// The variant's value; an error (naming it) for a bare string.
-    fn value(self, exp: &dyn Expected) -> Result<(De, JsValue), Error> {
+    fn value(self, exp: &dyn Expected) -> Result<(De, String), Error> {
         match self.value {
             Some(value) => Ok((De(value), self.key)),
             None => Err(<Error as de::Error>::invalid_type(Unexpected::UnitVariant, exp)),
