@@ -1320,7 +1320,20 @@ async fn prices_published(s: &Site, c: &Client) {
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
     accessible(c, "the prices page's forms").await;
 
-    edit_pricing(c, "\"name\": \"Standard USD\"", "\"name\": \"Standard USD, spring\"").await;
+    // The standard list renamed in the price form: a name cannot be empty.
+    type_into(c, "#list-name", " ").await;
+    click(c, "#apply-price").await;
+    let error = wait_text(c, "#list-name-error", |t| !t.is_empty()).await;
+    assert!(error.starts_with("a name is needed"), "{error}");
+    wait_focus(c, "list-name", "a refused name does not have the focus").await;
+    type_into(c, "#list-name", "Standard USD, spring").await;
+    click(c, "#apply-price").await;
+    wait_text(c, "#price-applied", |t| {
+        t.starts_with("Standard USD is now called Standard USD, spring.")
+    })
+    .await;
+    // And the new rule's name in the JSON.
+    edit_pricing(c, "\"name\": \"NJ sales tax\"", "\"name\": \"New Jersey sales tax\"").await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
     click(c, "#publish-pricing").await;
     let published = wait_text(c, "#pricing-published", |t| !t.is_empty()).await;
@@ -1368,7 +1381,7 @@ async fn prices_published(s: &Site, c: &Client) {
             { "id": "retail-cad", "name": "Retail CAD", "audience": { "group": "retail" }, "currency": "CAD",
               "prices_include_tax": false, "valid_from": null, "valid_until": null,
               "prices": [{ "sku": "GLV-XXL", "tiers": [{ "min_quantity": 1, "unit_price": "8.49" }] }] },
-            { "id": "us-nj", "name": "NJ sales tax", "kind": "sales_tax", "country": "US", "region": "NJ",
+            { "id": "us-nj", "name": "New Jersey sales tax", "kind": "sales_tax", "country": "US", "region": "NJ",
               "tax_class": "standard", "percent": "6.625" },
             false,
             false,

@@ -1,8 +1,8 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
 //! version. With forms they add and remove products, price lists and tax rules, change a
-//! product's volume prices in a list, a list's dates, a tax rate and the rounding; anything
-//! else (renaming, a list's audience or currency) as JSON. Forms and JSON edit one draft, checked by
+//! product's volume prices in a list, a list's name and dates, a tax rate and the rounding;
+//! anything else (a list's audience or currency, a rule's name) as JSON. Forms and JSON edit one draft, checked by
 //! `rules` in the browser as they type, with the same checks the server makes before it stores
 //! a version.
 
@@ -467,6 +467,7 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
 fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> impl IntoView {
     let Draft { text, read, choices, unchanged } = draft;
     let tiers = RwSignal::new(Vec::<TierDraft>::new());
+    let name = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
@@ -486,6 +487,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
             sku.set(first.sku.as_str().to_owned());
         }
         let Some(l) = data.price_lists.get(index) else { return };
+        name.set(l.name.to_string());
         from.set(l.valid_from.map(|d| d.to_string()).unwrap_or_default());
         until.set(l.valid_until.map(|d| d.to_string()).unwrap_or_default());
         let price = sku.with_untracked(|s| l.prices.iter().find(|p| p.sku.as_str() == s));
@@ -523,18 +525,30 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
         ev.prevent_default();
         let form =
             tiers.with_untracked(|t| read_form(t, &from.get_untracked(), &until.get_untracked()));
-        let FormRead { tiers: new_tiers, valid_from, valid_until } = match form {
-            Ok(form) => form,
-            Err(found) => {
-                applied.set(None);
-                return refuse(problems, found, "form.prices");
-            }
-        };
+        let new_name = required(name, "a name is needed: checkout's explanations name the list");
+        let (FormRead { tiers: new_tiers, valid_from, valid_until }, new_name) =
+            match (form, new_name) {
+                (Ok(form), Ok(new_name)) => (form, new_name),
+                (form, new_name) => {
+                    let mut found: Vec<FieldProblem> = new_name
+                        .err()
+                        .map(|why| ("list-name".to_owned(), why))
+                        .into_iter()
+                        .collect();
+                    found.extend(form.err().into_iter().flatten());
+                    applied.set(None);
+                    return refuse(problems, found, "form.prices");
+                }
+            };
         let data = draft.data();
         let (Some(mut data), Ok(chosen)) = (data, Sku::parse(&sku.get_untracked())) else {
             return;
         };
         let Some(l) = data.price_lists.get_mut(list.get_untracked()) else { return };
+        let renamed = (*l.name != *new_name)
+            .then(|| std::mem::replace(&mut l.name, SharedStr::from(new_name)))
+            .map(|old| format!("{old} is now called {}. ", l.name))
+            .unwrap_or_default();
         l.valid_from = valid_from;
         l.valid_until = valid_until;
         let priced = l.prices.iter().any(|p| p.sku == chosen);
@@ -553,7 +567,9 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
             format!("{chosen} is now priced in {}.", l.name)
         };
         if write(text, &data) {
-            applied.set(Some(format!("{said} Publish to make it what checkout prices with.")));
+            applied.set(Some(format!(
+                "{renamed}{said} Publish to make it what checkout prices with."
+            )));
         }
     };
     let currency = move || {
@@ -583,9 +599,9 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
         });
     };
     view! {
-        <h2>"Change a price"</h2>
+        <h2>"Change a price or a list"</h2>
         <form class="prices" on:submit=apply hidden=move || choices.with(Option::is_none)>
-            <p class="muted">"A product's unit price by quantity in one list: each tier applies from its minimum quantity. With no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
+            <p class="muted">"A product's unit price by quantity in one list, and the list's name and dates: each tier applies from its minimum quantity; with no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
             <label for="price-list-choice">"Price list"</label>
             {index_select("price-list-choice", choices, |c| &c.lists, list, move || {
                 applied.set(None);
@@ -648,8 +664,12 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
                 request_animation_frame(move || { focus(&format!("#tier-{n}-min")); });
             }>"Add a tier"</button>
             <fieldset>
-                <legend>"The list applies"</legend>
-                <label for="list-valid-from">"From (empty: always)"</label>
+                <legend>"The list"</legend>
+                <label for="list-name">"Name (checkout's explanations give it)"</label>
+                <input id="list-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-describedby="list-name-error" aria-invalid=move || problem("list-name".into())().is_some().to_string()/>
+                <span class="error" id="list-name-error">{problem("list-name".into())}</span>
+                <label for="list-valid-from">"Applies from (empty: always)"</label>
                 <input id="list-valid-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))
                     aria-describedby="list-valid-from-error" aria-invalid=move || problem("list-valid-from".into())().is_some().to_string()/>
                 <span class="error" id="list-valid-from-error">{problem("list-valid-from".into())}</span>
