@@ -1300,6 +1300,8 @@ async fn prices_published(s: &Site, c: &Client) {
     })
     .await;
     wait_value(c, "#price-list-choice", "0", "the price form still shows a removed list").await;
+    // The removal form shows, and would remove, the first list now.
+    wait_value(c, "#remove-list-choice", "list-usd", "the removal form shows another list").await;
     choose("remove-rule-choice", "fr-vat").await;
     click(c, "#remove-rule").await;
     wait_text(c, "#rule-removed", |t| {
@@ -1309,6 +1311,7 @@ async fn prices_published(s: &Site, c: &Client) {
     })
     .await;
     wait_value(c, "#tax-rule-choice", "0", "the tax form still shows a removed rule").await;
+    wait_value(c, "#remove-rule-choice", "us-ny", "the removal form shows another rule").await;
     // Rounding on the totals, half to even: each choice is in the draft as it is made.
     choose("rounding-mode", "1").await;
     wait_text(c, "#rounding-changed", |t| {

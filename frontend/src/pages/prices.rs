@@ -276,7 +276,7 @@ fn index_select(
             changed();
         }>
             {move || choices.with(|c| c.iter().flat_map(|c| of(c).iter().enumerate()).map(|(i, (label, _))| {
-                view! { <option value=i.to_string() selected=chosen.get_untracked() == i>{label.clone()}</option> }
+                view! { <option value=i.to_string() prop:selected=chosen.get_untracked() == i>{label.clone()}</option> }
             }).collect_view())}
         </select>
     }
@@ -614,7 +614,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
                 load();
             }>
                 {move || choices.with(|c| c.iter().flat_map(|c| c.products.iter()).map(|(s, name)| {
-                    view! { <option value=s.clone() selected=sku.with_untracked(|k| k == s)>{format!("{name} ({s})")}</option> }
+                    view! { <option value=s.clone() prop:selected=sku.with_untracked(|k| k == s)>{format!("{name} ({s})")}</option> }
                 }).collect_view())}
             </select>
             <table class="tiers" id="price-tiers">
@@ -855,9 +855,9 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             {input("new-list-name", "Name", name, None)}
             <label for="new-list-for">"For"</label>
             <select id="new-list-for" on:change=move |ev| audience.set(event_target_value(&ev))>
-                <option value="default" selected=move || audience.get() == "default">"Everyone (a default list)"</option>
-                <option value="group" selected=move || audience.get() == "group">"A customer group"</option>
-                <option value="customer" selected=move || audience.get() == "customer">"One customer company"</option>
+                <option value="default" prop:selected=move || audience.get() == "default">"Everyone (a default list)"</option>
+                <option value="group" prop:selected=move || audience.get() == "group">"A customer group"</option>
+                <option value="customer" prop:selected=move || audience.get() == "customer">"One customer company"</option>
             </select>
             <div hidden=move || audience.get() == "default">
                 <label for="new-list-who">{move || if audience.get() == "group" { "The group" } else { "The company (its id)" }}</label>
@@ -975,8 +975,8 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             <select id="new-rule-kind" on:change=move |ev| {
                 kind.set(if event_target_value(&ev) == "vat" { TaxKind::Vat } else { TaxKind::SalesTax })
             }>
-                <option value="sales_tax" selected=move || kind.get() == TaxKind::SalesTax>"Sales tax (added on top of net prices)"</option>
-                <option value="vat" selected=move || kind.get() == TaxKind::Vat>"VAT (added to net prices, or contained in gross ones)"</option>
+                <option value="sales_tax" prop:selected=move || kind.get() == TaxKind::SalesTax>"Sales tax (added on top of net prices)"</option>
+                <option value="vat" prop:selected=move || kind.get() == TaxKind::Vat>"VAT (added to net prices, or contained in gross ones)"</option>
             </select>
             {input("new-rule-country", "Country (two letters)", country, None)}
             {input("new-rule-region", "Region, such as a US state (empty: the whole country)", region, None)}
@@ -1084,15 +1084,17 @@ fn removal_form(draft: Draft, r: Removal, removed: impl Fn() + 'static) -> impl 
     let chosen = RwSignal::new(String::new());
     let said = RwSignal::new(None::<String>);
     let items = Memo::new(move |_| read.with(|d| d.as_ref().map(r.items).unwrap_or_default()));
+    // The item the select shows and Remove takes: the one chosen while it is there, else the
+    // first (after a removal, say).
+    let shown = move |all: &[(String, String)]| {
+        chosen
+            .with_untracked(|c| all.iter().find(|(id, _)| id == c).or(all.first()))
+            .map(|(id, _)| id.clone())
+    };
     let remove = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(mut data) = draft.data() else { return };
-        // Until another is chosen, the select shows the first item.
-        let id = items.with_untracked(|all| {
-            chosen
-                .with_untracked(|c| all.iter().find(|(id, _)| id == c).or(all.first()))
-                .map(|(id, _)| id.clone())
-        });
+        let id = items.with_untracked(|all| shown(all));
         let Some(done) = id.and_then(|id| (r.remove)(&mut data, &id)) else { return };
         if write(text, &data) {
             chosen.set(String::new());
@@ -1106,9 +1108,12 @@ fn removal_form(draft: Draft, r: Removal, removed: impl Fn() + 'static) -> impl 
         <form class="removal" on:submit=remove hidden=move || items.with(Vec::is_empty)>
             <label for=choice.clone()>{r.label}</label>
             <select id=choice on:change=move |ev| chosen.set(event_target_value(&ev))>
-                {move || items.with(|all| all.iter().map(|(id, label)| {
-                    view! { <option value=id.clone() selected=chosen.with_untracked(|c| c == id)>{label.clone()}</option> }
-                }).collect_view())}
+                {move || items.with(|all| {
+                    let shown = shown(all);
+                    all.iter().map(|(id, label)| {
+                        view! { <option value=id.clone() prop:selected=shown.as_ref() == Some(id)>{label.clone()}</option> }
+                    }).collect_view()
+                })}
             </select>
             <button type="submit" class="danger" id=button>"Remove from the draft"</button>
             {news(said, unchanged, match r.what { "list" => "list-removed", "rule" => "rule-removed", _ => "product-removed" })}
@@ -1160,7 +1165,7 @@ fn rounding_select<T: Copy + PartialEq + Send + Sync + 'static>(
     view! {
         <select id=id on:change=change>
             {move || options.iter().enumerate().map(|(i, (value, label))| {
-                view! { <option value=i.to_string() selected=now.get() == Some(*value)>{*label}</option> }
+                view! { <option value=i.to_string() prop:selected=now.get() == Some(*value)>{*label}</option> }
             }).collect_view()}
         </select>
     }
