@@ -55,7 +55,7 @@ pub fn CatalogPage() -> impl IntoView {
             <option value="">"All categories"</option>
             {move || categories.get().into_iter().map(|c| {
                 let selected = category.with_untracked(|now| *now == c);
-                view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                view! { <option value=c.clone() prop:selected=selected>{c.clone()}</option> }
             }).collect_view()}
         </select>
         <p class="error" role="alert">{move || error.get()}</p>

@@ -296,8 +296,8 @@ fn node_view(b: Builder, c: Condition, path: Vec<usize>) -> AnyView {
                                 *node = if any { Condition::Any(items) } else { Condition::All(items) };
                             });
                         }>
-                            <option value="all" selected=!any>"all of"</option>
-                            <option value="any" selected=any>"any of"</option>
+                            <option value="all" prop:selected=!any>"all of"</option>
+                            <option value="any" prop:selected=any>"any of"</option>
                         </select>
                         <button type="button" class="small" on:click=move |_| {
                             let Some(c) = b.new_comparison() else { return };
@@ -329,17 +329,17 @@ fn node_view(b: Builder, c: Condition, path: Vec<usize>) -> AnyView {
                         let Ok(field) = FieldPath::parse(&event_target_value(&ev)) else { return };
                         b.at(Some("field"), p_field.clone(), move |node| if let Condition::Compare(c) = bare(node) { c.field = field });
                     }>
-                        {(!known).then(|| view! { <option value=field.to_string() selected=true>{format!("{field} (unknown)")}</option> })}
+                        {(!known).then(|| view! { <option value=field.to_string() prop:selected=true>{format!("{field} (unknown)")}</option> })}
                         {fields.into_iter().map(|(p, ty)| {
                             let selected = p == field;
-                            view! { <option value=p.to_string() selected=selected>{label(&p, ty)}</option> }
+                            view! { <option value=p.to_string() prop:selected=selected>{label(&p, ty)}</option> }
                         }).collect_view()}
                     </select>
                     <select aria-label="Operator" class="op" on:change=move |ev| {
                         let Some(op) = Op::ALL.into_iter().find(|o| o.symbol() == event_target_value(&ev)) else { return };
                         b.at(Some("op"), p_op.clone(), move |node| if let Condition::Compare(c) = bare(node) { c.op = op });
                     }>
-                        {Op::ALL.map(|o| view! { <option value=o.symbol() selected=o == op_now>{o.symbol()}</option> }).collect_view()}
+                        {Op::ALL.map(|o| view! { <option value=o.symbol() prop:selected=o == op_now>{o.symbol()}</option> }).collect_view()}
                     </select>
                     <input aria-label="Value" class="value" prop:value=move || value_text.get()
                         aria-invalid=move || value_error.with(Option::is_some).to_string()

@@ -103,10 +103,10 @@ pub fn CustomersPage() -> impl IntoView {
             <td>
                 <select class="account-manager" aria-label=label disabled=!admin
                     on:change=move |ev| assign(id.clone(), name.clone(), event_target_value(&ev))>
-                    <option value="" selected=current.is_none()>"(every sales rep)"</option>
+                    <option value="" prop:selected=current.is_none()>"(every sales rep)"</option>
                     {reps.get().into_iter().map(|(rid, rname)| {
                         let selected = current.as_deref() == Some(rid.as_str());
-                        view! { <option value=rid selected=selected>{rname}</option> }
+                        view! { <option value=rid prop:selected=selected>{rname}</option> }
                     }).collect_view()}
                 </select>
             </td>

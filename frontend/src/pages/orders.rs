@@ -86,7 +86,8 @@ pub fn OrdersPage() -> impl IntoView {
         std::iter::once(view! { <option value="">{every}</option> }.into_any())
             .chain(states.into_iter().map(|s| {
                 let label = counted(state_label(&s), count_of(&s));
-                view! { <option value=s.clone() selected=s == selected>{label}</option> }.into_any()
+                view! { <option value=s.clone() prop:selected=s == selected>{label}</option> }
+                    .into_any()
             }))
             .collect_view()
     };

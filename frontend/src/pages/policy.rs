@@ -430,7 +430,7 @@ fn options(choices: Vec<(String, String)>, selected: &str) -> impl IntoView + us
         .into_iter()
         .map(|(value, label)| {
             let chosen = value == selected;
-            view! { <option value=value selected=chosen>{label}</option> }
+            view! { <option value=value prop:selected=chosen>{label}</option> }
         })
         .collect_view()
 }
@@ -884,7 +884,7 @@ pub fn PolicyPage() -> impl IntoView {
                                             <span class="error" id=amount_error>{amount_problem}</span></td>
                                         <td><label class="visually-hidden" for=id("period")>"Period"</label>
                                             <select id=id("period") on:change=edit(|d, v| d.period = v)>
-                                                {PERIODS.iter().map(|(_, value)| view! { <option value=*value selected=*value == period>{*value}</option> }).collect_view()}
+                                                {PERIODS.iter().map(|(_, value)| view! { <option value=*value prop:selected=*value == period>{*value}</option> }).collect_view()}
                                             </select></td>
                                         <td><label class="visually-hidden" for=id("over")>"Past the limit, approved by"</label>
                                             <select id=id("over") on:change=edit(|d, v| d.on_exceed = v)
@@ -924,7 +924,7 @@ pub fn PolicyPage() -> impl IntoView {
                     <div>
                         <label for="sample-buyer">"Ordered by"</label>
                         <select id="sample-buyer" on:change=move |ev| sample_buyer.set(event_target_value(&ev))>
-                            {move || users().into_iter().map(|(id, name)| { let s = id == sample_buyer.get_untracked(); view! { <option value=id selected=s>{name}</option> } }).collect_view()}
+                            {move || users().into_iter().map(|(id, name)| { let s = id == sample_buyer.get_untracked(); view! { <option value=id prop:selected=s>{name}</option> } }).collect_view()}
                         </select>
                     </div>
                     <div>

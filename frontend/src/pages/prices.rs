@@ -1056,6 +1056,7 @@ const LIST_REMOVAL: Removal = Removal {
     },
 };
 
+/// A tax rule goes: the class it taxed where it applied is untaxed there until a rule covers it.
 const RULE_REMOVAL: Removal = Removal {
     what: "rule",
     heading: "Remove a tax rule",

@@ -186,7 +186,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
         let options = states
             .iter()
             .map(|(s, label)| {
-                view! { <option value=s.to_string() selected=*s == current>{format!("{label} ({s})")}</option> }
+                view! { <option value=s.to_string() prop:selected=*s == current>{format!("{label} ({s})")}</option> }
             })
             .collect_view();
         view! {
@@ -258,7 +258,7 @@ fn transition_panel(editor: Editor, lint: Memo<Lint>, id: TransitionId) -> impl 
             };
             structural.with_value(|f| f(Box::new(move |t| t.trigger = trigger)));
         }>
-            {["manual", "event", "timer"].map(|k| view! { <option value=k selected=trigger_kind(&t.trigger) == k>{k}</option> }).collect_view()}
+            {["manual", "event", "timer"].map(|k| view! { <option value=k prop:selected=trigger_kind(&t.trigger) == k>{k}</option> }).collect_view()}
         </select>
         {trigger_param}
         <fieldset class="roles"><legend>"Who may fire it (manual)"</legend>{roles}</fieldset>
@@ -506,9 +506,9 @@ fn WorkflowSettings(editor: Editor) -> impl IntoView {
                 scope_kind.set(kind.clone());
                 if kind == "all" { set_scope("all", ""); }
             }>
-                <option value="all" selected=kind == "all">"all customers"</option>
-                <option value="group" selected=kind == "group">"a customer group"</option>
-                <option value="customer" selected=kind == "customer">"one customer"</option>
+                <option value="all" prop:selected=kind == "all">"all customers"</option>
+                <option value="group" prop:selected=kind == "group">"a customer group"</option>
+                <option value="customer" prop:selected=kind == "customer">"one customer"</option>
             </select>
             {move || match scope_kind.get().as_str() {
                 "customer" => view! {
@@ -520,7 +520,7 @@ fn WorkflowSettings(editor: Editor) -> impl IntoView {
                         <option value="">"choose…"</option>
                         {move || companies.get().into_iter().map(|c| {
                             let selected = c.id == target.get_untracked();
-                            view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
+                            view! { <option value=c.id.clone() prop:selected=selected>{c.name.clone()}</option> }
                         }).collect_view()}
                     </select>
                 }.into_any(),

@@ -114,7 +114,7 @@ pub fn Tables(editor: Editor, lint: Memo<Lint>) -> impl IntoView {
                 }>
                     {move || state_options.get().into_iter().map(|s| {
                         let selected = s.to_string() == current();
-                        view! { <option value=s.to_string() selected=selected>{s.to_string()}</option> }
+                        view! { <option value=s.to_string() prop:selected=selected>{s.to_string()}</option> }
                     }).collect_view()}
                 </select>
             }

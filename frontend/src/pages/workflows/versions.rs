@@ -241,7 +241,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
                         .into_iter()
                         .map(|(id, label)| {
                             let selected = chosen.as_deref() == Some(id.as_str());
-                            view! { <option value=id.clone() selected=selected>{format!("{label} ({id})")}</option> }
+                            view! { <option value=id.clone() prop:selected=selected>{format!("{label} ({id})")}</option> }
                         })
                         .collect_view();
                     view! {
@@ -281,7 +281,7 @@ pub fn VersionsPanel(editor: Editor, summary: RwSignal<Option<WorkflowSummary>>)
     let version_select = move |sig: RwSignal<i64>, label: &'static str| {
         view! {
             <select aria-label=label on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse() { sig.set(v) }>
-                {move || versions().into_iter().map(|v| view! { <option value=v.to_string() selected=v == sig.get_untracked()>{format!("v{v}")}</option> }).collect_view()}
+                {move || versions().into_iter().map(|v| view! { <option value=v.to_string() prop:selected=v == sig.get_untracked()>{format!("v{v}")}</option> }).collect_view()}
             </select>
         }
     };
