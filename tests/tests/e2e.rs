@@ -1248,6 +1248,20 @@ async fn prices_published(s: &Site, c: &Client) {
     // the currency is read in any case. Added, the price form turns to it.
     type_into(c, "#new-list-id", "list-usd").await;
     type_into(c, "#new-list-name", "Retail CAD").await;
+    // For one customer, the companies suggested are those whose name has what is typed, asked
+    // of the server as it is typed.
+    c.find(Locator::Id("new-list-for")).await.unwrap().select_by_value("customer").await.unwrap();
+    let suggested = r#"
+        return Array.from(document.querySelectorAll('#known-customers option')).map(o => o.textContent);
+    "#;
+    for (typed, company) in [("werk", "Berlin Werk GmbH"), ("acme", "Acme Corp")] {
+        type_into(c, "#new-list-who", typed).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.execute(suggested, vec![]).await.unwrap() != json!([company]) {
+            assert!(Instant::now() < deadline, "typing {typed:?} did not suggest {company} alone");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     c.find(Locator::Id("new-list-for")).await.unwrap().select_by_value("group").await.unwrap();
     type_into(c, "#new-list-who", "retail").await;
     type_into(c, "#new-list-currency", "cad").await;

@@ -780,12 +780,23 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     let gross = RwSignal::new(false);
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let added = RwSignal::new(None::<String>);
-    // The seller's customer companies (the first page), for suggestions.
+    // The seller's customer companies, for suggestions: for a list for one customer, those whose
+    // name or id has what is typed (however many the seller has); else the first page. Only the
+    // latest answer counts.
     let companies = RwSignal::new(Vec::<Company>::new());
-    spawn_local(async move {
-        if let Ok(found) = api::get::<Companies>("/api/companies").await {
-            companies.set(found.companies);
-        }
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let typed = if audience.get() == "customer" { who.get() } else { String::new() };
+        let n = asked.get_value().wrapping_add(1);
+        asked.set_value(n);
+        spawn_local(async move {
+            let path = format!("/api/companies?q={}", js_sys::encode_uri_component(typed.trim()));
+            if let Ok(found) = api::get::<Companies>(&path).await
+                && asked.get_value() == n
+            {
+                companies.set(found.companies);
+            }
+        });
     });
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
