@@ -1301,6 +1301,19 @@ async fn prices_published(s: &Site, c: &Client) {
     .await;
     wait_value(c, "#tax-rule-choice", "6", "the tax form did not turn to the new rule").await;
     assert_eq!(value_of(c, "#tax-rate").await, "6.625");
+    // Its name spelt out in the tax form: a name cannot be empty.
+    assert_eq!(value_of(c, "#tax-name").await, "NJ sales tax");
+    type_into(c, "#tax-name", " ").await;
+    click(c, "#apply-tax").await;
+    let error = wait_text(c, "#tax-name-error", |t| !t.is_empty()).await;
+    assert!(error.starts_with("a name is needed"), "{error}");
+    wait_focus(c, "tax-name", "a refused rule name does not have the focus").await;
+    type_into(c, "#tax-name", "New Jersey sales tax").await;
+    click(c, "#apply-tax").await;
+    wait_text(c, "#tax-applied", |t| {
+        t.starts_with("NJ sales tax is now called New Jersey sales tax. New Jersey sales tax is 6.625 % in the draft.")
+    })
+    .await;
     // The euro list goes with its prices, and the French VAT; the price and tax forms, which
     // showed the last of each, turn to the first.
     let choose = |id: &'static str, value: &'static str| async move {
@@ -1349,8 +1362,8 @@ async fn prices_published(s: &Site, c: &Client) {
         t.starts_with("Standard USD is now called Standard USD, spring.")
     })
     .await;
-    // And the new rule's name in the JSON.
-    edit_pricing(c, "\"name\": \"NJ sales tax\"", "\"name\": \"New Jersey sales tax\"").await;
+    // And the new product's name in the JSON.
+    edit_pricing(c, "\"name\": \"Work gloves XXL\"", "\"name\": \"Work gloves, XXL\"").await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("No problems")).await;
     click(c, "#publish-pricing").await;
     let published = wait_text(c, "#pricing-published", |t| !t.is_empty()).await;
@@ -1408,7 +1421,7 @@ async fn prices_published(s: &Site, c: &Client) {
     assert_eq!(
         c.execute_async(added, vec![]).await.unwrap(),
         json!([
-            { "sku": "GLV-XXL", "name": "Work gloves XXL", "category": "safety", "tax_class": "standard" },
+            { "sku": "GLV-XXL", "name": "Work gloves, XXL", "category": "safety", "tax_class": "standard" },
             [{ "min_quantity": 1, "unit_price": "6.49" }],
         ])
     );

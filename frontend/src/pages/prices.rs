@@ -1,8 +1,9 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
 //! version. With forms they add and remove products, price lists and tax rules, change a
-//! product's volume prices in a list, a list's name and dates, a tax rate and the rounding;
-//! anything else (a list's audience or currency, a rule's name) as JSON. Forms and JSON edit one draft, checked by
+//! product's volume prices in a list, a list's name and dates, a tax rule's name and rate and
+//! the rounding; anything else (a list's audience or currency, a rule's kind, place or class)
+//! as JSON. Forms and JSON edit one draft, checked by
 //! `rules` in the browser as they type, with the same checks the server makes before it stores
 //! a version.
 
@@ -686,57 +687,72 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
 
 /// The form that changes a tax rule's rate in the draft.
 fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
-    let Draft { text, choices, unchanged, .. } = draft;
+    let Draft { text, read, choices, unchanged } = draft;
+    let name = RwSignal::new(String::new());
     let rate = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
+    let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let applied = RwSignal::new(None::<String>);
-    // The chosen rule's rate as the draft has it.
+    // The chosen rule's name and rate as the draft has them.
     let load = move || {
-        let now = choices.with(|c| {
-            c.as_ref().and_then(|c| c.tax_rules.get(rule.get_untracked()).map(|(_, r)| r.clone()))
+        let now = read.with_untracked(|r| {
+            let rule = r.as_ref().ok()?.tax_rules.get(rule.get_untracked())?;
+            Some((rule.name.to_string(), rule.percent.to_string()))
         });
-        rate.set(now.unwrap_or_default());
-        problem.set(None);
+        let (now_name, now_rate) = now.unwrap_or_default();
+        name.set(now_name);
+        rate.set(now_rate);
+        problems.set(Vec::new());
     };
     Effect::new(move |_| {
-        choices.track();
+        read.track();
         load();
     });
     let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
         applied.set(None);
+        let mut found = Found::default();
+        let new_name = found.check(
+            "tax-name",
+            required(name, "a name is needed: checkout's explanations and invoices give it"),
+        );
         let percent =
             rate.with_untracked(|r| parse_decimal(r.trim()).ok().filter(|p| !p.is_sign_negative()));
-        let Some(percent) = percent else {
-            problem.set(Some("a rate in percent, such as 8.875".into()));
-            request_animation_frame(|| {
-                focus("#tax-rate");
-            });
-            return;
+        let percent = found
+            .check("tax-rate", percent.ok_or_else(|| "a rate in percent, such as 8.875".into()));
+        let (Some(new_name), Some(percent)) = (new_name, percent) else {
+            return refuse(problems, found.0, "form.tax");
         };
+        problems.set(Vec::new());
         let Some(mut data) = draft.data() else { return };
         let Some(t) = data.tax_rules.get_mut(rule.get_untracked()) else { return };
         t.percent = percent;
+        let renamed = (*t.name != *new_name)
+            .then(|| std::mem::replace(&mut t.name, SharedStr::from(new_name)))
+            .map(|old| format!("{old} is now called {}. ", t.name))
+            .unwrap_or_default();
         let said = format!(
-            "{} is {percent} % in the draft. Publish to make it what checkout taxes with.",
+            "{renamed}{} is {percent} % in the draft. Publish to make it what checkout taxes with.",
             t.name
         );
         if write(text, &data) {
             applied.set(Some(said));
         }
     };
+    let rate_problem =
+        move || problems.with(|p| p.iter().find(|(f, _)| f == "tax-rate").map(|(_, m)| m.clone()));
     view! {
-        <h2>"Change a tax rate"</h2>
+        <h2>"Change a tax rule"</h2>
         <form class="tax" on:submit=apply hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.tax_rules.is_empty()))>
             <label for="tax-rule-choice">"Tax rule"</label>
             {index_select("tax-rule-choice", choices, |c| &c.tax_rules, rule, move || {
                 applied.set(None);
                 load();
             })}
+            {text_input("tax-name", "Name (checkout's explanations give it)", name, problems, None)}
             <label for="tax-rate">"Rate (%)"</label>
             <input id="tax-rate" inputmode="decimal" size="8" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))
-                aria-describedby="tax-rate-error" aria-invalid=move || problem.with(Option::is_some).to_string()/>
-            <span class="error" id="tax-rate-error">{move || problem.get()}</span>
+                aria-describedby="tax-rate-error" aria-invalid=move || rate_problem().is_some().to_string()/>
+            <span class="error" id="tax-rate-error">{rate_problem}</span>
             <button type="submit" id="apply-tax">"Apply to the draft"</button>
             {news(applied, unchanged, "tax-applied")}
         </form>
