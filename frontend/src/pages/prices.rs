@@ -711,10 +711,8 @@ fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
         ev.prevent_default();
         applied.set(None);
         let mut found = Found::default();
-        let new_name = found.check(
-            "tax-name",
-            required(name, "a name is needed: checkout's explanations and invoices give it"),
-        );
+        let new_name = found
+            .check("tax-name", required(name, "a name is needed: checkout's explanations give it"));
         let percent =
             rate.with_untracked(|r| parse_decimal(r.trim()).ok().filter(|p| !p.is_sign_negative()));
         let percent = found
