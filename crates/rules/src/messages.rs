@@ -785,7 +785,7 @@ pub trait PricingNames<'a> {
 
 /// The cart's totals in sentences.
 pub fn explain_cart(cart: &PricedCart) -> Vec<String> {
-    let mut out = vec![format!("subtotal {}", cart.subtotal)];
+    let mut out = vec![format!("Subtotal: {}", cart.subtotal)];
     if let Some(d) = &cart.discount {
         let label = d.label.as_deref().map_or_else(String::new, |l| format!(" \"{l}\""));
         let how = match d.percent {
@@ -794,16 +794,16 @@ pub fn explain_cart(cart: &PricedCart) -> Vec<String> {
             None if d.limited_to_subtotal => "a fixed amount, limited to the subtotal".to_owned(),
             None => "a fixed amount".to_owned(),
         };
-        out.push(format!("discount{label}: -{} ({how})", d.amount));
+        out.push(format!("Discount{label}: -{} ({how})", d.amount));
     }
     if !cart.shipping.is_zero() {
-        out.push(format!("shipping {}", cart.shipping));
+        out.push(format!("Shipping: {}", cart.shipping));
     }
     for t in &cart.taxes {
         let how = if t.included { "included" } else { "added" };
         out.push(format!("{} {} % on {}: {} ({how})", t.name, t.percent, t.base, t.amount));
     }
-    out.push(format!("total {}", cart.total));
+    out.push(format!("Total: {}", cart.total));
     out
 }
 

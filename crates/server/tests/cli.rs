@@ -32,7 +32,7 @@ fn eval_prices_and_routes_a_cart() {
         "demo/pricing.json",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("total 3,496.14 USD"), "{out}");
+    assert!(out.contains("Total: 3,496.14 USD"), "{out}");
     assert!(
         out.contains(
             "1. Blake Diaz — Approver 2: orders of 3,000.00 USD or more; this order is 3,496.14 USD"

@@ -222,17 +222,17 @@ pub fn CartPage() -> impl IntoView {
                     None => view! { <p>"Pricing…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="error" role="alert">{e.clone()}</p> }.into_any(),
                     Some(Ok(v)) => view! {
-                        <ul>{v.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                        {super::sum_sentences(&v.priced.explanation)}
                         <p class="total">"Total: " <strong id="cart-total">{v.priced.total.to_string()}</strong></p>
                     }.into_any(),
                 })}
             </section>
             <section class="route" aria-live="polite" aria-label="Approval route">
                 <h2>"Approval"</h2>
-                <ul id="approval-route">{move || verdict.with(|v| match v {
-                    Some(Ok(v)) => v.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view().into_any(),
+                <div id="approval-route">{move || verdict.with(|v| match v {
+                    Some(Ok(v)) => super::plan_sentences(&v.plan.explanation).into_any(),
                     _ => ().into_any(),
-                })}</ul>
+                })}</div>
             </section>
             <label for="payment">"Payment"</label>
             <select id="payment" on:change=payment_changed prop:value=move || payment.get()>

@@ -192,7 +192,7 @@ pub fn ChangeOrder(order: Order, saved: Callback<Order>) -> impl IntoView {
                         Some(Err(e)) => view! { <p class="error" role="alert">{e.clone()}</p> }.into_any(),
                         Some(Ok(v)) => view! {
                             <p class="total">"Total: " <strong id="change-total">{v.priced.total.to_string()}</strong></p>
-                            <ul id="change-route">{v.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                            <div id="change-route">{super::plan_sentences(&v.plan.explanation)}</div>
                         }.into_any(),
                     })}
                 </section>

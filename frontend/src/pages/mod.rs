@@ -48,6 +48,26 @@ pub fn refusal(e: &crate::api::ApiError, id: &'static str) -> impl IntoView + us
     }
 }
 
+/// An approval plan as the engine explains it: its first sentence says what the order needs
+/// ("This order needs 2 approvals, in this order:"), the others what blocks it and each step,
+/// already numbered, so they are listed without bullets under it.
+pub fn plan_sentences(explanation: &[String]) -> impl IntoView + use<> {
+    let (summary, rest) = explanation.split_first().map_or((None, &[][..]), |(s, r)| (Some(s), r));
+    view! {
+        <p class="plan-summary">{summary.cloned()}</p>
+        {(!rest.is_empty()).then(|| view! {
+            <ul class="plain">{rest.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+        })}
+    }
+}
+
+/// A priced cart's sums as the engine explains them (subtotal, discount, shipping, each tax),
+/// without its last sentence, the total, which the page shows larger beneath them.
+pub fn sum_sentences(explanation: &[String]) -> impl IntoView + use<> {
+    let sums = explanation.split_last().map_or(&[][..], |(_total, sums)| sums);
+    view! { <ul class="plain sums">{sums.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul> }
+}
+
 thread_local! {
     /// The address whose heading last took the focus: see [`page_heading`].
     static HEADED: RefCell<Option<String>> = const { RefCell::new(None) };

@@ -268,15 +268,19 @@ pub fn OrderPage() -> impl IntoView {
                             <td class="why">{l.explanation.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")}</td></tr>
                     }).collect_view()}</tbody>
                 </table>
-                <ul>{o.priced.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                {super::sum_sentences(&o.priced.explanation)}
+                <p class="total">"Total: " <strong>{o.total.to_string()}</strong></p>
                 <h2>"Approval"</h2>
-                <ul>{o.plan.explanation.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
-                <ol class="steps">{o.steps.iter().map(|s| {
-                    let who = s.candidates.iter().map(|c| c.name.clone().unwrap_or_else(|| c.id.clone())).collect::<Vec<_>>().join(", ");
-                    let decided = s.decided_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default();
-                    let comment = s.comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": “{c}”")).unwrap_or_default();
-                    view! { <li>{format!("Round {}, step {}: {who} — {}{decided}{comment}", s.round, s.index + 1, s.status)}</li> }
-                }).collect_view()}</ol>
+                <section class="route" aria-label="Approval route">{super::plan_sentences(&o.plan.explanation)}</section>
+                {(!o.steps.is_empty()).then(|| view! {
+                    <h3>"Decisions"</h3>
+                    <ol class="steps">{o.steps.iter().map(|s| {
+                        let who = s.candidates.iter().map(|c| c.name.clone().unwrap_or_else(|| c.id.clone())).collect::<Vec<_>>().join(", ");
+                        let decided = s.decided_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default();
+                        let comment = s.comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": “{c}”")).unwrap_or_default();
+                        view! { <li>{format!("Round {}, step {}: {who} — {}{decided}{comment}", s.round, s.index + 1, s.status)}</li> }
+                    }).collect_view()}</ol>
+                })}
                 <h2>"History"</h2>
                 <ol class="history">{o.history.iter().map(|h| {
                     let who = h.actor_name.clone().unwrap_or_else(|| "system".into());
