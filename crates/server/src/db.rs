@@ -270,6 +270,20 @@ fn unicode_lower(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
 /// claim is an advisory lock on `FILE.lock` (not on the database file itself: closing any
 /// handle of that file would drop SQLite's own locks); the operating system releases it when
 /// the process ends, however it ends.
+/// The database a URL names, for people and without its credentials: "the SQLite file PATH"
+/// or "the PostgreSQL database NAME".
+pub fn describe(url: &str) -> String {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let name = url.rsplit('/').next().unwrap_or_default();
+        let name = name.split('?').next().unwrap_or_default();
+        return format!("the PostgreSQL database \"{name}\"");
+    }
+    match SqliteFile::parse(url) {
+        Ok(file) => format!("the SQLite file {}", file.path),
+        Err(_) => "the database".to_owned(),
+    }
+}
+
 pub fn claim_sqlite_file(url: &str) -> Result<Option<std::fs::File>, Error> {
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         return Ok(None);
@@ -1066,6 +1080,16 @@ mod tests {
         for bad in ["sqlite::memory:", "sqlite://c.db?mode=ro", "mysql://x", "sqlite://"] {
             assert!(matches!(SqliteFile::parse(bad), Err(Error::UnsupportedUrl(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_database_is_described_without_its_credentials() {
+        assert_eq!(describe("sqlite://data/c.db?mode=rwc"), "the SQLite file data/c.db");
+        assert_eq!(
+            describe("postgres://shop:s3cret@db.internal:5432/countersign?sslmode=require"),
+            "the PostgreSQL database \"countersign\""
+        );
+        assert_eq!(describe("mysql://x"), "the database");
     }
 
     /// Many writers at once share commits; each one's rollback, failure or drop undoes its

@@ -129,16 +129,57 @@ fn pricing(year: i32) -> serde_json::Value {
     })
 }
 
-/// Loads the demo into an empty database; does nothing if companies exist. Returns whether it
-/// loaded.
-pub async fn load(state: &AppState) -> Result<bool, ApiError> {
+/// What [`load`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loaded {
+    /// The database was empty: the demo is in it now.
+    Now,
+    /// The database already had data (a demo or not), which was left as it was.
+    Before,
+    /// An earlier load was interrupted (the process stopped half way): the database holds part
+    /// of the demo, which is left as it was; only a new database gets the whole demo.
+    Interrupted,
+}
+
+/// The `server_state` key that says how far the demo's load went.
+const DEMO_KEY: &str = "demo";
+
+/// Loads the demo into an empty database; does nothing if companies exist.
+///
+/// The demo is written by the app's own handlers, in many transactions: a marker says
+/// "loading" before the first and "loaded" after the last, so that a start after an
+/// interrupted load says so rather than serving a demo without its policy or orders.
+pub async fn load(state: &AppState) -> Result<Loaded, ApiError> {
+    let marker: Option<String> = db::query("SELECT value FROM server_state WHERE key = $1")
+        .bind(DEMO_KEY)
+        .fetch_optional(&state.db.read)
+        .await?
+        .map(|row| row.try_get("value"))
+        .transpose()?;
+    if marker.as_deref() == Some("loading") {
+        return Ok(Loaded::Interrupted);
+    }
     let companies: i64 = db::query("SELECT COUNT(*) AS n FROM companies")
         .fetch_one(&state.db.read)
         .await?
         .try_get("n")?;
     if companies > 0 {
-        return Ok(false);
+        return Ok(Loaded::Before);
     }
+    db::query("INSERT INTO server_state (key, value) VALUES ($1, 'loading')")
+        .bind(DEMO_KEY)
+        .execute(&state.db.write)
+        .await?;
+    write(state).await?;
+    db::query("UPDATE server_state SET value = 'loaded' WHERE key = $1")
+        .bind(DEMO_KEY)
+        .execute(&state.db.write)
+        .await?;
+    Ok(Loaded::Now)
+}
+
+/// Writes the demo: companies, people, prices, the policy, workflows and Pat's orders.
+async fn write(state: &AppState) -> Result<(), ApiError> {
     let s = state;
     let seller = seed::company(
         s,
@@ -279,8 +320,7 @@ pub async fn load(state: &AppState) -> Result<bool, ApiError> {
     let acme_orders = serde_json::from_str(include_str!("../demo/acme-order-workflow.json"))
         .map_err(ApiError::internal)?;
     workflows::publish_directly(s, acme_orders, None).await?;
-    demo_orders(s, &pat, &avery, &casey).await?;
-    Ok(true)
+    demo_orders(s, &pat, &avery, &casey).await
 }
 
 /// One of Pat's demo orders: when it was placed, its lines, and who decided its first step.

@@ -95,6 +95,7 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
         let bind = config.bind;
         let smtp = config.smtp_url.clone();
         let demo = config.demo;
+        let database = server::db::describe(&config.database_url);
         let state = AppState::new(db, config, passwords);
         // The built-in order workflow, stored so that the editor lists it from the start.
         server::orders::workflow::ensure_default(&state)
@@ -104,14 +105,19 @@ fn serve(config: Config) -> Result<ExitCode, cli::CliError> {
             let loaded = server::demo::load(&state)
                 .await
                 .map_err(|e| cli::CliError::Engine(e.to_string()))?;
-            println!(
-                "{}",
-                if loaded {
-                    "Demo data loaded."
-                } else {
-                    "The database already has data; the demo was not loaded again."
+            match loaded {
+                server::demo::Loaded::Now => println!("Demo data loaded."),
+                server::demo::Loaded::Before => {
+                    println!("The database already has data; the demo was not loaded again.")
                 }
-            );
+                server::demo::Loaded::Interrupted => {
+                    return Err(cli::CliError::Engine(format!(
+                        "the demo data in {database} is incomplete: an earlier start stopped \
+                         while loading it. Start on a new database to load the whole demo \
+                         (delete the SQLite file, or drop and create the PostgreSQL database)."
+                    )));
+                }
+            }
         }
         match smtp {
             Some(url) => {

@@ -3,10 +3,11 @@
 use super::*;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
+use server::demo::Loaded;
 
 async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
-    assert!(server::demo::load(&app.state).await.unwrap());
-    assert!(!server::demo::load(&app.state).await.unwrap(), "not loaded twice");
+    assert_eq!(server::demo::load(&app.state).await.unwrap(), Loaded::Now);
+    assert_eq!(server::demo::load(&app.state).await.unwrap(), Loaded::Before, "not loaded twice");
     for login in server::demo::LOGINS {
         let mut c = app.client();
         assert_eq!(
@@ -163,3 +164,25 @@ async fn the_demo_loads_once_and_checks_out(app: &TestApp) {
     );
 }
 both_databases!(demo_data, the_demo_loads_once_and_checks_out);
+
+/// A load that stopped half way (here: after its first company, as a killed process would
+/// leave it) is told apart from a complete demo, and nothing more is written over it.
+async fn an_interrupted_demo_load_is_reported_not_served(app: &TestApp) {
+    server::db::query("INSERT INTO server_state (key, value) VALUES ('demo', 'loading')")
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    server::db::query("INSERT INTO companies (id, name, kind, country, currency, created_at) VALUES ('ACME', 'Acme Corp', 'customer', 'US', 'USD', 0)")
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    assert_eq!(server::demo::load(&app.state).await.unwrap(), Loaded::Interrupted);
+    let companies: i64 = server::db::query("SELECT COUNT(*) AS n FROM companies")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(companies, 1, "nothing written over the partial demo");
+}
+both_databases!(interrupted_demo, an_interrupted_demo_load_is_reported_not_served);
