@@ -953,11 +953,13 @@ pub fn PolicyPage() -> impl IntoView {
                     let (limit, open) = (money(&limit, c).ok()?, money(&open, c).ok()?);
                     Some(format!("Paid on account: the company's credit limit is {limit}, of which {open} is owed."))
                 }}</p>
-                <ul id="policy-preview">{move || match preview.get() {
-                    Some(Ok(lines)) => lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view().into_any(),
-                    Some(Err(problems)) => problems.into_iter().map(|l| view! { <li class="error">{l}</li> }).collect_view().into_any(),
-                    None => view! { <li>"…"</li> }.into_any(),
-                }}</ul>
+                <div id="policy-preview">{move || match preview.get() {
+                    Some(Ok(lines)) => super::plan_sentences(&lines).into_any(),
+                    Some(Err(problems)) => view! {
+                        <ul>{problems.into_iter().map(|l| view! { <li class="error">{l}</li> }).collect_view()}</ul>
+                    }.into_any(),
+                    None => view! { <p>"…"</p> }.into_any(),
+                }}</div>
             </section>
         </Show>
     }
