@@ -235,6 +235,22 @@ async fn add_to_cart(c: &Client, search: &str, sku: &str, quantity: &str) {
     wait_text(c, &format!("#qty-{sku} ~ .added"), |t| t.contains("added")).await;
 }
 
+/// On a phone's screen (390 × 844) the page is no wider than the screen (a wide table scrolls
+/// within it) and the control `selector` is in reach without scrolling sideways.
+async fn fits_a_phone(c: &Client, selector: &str) {
+    let (width, height) = c.get_window_size().await.unwrap();
+    c.set_window_size(390, 844).await.unwrap();
+    let script = r#"
+        const control = document.querySelector(arguments[0]).getBoundingClientRect();
+        return [document.documentElement.scrollWidth, window.innerWidth, control.right];
+    "#;
+    let fits = c.execute(script, vec![json!(selector)]).await.unwrap();
+    let [page, screen, control] = [0, 1, 2].map(|i| fits[i].as_f64().unwrap());
+    assert!(screen <= 400.0, "the window did not shrink to a phone's: {fits}");
+    assert!(page <= screen && control <= screen, "wider than a phone at {selector}: {fits}");
+    c.set_window_size(width.try_into().unwrap(), height.try_into().unwrap()).await.unwrap();
+}
+
 /// Changes one cart quantity and measures, in the page, the time until the total shows the new
 /// figure, and how many requests the page made meanwhile.
 async fn keystroke(c: &Client, sku: &str, quantity: &str) -> Value {
@@ -309,6 +325,8 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
     wait_text(c, "#qty-error-DRL-M", str::is_empty).await;
     wait_text(c, "#cart-total", |t| t == "3,471.70 USD").await;
 
+    fits_a_phone(c, "#place-order").await;
+
     // Submit: the server agrees with what was shown.
     c.find(Locator::Css("#place-order")).await.unwrap().click().await.unwrap();
     let state = wait_text(c, "#order-state", |t| !t.is_empty()).await;
@@ -339,6 +357,7 @@ async fn flow(s: &Site, c: &Client) -> Vec<f64> {
         why.contains("Approver 2: orders of 3,000.00 USD or more; this order is 3,471.70 USD"),
         "{why}"
     );
+    fits_a_phone(c, "li.pending button.approve").await;
     item.find(Locator::Css("textarea"))
         .await
         .unwrap()

@@ -61,7 +61,7 @@ pub fn CatalogPage() -> impl IntoView {
         <p class="error" role="alert">{move || error.get()}</p>
         <p role="status" id="catalog-empty">{move || products.with(|p| matches!(p, Some(p) if p.is_empty())).then_some("No products match. Try other words or all categories.")}</p>
         <table class="catalog">
-            <thead><tr><th scope="col">"Product"</th><th scope="col">"SKU"</th><th scope="col">"Category"</th><th scope="col" class="money">"Your price"</th><th scope="col">"Add to cart"</th></tr></thead>
+            <thead><tr><th scope="col">"Product"</th><th scope="col" class="wide">"SKU"</th><th scope="col" class="wide">"Category"</th><th scope="col" class="money">"Your price"</th><th scope="col">"Add to cart"</th></tr></thead>
             <tbody>
                 <For each=move || products.get().unwrap_or_default() key=|p| p.sku.clone() let:product>
                     <ProductRow product cart/>
@@ -79,9 +79,10 @@ fn ProductRow(product: Product, cart: CartState) -> impl IntoView {
     let added = RwSignal::new(false);
     view! {
         <tr>
-            <td>{product.name.clone()}</td>
-            <td><code>{product.sku.clone()}</code></td>
-            <td>{product.category.clone()}</td>
+            // On a phone the SKU goes under the name, in place of its own column.
+            <td>{product.name.clone()}<code class="narrow">{product.sku.clone()}</code></td>
+            <td class="wide"><code>{product.sku.clone()}</code></td>
+            <td class="wide">{product.category.clone()}</td>
             <td class="money">{
                 let tiers = product.tiers.clone();
                 // The tier the quantity typed in this row falls in, as checkout will price it.
