@@ -966,12 +966,21 @@ async fn draw_workflow(s: &Site, c: &Client) {
         )
         .await
         .unwrap();
-    c.find(Locator::Css(berlin))
-        .await
-        .unwrap()
-        .select_by_value(rita.as_str().unwrap())
-        .await
-        .unwrap();
+    let rita = rita.as_str().unwrap();
+    // The list narrowed to one manager's accounts (Rita's: Acme), or to those no one manages.
+    let whose = |value: &'static str| async move {
+        let select = c.find(Locator::Css("#customer-manager")).await.unwrap();
+        select.select_by_value(value).await.unwrap();
+    };
+    c.find(Locator::Css("#customer-manager")).await.unwrap().select_by_value(rita).await.unwrap();
+    let ritas = wait_text(c, "#customers", |t| !t.contains("Berlin Werk")).await;
+    assert!(ritas.contains("Acme Corp"), "{ritas}");
+    whose("none").await;
+    let nobodys = wait_text(c, "#customers", |t| !t.contains("Acme Corp")).await;
+    assert!(nobodys.contains("Berlin Werk"), "{nobodys}");
+    whose("").await;
+    wait_text(c, "#customers", |t| t.contains("Acme Corp") && t.contains("Berlin Werk")).await;
+    c.find(Locator::Css(berlin)).await.unwrap().select_by_value(rita).await.unwrap();
     let said = wait_text(c, "[role=status]", |t| !t.is_empty()).await;
     assert_eq!(said, "Berlin Werk GmbH: the account manager is now Rita Rep.");
     // The search narrows the list (on the server) as one types.

@@ -296,6 +296,10 @@ pub struct ListQuery {
     /// The `next` of the previous page: the companies after it by name.
     #[serde(default)]
     pub after: Option<String>,
+    /// Only the companies this user (a sales rep's id) manages, or with `none`, those that no
+    /// one manages.
+    #[serde(default)]
+    pub manager: Option<String>,
 }
 
 /// `GET /api/companies`: the customer companies the caller may see: all of them for the
@@ -324,11 +328,18 @@ pub async fn list(
     };
     let search = q.q.as_deref().map(str::trim).unwrap_or_default();
     let pattern = format!("%{}%", like_escaped(&search.to_lowercase()));
+    // 0: any manager or none; 1: managed by `$7`; 2: managed by no one.
+    let (managed, manager) = match q.manager.as_deref().map(str::trim) {
+        None | Some("") => (0i64, ""),
+        Some("none") => (2, ""),
+        Some(user) => (1, user),
+    };
     let rows = db::query(db::AssertSqlSafe(format!(
         "SELECT {COMPANY} FROM companies
          WHERE kind = 'customer'
            AND ($1 = '%%' OR lower(name) LIKE $1 ESCAPE '\\' OR lower(id) LIKE $1 ESCAPE '\\')
            AND ($2 = 0 OR name > $3 OR (name = $3 AND id > $4))
+           AND ($6 = 0 OR ($6 = 1 AND sales_rep_id = $7) OR ($6 = 2 AND sales_rep_id IS NULL))
          ORDER BY name, id LIMIT $5"
     )))
     .bind(pattern)
@@ -336,6 +347,8 @@ pub async fn list(
     .bind(after.as_ref().map_or("", |a| a.0.as_str()))
     .bind(after.as_ref().map_or("", |a| a.1.as_str()))
     .bind(limit.saturating_add(1))
+    .bind(managed)
+    .bind(manager)
     .fetch_all(&state.db.read)
     .await?;
     let (companies, next) = page(&rows, limit, |r| {

@@ -36,6 +36,9 @@ pub fn CustomersPage() -> impl IntoView {
     });
     let customers = Paged::<Customer>::new();
     let search = RwSignal::new(String::new());
+    // Whose accounts are listed: "" everyone's, "none" those without a manager, else a rep's id.
+    let manager = RwSignal::new(String::new());
+    let me = session.me.with_untracked(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
     // The seller's sales reps: (user id, name).
     let reps = RwSignal::new(Vec::<(String, String)>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -50,22 +53,26 @@ pub fn CustomersPage() -> impl IntoView {
             );
         }
     });
-    // The first page of the companies found, on every change of the search; more on request.
-    let load = move |q: String, after: Option<String>| {
+    // The first page of the companies found, on every change of the search or of the manager
+    // chosen; more on request.
+    let load = move |q: String, whose: String, after: Option<String>| {
         spawn_local(async move {
             let mut path = format!("/api/companies?q={}", js_sys::encode_uri_component(&q));
+            if !whose.is_empty() {
+                path.push_str(&format!("&manager={}", js_sys::encode_uri_component(&whose)));
+            }
             if let Some(cursor) = &after {
                 path.push_str(&format!("&after={}", js_sys::encode_uri_component(cursor)));
             }
             let page = api::get::<Customers>(&path).await;
             // An answer to a search since changed is of no use.
-            if search.get_untracked() == q {
+            if search.get_untracked() == q && manager.get_untracked() == whose {
                 let page = page.map(|p| (p.companies, p.next)).map_err(|e| e.message);
                 customers.take(after.is_some(), page);
             }
         });
     };
-    Effect::new(move |_| load(search.get(), None));
+    Effect::new(move |_| load(search.get(), manager.get(), None));
     let rep_name = move |id: &Option<String>| match id {
         None => "every sales rep".to_owned(),
         Some(id) => reps.with(|r| {
@@ -122,6 +129,16 @@ pub fn CustomersPage() -> impl IntoView {
         <label for="customer-search">"Search customers"</label>
         <input id="customer-search" type="search" placeholder="name or id"
             prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+        <label for="customer-manager">"Accounts managed by"</label>
+        <select id="customer-manager" on:change=move |ev| manager.set(event_target_value(&ev))>
+            <option value="" prop:selected=move || manager.get().is_empty()>"Anyone or no one"</option>
+            <option value="none" prop:selected=move || manager.get() == "none">"No one (every sales rep)"</option>
+            {move || reps.get().into_iter().map(|(rid, rname)| {
+                let label = if rid == me { format!("{rname} (you)") } else { rname };
+                let chosen = rid.clone();
+                view! { <option value=rid prop:selected=move || manager.get() == chosen>{label}</option> }
+            }).collect_view()}
+        </select>
         {move || match customers.items.get() {
             None => view! { <p class="loading">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -135,6 +152,6 @@ pub fn CustomersPage() -> impl IntoView {
                 </table>
             }.into_any(),
         }}
-        <MoreButton list=customers label="More customers" on_more=Callback::new(move |cursor| load(search.get_untracked(), Some(cursor)))/>
+        <MoreButton list=customers label="More customers" on_more=Callback::new(move |cursor| load(search.get_untracked(), manager.get_untracked(), Some(cursor)))/>
     }
 }

@@ -761,6 +761,35 @@ async fn the_sellers_companies_come_a_page_at_a_time_by_name_and_can_be_searched
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(refused.body["error"]["field"], json!("after"));
     }
+    // Narrowed to the companies one sales rep manages (searched and paged as the rest), or to
+    // those that no one manages.
+    let mut rep = logged_in(app, "rep@toolmaker.test").await;
+    let rep_id = rep.get("/api/session").await.body["user_id"].as_str().unwrap().to_owned();
+    let zeta_parts = seller.get("/api/companies?q=Zeta%20Parts").await.body["companies"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for company in [&shop.customer, &zeta_parts] {
+        let path = format!("/api/companies/{company}/sales-rep");
+        let assigned = seller.send(Method::PUT, &path, Some(json!({ "user_id": rep_id }))).await;
+        assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
+    }
+    let managed = rep.get(&format!("/api/companies?manager={rep_id}")).await;
+    assert_eq!(managed.status, StatusCode::OK, "{:?}", managed.body);
+    assert_eq!(names(&managed.body), ["Acme Corp", "Zeta Parts"]);
+    let first = rep.get(&format!("/api/companies?manager={rep_id}&limit=1")).await.body;
+    assert_eq!(names(&first), ["Acme Corp"]);
+    let after = first["next"].as_str().unwrap();
+    let rest = rep.get(&format!("/api/companies?manager={rep_id}&after={after}")).await.body;
+    assert_eq!(names(&rest), ["Zeta Parts"]);
+    assert_eq!(rest["next"], Value::Null);
+    let searched = rep.get(&format!("/api/companies?manager={rep_id}&q=zeta")).await.body;
+    assert_eq!(names(&searched), ["Zeta Parts"]);
+    let unmanaged = names(&seller.get("/api/companies?manager=none&limit=200").await.body);
+    assert_eq!(unmanaged.len(), every.len() - 2, "{unmanaged:?}");
+    assert!(!unmanaged.iter().any(|n| n == "Acme Corp" || n == "Zeta Parts"), "{unmanaged:?}");
+    let nobody = seller.get("/api/companies?manager=usr_nobody").await.body;
+    assert_eq!(names(&nobody), Vec::<String>::new());
     // A customer sees its own company, whatever it asks.
     let mut buyer = logged_in(app, "pat@acme.test").await;
     let own = buyer.get("/api/companies?q=zeta").await;
