@@ -38,7 +38,8 @@ pub fn CustomersPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     // Whose accounts are listed: "" everyone's, "none" those without a manager, else a rep's id.
     let manager = RwSignal::new(String::new());
-    let me = session.me.with_untracked(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
+    let me =
+        session.me.with_untracked(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
     // The seller's sales reps: (user id, name).
     let reps = RwSignal::new(Vec::<(String, String)>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
