@@ -262,6 +262,23 @@ fn unicode_lower(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
     })
 }
 
+/// The database a URL names, for people and without its credentials: "the SQLite file PATH"
+/// or "the PostgreSQL database NAME".
+pub fn describe(url: &str) -> String {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let path = url.split_once("://").and_then(|(_, rest)| rest.split_once('/'));
+        let name = path.and_then(|(_, name)| name.split('?').next()).unwrap_or_default();
+        return match name {
+            "" => "the PostgreSQL database".to_owned(),
+            name => format!("the PostgreSQL database \"{name}\""),
+        };
+    }
+    match SqliteFile::parse(url) {
+        Ok(file) => format!("the SQLite file {}", file.path),
+        Err(_) => "the database".to_owned(),
+    }
+}
+
 /// Claims a SQLite file for this server until the returned lock is dropped; `None` for
 /// PostgreSQL, which serves any number of servers.
 ///
@@ -270,20 +287,6 @@ fn unicode_lower(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
 /// claim is an advisory lock on `FILE.lock` (not on the database file itself: closing any
 /// handle of that file would drop SQLite's own locks); the operating system releases it when
 /// the process ends, however it ends.
-/// The database a URL names, for people and without its credentials: "the SQLite file PATH"
-/// or "the PostgreSQL database NAME".
-pub fn describe(url: &str) -> String {
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let name = url.rsplit('/').next().unwrap_or_default();
-        let name = name.split('?').next().unwrap_or_default();
-        return format!("the PostgreSQL database \"{name}\"");
-    }
-    match SqliteFile::parse(url) {
-        Ok(file) => format!("the SQLite file {}", file.path),
-        Err(_) => "the database".to_owned(),
-    }
-}
-
 pub fn claim_sqlite_file(url: &str) -> Result<Option<std::fs::File>, Error> {
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         return Ok(None);
@@ -1105,6 +1108,7 @@ mod tests {
             describe("postgres://shop:s3cret@db.internal:5432/countersign?sslmode=require"),
             "the PostgreSQL database \"countersign\""
         );
+        assert_eq!(describe("postgresql://localhost"), "the PostgreSQL database");
         assert_eq!(describe("mysql://x"), "the database");
     }
 
