@@ -1339,9 +1339,16 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#tax-name", "New Jersey sales tax").await;
     click(c, "#apply-tax").await;
     wait_text(c, "#tax-applied", |t| {
-        t.starts_with("NJ sales tax is now called New Jersey sales tax. New Jersey sales tax is 6.625 % in the draft.")
+        t.starts_with("NJ sales tax is now called New Jersey sales tax. New Jersey sales tax is 6.625 % in the draft, on the tax class standard in US, NJ.")
     })
     .await;
+    // Its place is in the form too: moved to New York, it would tax what NY's rule taxes.
+    assert_eq!(value_of(c, "#tax-region").await, "NJ");
+    type_into(c, "#tax-region", "NY").await;
+    click(c, "#apply-tax").await;
+    let error = wait_text(c, "#tax-class-error", |t| !t.is_empty()).await;
+    assert_eq!(error, "NY sales tax already taxes this class there");
+    type_into(c, "#tax-region", "NJ").await;
     // The euro list goes with its prices, and the French VAT; the price and tax forms, which
     // showed the last of each, turn to the first.
     let choose = |id: &'static str, value: &'static str| async move {

@@ -1,9 +1,8 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
 //! version. With forms they add and remove products, price lists and tax rules, change a
-//! product's volume prices in a list, a list's name and dates, a tax rule's name and rate and
-//! the rounding; anything else (a list's audience or currency, a rule's kind, place or class)
-//! as JSON. Forms and JSON edit one draft, checked by
+//! product's volume prices in a list, a list's name and dates, a tax rule (name, rate, kind,
+//! place, class) and the rounding; anything else (a list's audience or currency) as JSON. Forms and JSON edit one draft, checked by
 //! `rules` in the browser as they type, with the same checks the server makes before it stores
 //! a version.
 
@@ -685,22 +684,96 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
     }
 }
 
-/// The form that changes a tax rule's rate in the draft.
+/// Where a tax rule applies and what it taxes, as typed in the fields `{form}-country`,
+/// `{form}-region` and `{form}-class`; each field that does not read is noted in `found`.
+fn read_place(
+    found: &mut Found,
+    form: &str,
+    [country, region, class]: [RwSignal<String>; 3],
+) -> Option<(Country, Option<UnitId>, TaxClass)> {
+    let in_country = found.check(
+        &format!("{form}-country"),
+        country
+            .with_untracked(|c| Country::parse(&c.trim().to_ascii_uppercase()))
+            .map_err(|_| "a two-letter country code, such as US or DE".to_owned()),
+    );
+    let in_region = match region.with_untracked(|r| r.trim().is_empty()) {
+        true => Some(None),
+        false => found.check(&format!("{form}-region"), parsed(region, UnitId::parse)).map(Some),
+    };
+    let tax_class = found.check(&format!("{form}-class"), parsed(class, TaxClass::parse));
+    Some((in_country?, in_region?, tax_class?))
+}
+
+/// A tax rate as typed, in percent: from 0 to 100.
+fn read_rate(rate: RwSignal<String>) -> Result<rust_decimal::Decimal, String> {
+    parsed(rate, parse_decimal)
+        .ok()
+        .filter(|p| !p.is_sign_negative() && *p <= rust_decimal::Decimal::ONE_HUNDRED)
+        .ok_or_else(|| "a rate in percent from 0 to 100, such as 8.875".to_owned())
+}
+
+/// The rule of `rules` other than the one at `except` that already taxes `class` at the same
+/// place, which a second rule there would contradict.
+fn place_taken<'a>(
+    rules: &'a [TaxRule],
+    except: Option<usize>,
+    (country, region, class): &(Country, Option<UnitId>, TaxClass),
+) -> Option<&'a TaxRule> {
+    rules.iter().enumerate().find_map(|(i, t)| {
+        let same = t.country == *country && t.region == *region && t.tax_class == *class;
+        (same && Some(i) != except).then_some(t)
+    })
+}
+
+/// "US, NY" or "DE": where a rule applies, in words.
+fn place_words(country: &Country, region: Option<&UnitId>) -> String {
+    match region {
+        Some(r) => format!("{country}, {}", r.as_str()),
+        None => country.to_string(),
+    }
+}
+
+/// The choice of a tax rule's kind.
+fn kind_select(id: &'static str, kind: RwSignal<TaxKind>) -> impl IntoView {
+    view! {
+        <label for=id>"Kind"</label>
+        <select id=id on:change=move |ev| {
+            kind.set(if event_target_value(&ev) == "vat" { TaxKind::Vat } else { TaxKind::SalesTax })
+        }>
+            <option value="sales_tax" prop:selected=move || kind.get() == TaxKind::SalesTax>"Sales tax (added on top of net prices)"</option>
+            <option value="vat" prop:selected=move || kind.get() == TaxKind::Vat>"VAT (added to net prices, or contained in gross ones)"</option>
+        </select>
+    }
+}
+
+/// The form that changes a tax rule in the draft: its name, rate, kind, place and class.
 fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
     let Draft { text, read, choices, unchanged } = draft;
-    let name = RwSignal::new(String::new());
-    let rate = RwSignal::new(String::new());
+    let fields: [RwSignal<String>; 5] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [name, rate, country, region, class] = fields;
+    let kind = RwSignal::new(TaxKind::SalesTax);
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let applied = RwSignal::new(None::<String>);
-    // The chosen rule's name and rate as the draft has them.
+    // The chosen rule as the draft has it.
     let load = move || {
         let now = read.with_untracked(|r| {
             let rule = r.as_ref().ok()?.tax_rules.get(rule.get_untracked())?;
-            Some((rule.name.to_string(), rule.percent.to_string()))
+            let region = rule.region.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default();
+            let texts = [
+                rule.name.to_string(),
+                rule.percent.to_string(),
+                rule.country.to_string(),
+                region,
+                rule.tax_class.as_str().to_owned(),
+            ];
+            Some((texts, rule.kind))
         });
-        let (now_name, now_rate) = now.unwrap_or_default();
-        name.set(now_name);
-        rate.set(now_rate);
+        let (texts, now_kind) = now.unwrap_or_else(|| (Default::default(), TaxKind::SalesTax));
+        for (field, text) in fields.iter().zip(texts) {
+            field.set(text);
+        }
+        kind.set(now_kind);
         problems.set(Vec::new());
     };
     Effect::new(move |_| {
@@ -713,31 +786,40 @@ fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
         let mut found = Found::default();
         let new_name = found
             .check("tax-name", required(name, "a name is needed: checkout's explanations give it"));
-        let percent =
-            rate.with_untracked(|r| parse_decimal(r.trim()).ok().filter(|p| !p.is_sign_negative()));
-        let percent = found
-            .check("tax-rate", percent.ok_or_else(|| "a rate in percent, such as 8.875".into()));
-        let (Some(new_name), Some(percent)) = (new_name, percent) else {
+        let percent = found.check("tax-rate", read_rate(rate));
+        let place = read_place(&mut found, "tax", [country, region, class]);
+        let (Some(new_name), Some(percent), Some(place)) = (new_name, percent, place) else {
             return refuse(problems, found.0, "form.tax");
         };
-        problems.set(Vec::new());
         let Some(mut data) = draft.data() else { return };
-        let Some(t) = data.tax_rules.get_mut(rule.get_untracked()) else { return };
+        let index = rule.get_untracked();
+        if let Some(other) = place_taken(&data.tax_rules, Some(index), &place) {
+            let problem = format!("{} already taxes this class there", other.name);
+            return refuse(problems, vec![("tax-class".to_owned(), problem)], "form.tax");
+        }
+        problems.set(Vec::new());
+        let Some(t) = data.tax_rules.get_mut(index) else { return };
+        let (in_country, in_region, tax_class) = place;
         t.percent = percent;
+        t.kind = kind.get_untracked();
+        t.country = in_country;
+        t.region = in_region;
+        t.tax_class = tax_class;
         let renamed = (*t.name != *new_name)
             .then(|| std::mem::replace(&mut t.name, SharedStr::from(new_name)))
             .map(|old| format!("{old} is now called {}. ", t.name))
             .unwrap_or_default();
         let said = format!(
-            "{renamed}{} is {percent} % in the draft. Publish to make it what checkout taxes with.",
-            t.name
+            "{renamed}{} is {percent} % in the draft, on the tax class {} in {}. Publish to make it what checkout taxes with.",
+            t.name,
+            t.tax_class.as_str(),
+            place_words(&t.country, t.region.as_ref()),
         );
         if write(text, &data) {
             applied.set(Some(said));
         }
     };
-    let rate_problem =
-        move || problems.with(|p| p.iter().find(|(f, _)| f == "tax-rate").map(|(_, m)| m.clone()));
+    let input = move |id, label, value, list| text_input(id, label, value, problems, list);
     view! {
         <h2>"Change a tax rule"</h2>
         <form class="tax" on:submit=apply hidden=move || choices.with(|c| c.as_ref().is_none_or(|c| c.tax_rules.is_empty()))>
@@ -746,11 +828,12 @@ fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
                 applied.set(None);
                 load();
             })}
-            {text_input("tax-name", "Name (checkout's explanations give it)", name, problems, None)}
-            <label for="tax-rate">"Rate (%)"</label>
-            <input id="tax-rate" inputmode="decimal" size="8" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))
-                aria-describedby="tax-rate-error" aria-invalid=move || rate_problem().is_some().to_string()/>
-            <span class="error" id="tax-rate-error">{rate_problem}</span>
+            {input("tax-name", "Name (checkout's explanations give it)", name, None)}
+            {input("tax-rate", "Rate (%)", rate, None)}
+            {kind_select("tax-kind", kind)}
+            {input("tax-country", "Country (two letters)", country, None)}
+            {input("tax-region", "Region, such as a US state (empty: the whole country)", region, None)}
+            {input("tax-class", "Tax class (the products it taxes)", class, Some("known-tax-classes"))}
             <button type="submit" id="apply-tax">"Apply to the draft"</button>
             {news(applied, unchanged, "tax-applied")}
         </form>
@@ -931,49 +1014,22 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             found.check("new-rule-id", fresh_id(id, TaxRuleId::parse, rules, "already a tax rule"));
         let new_name = found.check(
             "new-rule-name",
-            required(name, "a name is needed: invoices and explanations show it"),
+            required(name, "a name is needed: checkout's explanations give it"),
         );
-        let in_country = found.check(
-            "new-rule-country",
-            country
-                .with_untracked(|c| Country::parse(&c.trim().to_ascii_uppercase()))
-                .map_err(|_| "a two-letter country code, such as US or DE".to_owned()),
-        );
-        let in_region = match region.with_untracked(|r| r.trim().is_empty()) {
-            true => Some(None),
-            false => found.check("new-rule-region", parsed(region, UnitId::parse)).map(Some),
-        };
-        let tax_class = found.check("new-rule-class", parsed(class, TaxClass::parse));
-        let percent = found.check(
-            "new-rule-rate",
-            parsed(rate, parse_decimal)
-                .ok()
-                .filter(|p| !p.is_sign_negative() && *p <= rust_decimal::Decimal::ONE_HUNDRED)
-                .ok_or_else(|| "a rate in percent from 0 to 100, such as 8.875".to_owned()),
-        );
-        let (
-            Some(rule_id),
-            Some(new_name),
-            Some(in_country),
-            Some(in_region),
-            Some(tax_class),
-            Some(percent),
-        ) = (rule_id, new_name, in_country, in_region, tax_class, percent)
+        let place = read_place(&mut found, "new-rule", [country, region, class]);
+        let percent = found.check("new-rule-rate", read_rate(rate));
+        let (Some(rule_id), Some(new_name), Some(place), Some(percent)) =
+            (rule_id, new_name, place, percent)
         else {
             return refuse(problems, found.0, "form.rule");
         };
-        let same_place = |t: &&TaxRule| {
-            t.country == in_country && t.region == in_region && t.tax_class == tax_class
-        };
-        if let Some(other) = data.tax_rules.iter().find(same_place) {
+        if let Some(other) = place_taken(&data.tax_rules, None, &place) {
             let problem = format!("{} already taxes this class there", other.name);
             return refuse(problems, vec![("new-rule-class".to_owned(), problem)], "form.rule");
         }
         problems.set(Vec::new());
-        let place = match &in_region {
-            Some(r) => format!("{in_country}, {}", r.as_str()),
-            None => in_country.to_string(),
-        };
+        let (in_country, in_region, tax_class) = place;
+        let place = place_words(&in_country, in_region.as_ref());
         let said = format!(
             "{new_name} is in the draft: {percent} % on the tax class {} in {place}. Publish to make it what checkout taxes with.",
             tax_class.as_str()
@@ -996,13 +1052,7 @@ fn rule_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
         <form class="rule" on:submit=add hidden=move || choices.with(Option::is_none)>
             {input("new-rule-id", "Id", id, None)}
             {input("new-rule-name", "Name", name, None)}
-            <label for="new-rule-kind">"Kind"</label>
-            <select id="new-rule-kind" on:change=move |ev| {
-                kind.set(if event_target_value(&ev) == "vat" { TaxKind::Vat } else { TaxKind::SalesTax })
-            }>
-                <option value="sales_tax" prop:selected=move || kind.get() == TaxKind::SalesTax>"Sales tax (added on top of net prices)"</option>
-                <option value="vat" prop:selected=move || kind.get() == TaxKind::Vat>"VAT (added to net prices, or contained in gross ones)"</option>
-            </select>
+            {kind_select("new-rule-kind", kind)}
             {input("new-rule-country", "Country (two letters)", country, None)}
             {input("new-rule-region", "Region, such as a US state (empty: the whole country)", region, None)}
             {input("new-rule-class", "Tax class (the products it taxes)", class, Some("known-tax-classes"))}
