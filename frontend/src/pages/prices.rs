@@ -2,9 +2,9 @@
 //! with, one version after another. The seller's staff read them; seller admins publish a new
 //! version. With forms they add and remove products, price lists and tax rules, change a
 //! product's volume prices in a list, a list's name and dates, a tax rule (name, rate, kind,
-//! place, class) and the rounding; anything else (a list's audience or currency) as JSON. Forms and JSON edit one draft, checked by
-//! `rules` in the browser as they type, with the same checks the server makes before it stores
-//! a version.
+//! place, class) and the rounding; anything else (a list's audience or currency) as JSON.
+//! Forms and JSON edit one draft, checked by `rules` in the browser as they type, with the
+//! same checks the server makes before it stores a version.
 
 use crate::{
     Session,
