@@ -25,8 +25,38 @@ pub async fn current(state: &AppState) -> Result<(i64, Arc<PricingContext>), Api
         .fetch_one(&state.db.read)
         .await?
         .try_get("v")?;
+    if let Some(version) = version {
+        seen(state, version)?;
+    }
     let ctx = at_version(state, version).await?;
     Ok((version.unwrap_or_default(), ctx))
+}
+
+/// How old the version [`recent`] answers may be.
+const RECENT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The pricing data as of at most a second ago: the latest version this instance read or
+/// published in that time, else the current one. For checks that nothing relies on, like a
+/// saved cart's (its products are in the catalog): a cart may always hold a product that a
+/// version published since removed (the cart shows it, submission refuses it), so a check a
+/// second late cannot let anything through that submission, which reads the current version,
+/// would accept. Under load it saves a query per cart save.
+pub async fn recent(state: &AppState) -> Result<Arc<PricingContext>, ApiError> {
+    let latest = *state.pricing_latest.read().map_err(ApiError::internal)?;
+    match latest {
+        Some((read_at, version)) if read_at.elapsed() < RECENT => {
+            at_version(state, Some(version)).await
+        }
+        _ => Ok(current(state).await?.1),
+    }
+}
+
+/// Notes that `version` is the latest as of now (never going back to an older one).
+fn seen(state: &AppState, version: i64) -> Result<(), ApiError> {
+    let mut latest = state.pricing_latest.write().map_err(ApiError::internal)?;
+    let newest = latest.map_or(version, |(_, v)| v.max(version));
+    *latest = Some((std::time::Instant::now(), newest));
+    Ok(())
 }
 
 /// How many versions of the pricing data [`at_version`] keeps.
@@ -98,6 +128,7 @@ pub async fn publish(
         .execute(&mut tx)
         .await?;
     tx.commit().await?;
+    seen(state, version)?;
     Ok(version)
 }
 

@@ -57,6 +57,9 @@ pub struct Inner {
     pub passwords: auth::Passwords,
     /// The pricing data of the latest versions read, newest first (`catalog::at_version`).
     pub pricing_cache: RwLock<Vec<(i64, Arc<rules::pricing::PricingContext>)>>,
+    /// The latest pricing version this instance read or published, and when
+    /// (`catalog::recent`).
+    pub pricing_latest: RwLock<Option<(std::time::Instant, i64)>>,
     /// Each company's approval context, by policy version and directory version.
     pub approval_cache: RwLock<HashMap<String, CachedApproval>>,
     /// Published workflow versions, compiled (they never change once published).
@@ -84,6 +87,7 @@ impl AppState {
             config,
             passwords,
             pricing_cache: RwLock::new(Vec::new()),
+            pricing_latest: RwLock::new(None),
             approval_cache: RwLock::new(HashMap::new()),
             workflow_cache: RwLock::new(HashMap::new()),
             default_workflow_stored: std::sync::atomic::AtomicBool::new(false),

@@ -94,7 +94,7 @@ pub async fn put_cart(
     Json(body): Json<CartInput>,
 ) -> Result<Json<Value>, ApiError> {
     require_buyer(&caller)?;
-    let (_, pricing) = catalog::current(&state).await?;
+    let pricing = catalog::recent(&state).await?;
     check_lines(&body.lines, &pricing)?;
     match (&body.writer, body.seq) {
         (Some(w), _) if w.is_empty() || w.chars().count() > 64 => {
