@@ -1280,7 +1280,7 @@ async fn prices_published(s: &Site, c: &Client) {
     // of the server as it is typed.
     c.find(Locator::Id("new-list-for")).await.unwrap().select_by_value("customer").await.unwrap();
     let suggested = r#"
-        return Array.from(document.querySelectorAll('#known-customers option')).map(o => o.textContent);
+        return Array.from(document.querySelectorAll('#new-list-customers option')).map(o => o.textContent);
     "#;
     for (typed, company) in [("werk", "Berlin Werk GmbH"), ("acme", "Acme Corp")] {
         type_into(c, "#new-list-who", typed).await;
@@ -1310,6 +1310,42 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#tier-0-price", "8.49").await;
     click(c, "#apply-price").await;
     wait_text(c, "#price-applied", |t| t.starts_with("GLV-XXL is now priced in Retail CAD")).await;
+    // Whom the list is for, its currency and whether its prices include VAT are the price
+    // form's too: made a gross euro list for Berlin Werk, found by its name as it is typed; a
+    // currency that is not one is refused where it is typed.
+    assert_eq!(value_of(c, "#list-for").await, "group");
+    assert_eq!(value_of(c, "#list-who").await, "retail");
+    assert_eq!(value_of(c, "#list-currency").await, "CAD");
+    c.find(Locator::Id("list-for")).await.unwrap().select_by_value("customer").await.unwrap();
+    type_into(c, "#list-who", "werk").await;
+    let berlin_werk = r#"
+        return Array.from(document.querySelectorAll('#list-customers option')).map(o => [o.value, o.textContent]);
+    "#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let berlin = loop {
+        let found = c.execute(berlin_werk, vec![]).await.unwrap();
+        if let [pair] = found.as_array().map(Vec::as_slice).unwrap_or_default()
+            && pair[1] == json!("Berlin Werk GmbH")
+        {
+            break pair[0].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "typing \"werk\" did not suggest Berlin Werk alone");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    type_into(c, "#list-who", &berlin).await;
+    type_into(c, "#list-currency", "euro").await;
+    type_into(c, "#list-name", "Berlin Werk EUR").await;
+    click(c, "#list-gross").await;
+    click(c, "#apply-price").await;
+    let error = wait_text(c, "#list-currency-error", |t| !t.is_empty()).await;
+    assert!(error.starts_with("an ISO 4217 currency code"), "{error}");
+    wait_focus(c, "list-currency", "a refused currency does not have the focus").await;
+    type_into(c, "#list-currency", "eur").await;
+    click(c, "#apply-price").await;
+    let said = format!(
+        "Retail CAD is now called Berlin Werk EUR. Berlin Werk EUR is now for the customer {berlin}, in EUR, its prices VAT included."
+    );
+    wait_text(c, "#price-applied", |t| t.starts_with(&said)).await;
     // A new tax rule: one where a rule already taxes the class is refused; elsewhere it is
     // added and the tax form turns to it.
     type_into(c, "#new-rule-id", "us-nj").await;
@@ -1443,8 +1479,8 @@ async fn prices_published(s: &Site, c: &Client) {
         json!([
             false,
             false,
-            { "id": "retail-cad", "name": "Retail CAD", "audience": { "group": "retail" }, "currency": "CAD",
-              "prices_include_tax": false, "valid_from": null, "valid_until": null,
+            { "id": "retail-cad", "name": "Berlin Werk EUR", "audience": { "customer": berlin }, "currency": "EUR",
+              "prices_include_tax": true, "valid_from": null, "valid_until": null,
               "prices": [{ "sku": "GLV-XXL", "tiers": [{ "min_quantity": 1, "unit_price": "8.49" }] }] },
             { "id": "us-nj", "name": "New Jersey sales tax", "kind": "sales_tax", "country": "US", "region": "NJ",
               "tax_class": "standard", "percent": "6.625" },

@@ -1,8 +1,8 @@
 //! The seller's prices: the catalog, price lists, tax rules and rounding that checkout prices
 //! with, one version after another. The seller's staff read them; seller admins publish a new
 //! version. With forms they add and remove products, price lists and tax rules, change a
-//! product's volume prices in a list, a list's name and dates, a tax rule (name, rate, kind,
-//! place, class) and the rounding; anything else (a list's audience or currency) as JSON.
+//! product's volume prices in a list, a list's name, audience, currency and dates, a tax rule
+//! (name, rate, kind, place, class) and the rounding; anything else as JSON.
 //! Forms and JSON edit one draft, checked by `rules` in the browser as they type, with the
 //! same checks the server makes before it stores a version.
 
@@ -470,6 +470,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
     let name = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
+    let terms = ListTerms::new();
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let applied = RwSignal::new(None::<String>);
     let keys = StoredValue::new(0u64);
@@ -490,6 +491,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
         name.set(l.name.to_string());
         from.set(l.valid_from.map(|d| d.to_string()).unwrap_or_default());
         until.set(l.valid_until.map(|d| d.to_string()).unwrap_or_default());
+        terms.show(l);
         let price = sku.with_untracked(|s| l.prices.iter().find(|p| p.sku.as_str() == s));
         tiers.set(
             price
@@ -525,21 +527,21 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
         ev.prevent_default();
         let form =
             tiers.with_untracked(|t| read_form(t, &from.get_untracked(), &until.get_untracked()));
-        let new_name = required(name, "a name is needed: checkout's explanations name the list");
-        let (FormRead { tiers: new_tiers, valid_from, valid_until }, new_name) =
-            match (form, new_name) {
-                (Ok(form), Ok(new_name)) => (form, new_name),
-                (form, new_name) => {
-                    let mut found: Vec<FieldProblem> = new_name
-                        .err()
-                        .map(|why| ("list-name".to_owned(), why))
-                        .into_iter()
-                        .collect();
-                    found.extend(form.err().into_iter().flatten());
-                    applied.set(None);
-                    return refuse(problems, found, "form.prices");
-                }
-            };
+        let mut found = Found::default();
+        let new_name = found.check(
+            "list-name",
+            required(name, "a name is needed: checkout's explanations name the list"),
+        );
+        let new_terms = terms.read(&mut found, "list");
+        let (
+            Ok(FormRead { tiers: new_tiers, valid_from, valid_until }),
+            Some(new_name),
+            Some((for_whom, in_currency)),
+        ) = (form.map_err(|e| found.0.extend(e)), new_name, new_terms)
+        else {
+            applied.set(None);
+            return refuse(problems, found.0, "form.prices");
+        };
         let data = draft.data();
         let (Some(mut data), Ok(chosen)) = (data, Sku::parse(&sku.get_untracked())) else {
             return;
@@ -549,6 +551,21 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
             .then(|| std::mem::replace(&mut l.name, SharedStr::from(new_name)))
             .map(|old| format!("{old} is now called {}. ", l.name))
             .unwrap_or_default();
+        let gross = terms.gross.get_untracked();
+        let retermed =
+            if (&l.audience, l.currency, l.prices_include_tax) == (&for_whom, in_currency, gross) {
+                String::new()
+            } else {
+                let prices = if gross { "VAT included" } else { "before tax" };
+                format!(
+                    "{} is now for {}, in {in_currency}, its prices {prices}. ",
+                    l.name,
+                    audience(&for_whom)
+                )
+            };
+        l.audience = for_whom;
+        l.currency = in_currency;
+        l.prices_include_tax = gross;
         l.valid_from = valid_from;
         l.valid_until = valid_until;
         let priced = l.prices.iter().any(|p| p.sku == chosen);
@@ -568,7 +585,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
         };
         if write(text, &data) {
             applied.set(Some(format!(
-                "{renamed}{said} Publish to make it what checkout prices with."
+                "{renamed}{retermed}{said} Publish to make it what checkout prices with."
             )));
         }
     };
@@ -601,7 +618,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
     view! {
         <h2>"Change a price or a list"</h2>
         <form class="prices" on:submit=apply hidden=move || choices.with(Option::is_none)>
-            <p class="muted">"A product's unit price by quantity in one list, and the list's name and dates: each tier applies from its minimum quantity; with no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
+            <p class="muted">"A product's unit price by quantity in one list, and the list's name, customers, currency and dates: each tier applies from its minimum quantity; with no tiers, the list no longer prices the product. Apply writes it into the draft, checked like the rest."</p>
             <label for="price-list-choice">"Price list"</label>
             {index_select("price-list-choice", choices, |c| &c.lists, list, move || {
                 applied.set(None);
@@ -669,6 +686,7 @@ fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> imp
                 <input id="list-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
                     aria-describedby="list-name-error" aria-invalid=move || problem("list-name".into())().is_some().to_string()/>
                 <span class="error" id="list-name-error">{problem("list-name".into())}</span>
+                {terms.fields("list", problems, choices)}
                 <label for="list-valid-from">"Applies from (empty: always)"</label>
                 <input id="list-valid-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))
                     aria-describedby="list-valid-from-error" aria-invalid=move || problem("list-valid-from".into())().is_some().to_string()/>
@@ -860,6 +878,156 @@ struct Companies {
 /// with its label.
 type Suggestions = fn(&Choices, &[Company]) -> Vec<(String, String)>;
 
+/// Who a price list is for, in what currency, and whether its prices include VAT, as a form
+/// has them typed: the add-list form and the price form (for the chosen list) share them.
+#[derive(Debug, Clone, Copy)]
+struct ListTerms {
+    /// "default", "group" or "customer".
+    audience: RwSignal<String>,
+    /// The group or the customer company's id.
+    who: RwSignal<String>,
+    currency: RwSignal<String>,
+    gross: RwSignal<bool>,
+    /// The seller's customer companies, for suggestions: for a list for one customer, those
+    /// whose name or id has what is typed (however many the seller has); else the first page.
+    /// Only the latest answer counts.
+    companies: RwSignal<Vec<Company>>,
+}
+
+impl ListTerms {
+    fn new() -> ListTerms {
+        let terms = ListTerms {
+            audience: RwSignal::new("default".to_owned()),
+            who: RwSignal::new(String::new()),
+            currency: RwSignal::new(String::new()),
+            gross: RwSignal::new(false),
+            companies: RwSignal::new(Vec::new()),
+        };
+        let ListTerms { audience, who, companies, .. } = terms;
+        let asked = StoredValue::new(0u32);
+        Effect::new(move |_| {
+            let typed = if audience.get() == "customer" { who.get() } else { String::new() };
+            let n = asked.get_value().wrapping_add(1);
+            asked.set_value(n);
+            spawn_local(async move {
+                let path =
+                    format!("/api/companies?q={}", js_sys::encode_uri_component(typed.trim()));
+                if let Ok(found) = api::get::<Companies>(&path).await
+                    && asked.get_value() == n
+                {
+                    companies.set(found.companies);
+                }
+            });
+        });
+        terms
+    }
+
+    /// Shows the terms of `list`.
+    fn show(self, list: &PriceList) {
+        let (kind, who) = match &list.audience {
+            Audience::Default => ("default", ""),
+            Audience::Group(g) => ("group", g.as_str()),
+            Audience::Customer(c) => ("customer", c.as_str()),
+        };
+        self.audience.set(kind.to_owned());
+        self.who.set(who.to_owned());
+        self.currency.set(list.currency.to_string());
+        self.gross.set(list.prices_include_tax);
+    }
+
+    /// Back to a new list's: for everyone, no currency yet, net prices.
+    fn clear(self) {
+        self.audience.set("default".to_owned());
+        self.who.set(String::new());
+        self.currency.set(String::new());
+        self.gross.set(false);
+    }
+
+    /// The audience and currency as typed; a field that does not read is noted in `found`
+    /// under `{form}-who` or `{form}-currency`.
+    fn read(self, found: &mut Found, form: &str) -> Option<(Audience, Currency)> {
+        let for_whom = match self.audience.get_untracked().as_str() {
+            "group" => parsed(self.who, GroupId::parse).map(Audience::Group),
+            "customer" => parsed(self.who, CustomerId::parse).map(Audience::Customer),
+            _ => Ok(Audience::Default),
+        };
+        let for_whom = found.check(&format!("{form}-who"), for_whom);
+        let code = self.currency.with_untracked(|c| c.trim().to_ascii_uppercase());
+        let currency = found.check(
+            &format!("{form}-currency"),
+            Currency::from_code(&code)
+                .map_err(|_| "an ISO 4217 currency code, such as USD or EUR".to_owned()),
+        );
+        Some((for_whom?, currency?))
+    }
+
+    /// The fields, with ids `{form}-for`, `{form}-who`, `{form}-currency` and `{form}-gross`,
+    /// and the lists of what they suggest (`{form}-groups`, `{form}-customers`,
+    /// `{form}-currencies`); `problems` places each field's problem beside it.
+    fn fields(
+        self,
+        form: &'static str,
+        problems: RwSignal<Vec<FieldProblem>>,
+        choices: Memo<Option<Choices>>,
+    ) -> impl IntoView {
+        let ListTerms { audience, who, currency, gross, companies } = self;
+        let id = move |field: &str| format!("{form}-{field}");
+        let problem = move |field: &'static str| {
+            let id = id(field);
+            move || problems.with(|p| p.iter().find(|(f, _)| *f == id).map(|(_, m)| m.clone()))
+        };
+        let suggest = move |f: Suggestions| {
+            move || {
+                let all = choices.with(|c| {
+                    companies
+                        .with(|companies| c.as_ref().map(|c| f(c, companies)).unwrap_or_default())
+                });
+                all.into_iter()
+                    .map(|(value, label)| view! { <option value=value>{label}</option> })
+                    .collect_view()
+            }
+        };
+        let (groups, customers, currencies) = (id("groups"), id("customers"), id("currencies"));
+        let who_list = {
+            let (groups, customers) = (groups.clone(), customers.clone());
+            move || if audience.get() == "group" { groups.clone() } else { customers.clone() }
+        };
+        view! {
+            <label for=id("for")>"For"</label>
+            <select id=id("for") on:change=move |ev| audience.set(event_target_value(&ev))>
+                <option value="default" prop:selected=move || audience.get() == "default">"Everyone (a default list)"</option>
+                <option value="group" prop:selected=move || audience.get() == "group">"A customer group"</option>
+                <option value="customer" prop:selected=move || audience.get() == "customer">"One customer company"</option>
+            </select>
+            <div hidden=move || audience.get() == "default">
+                <label for=id("who")>{move || if audience.get() == "group" { "The group" } else { "The company (its id)" }}</label>
+                <input id=id("who") prop:value=move || who.get() on:input=move |ev| who.set(event_target_value(&ev))
+                    list=who_list aria-describedby=id("who-error") aria-invalid=move || problem("who")().is_some().to_string()/>
+                <span class="error" id=id("who-error")>{problem("who")}</span>
+            </div>
+            <label for=id("currency")>"Currency"</label>
+            <input id=id("currency") prop:value=move || currency.get() on:input=move |ev| currency.set(event_target_value(&ev))
+                list=currencies.clone() aria-describedby=id("currency-error") aria-invalid=move || problem("currency")().is_some().to_string()/>
+            <span class="error" id=id("currency-error")>{problem("currency")}</span>
+            <label class="inline"><input type="checkbox" id=id("gross") prop:checked=move || gross.get()
+                on:change=move |ev| gross.set(event_target_checked(&ev))/>" Prices include VAT (gross, as shops in Europe show them)"</label>
+            <datalist id=groups>{suggest(|c, companies| {
+                let mut all = c.groups.clone();
+                all.extend(companies.iter().filter_map(|k| k.customer_group.clone()));
+                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
+            })}</datalist>
+            <datalist id=customers>{suggest(|_, companies| {
+                companies.iter().map(|k| (k.id.clone(), k.name.clone())).collect()
+            })}</datalist>
+            <datalist id=currencies>{suggest(|c, companies| {
+                let mut all = c.currencies.clone();
+                all.extend(companies.iter().map(|k| k.currency.clone()));
+                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
+            })}</datalist>
+        }
+    }
+}
+
 /// Each text once, sorted.
 fn sorted(mut all: Vec<String>) -> Vec<String> {
     all.sort_unstable();
@@ -871,30 +1039,11 @@ fn sorted(mut all: Vec<String>) -> Vec<String> {
 /// to it, to give it prices and dates.
 fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     let Draft { text, choices, unchanged, .. } = draft;
-    let fields: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let [id, name, who, currency] = fields;
-    let audience = RwSignal::new("default".to_owned());
-    let gross = RwSignal::new(false);
+    let fields: [RwSignal<String>; 2] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [id, name] = fields;
+    let terms = ListTerms::new();
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let added = RwSignal::new(None::<String>);
-    // The seller's customer companies, for suggestions: for a list for one customer, those whose
-    // name or id has what is typed (however many the seller has); else the first page. Only the
-    // latest answer counts.
-    let companies = RwSignal::new(Vec::<Company>::new());
-    let asked = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let typed = if audience.get() == "customer" { who.get() } else { String::new() };
-        let n = asked.get_value().wrapping_add(1);
-        asked.set_value(n);
-        spawn_local(async move {
-            let path = format!("/api/companies?q={}", js_sys::encode_uri_component(typed.trim()));
-            if let Ok(found) = api::get::<Companies>(&path).await
-                && asked.get_value() == n
-            {
-                companies.set(found.companies);
-            }
-        });
-    });
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         added.set(None);
@@ -907,20 +1056,9 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             "new-list-name",
             required(name, "a name is needed: checkout's explanations name the list"),
         );
-        let for_whom = match audience.get_untracked().as_str() {
-            "group" => parsed(who, GroupId::parse).map(Audience::Group),
-            "customer" => parsed(who, CustomerId::parse).map(Audience::Customer),
-            _ => Ok(Audience::Default),
-        };
-        let for_whom = found.check("new-list-who", for_whom);
-        let code = currency.with_untracked(|c| c.trim().to_ascii_uppercase());
-        let in_currency = found.check(
-            "new-list-currency",
-            Currency::from_code(&code)
-                .map_err(|_| "an ISO 4217 currency code, such as USD or EUR".to_owned()),
-        );
-        let (Some(list_id), Some(new_name), Some(for_whom), Some(in_currency)) =
-            (list_id, new_name, for_whom, in_currency)
+        let read = terms.read(&mut found, "new-list");
+        let (Some(list_id), Some(new_name), Some((for_whom, in_currency))) =
+            (list_id, new_name, read)
         else {
             return refuse(problems, found.0, "form.list");
         };
@@ -933,63 +1071,22 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
             name: SharedStr::from(new_name),
             audience: for_whom,
             currency: in_currency,
-            prices_include_tax: gross.get_untracked(),
+            prices_include_tax: terms.gross.get_untracked(),
             valid_from: None,
             valid_until: None,
             prices: Vec::new(),
         });
         chosen.set(data.price_lists.len().saturating_sub(1));
-        gross.set(false);
+        terms.clear();
         written(text, &data, &fields, added, said);
     };
-    let input = move |id, label, value, list| text_input(id, label, value, problems, list);
-    let who_problem = move || {
-        problems.with(|p| p.iter().find(|(f, _)| f == "new-list-who").map(|(_, m)| m.clone()))
-    };
-    let suggest = move |f: Suggestions| {
-        move || {
-            let all = choices.with(|c| {
-                companies.with(|companies| c.as_ref().map(|c| f(c, companies)).unwrap_or_default())
-            });
-            all.into_iter()
-                .map(|(value, label)| view! { <option value=value>{label}</option> })
-                .collect_view()
-        }
-    };
+    let input = move |id, label, value| text_input(id, label, value, problems, None);
     view! {
         <h2>"Add a price list"</h2>
         <form class="list" on:submit=add hidden=move || choices.with(Option::is_none)>
-            {input("new-list-id", "Id (as explanations and the JSON name it)", id, None)}
-            {input("new-list-name", "Name", name, None)}
-            <label for="new-list-for">"For"</label>
-            <select id="new-list-for" on:change=move |ev| audience.set(event_target_value(&ev))>
-                <option value="default" prop:selected=move || audience.get() == "default">"Everyone (a default list)"</option>
-                <option value="group" prop:selected=move || audience.get() == "group">"A customer group"</option>
-                <option value="customer" prop:selected=move || audience.get() == "customer">"One customer company"</option>
-            </select>
-            <div hidden=move || audience.get() == "default">
-                <label for="new-list-who">{move || if audience.get() == "group" { "The group" } else { "The company (its id)" }}</label>
-                <input id="new-list-who" prop:value=move || who.get() on:input=move |ev| who.set(event_target_value(&ev))
-                    list=move || if audience.get() == "group" { "known-groups" } else { "known-customers" }
-                    aria-describedby="new-list-who-error" aria-invalid=move || who_problem().is_some().to_string()/>
-                <span class="error" id="new-list-who-error">{who_problem}</span>
-            </div>
-            {input("new-list-currency", "Currency", currency, Some("known-currencies"))}
-            <label class="inline"><input type="checkbox" id="new-list-gross" prop:checked=move || gross.get()
-                on:change=move |ev| gross.set(event_target_checked(&ev))/>" Prices include VAT (gross, as shops in Europe show them)"</label>
-            <datalist id="known-groups">{suggest(|c, companies| {
-                let mut all = c.groups.clone();
-                all.extend(companies.iter().filter_map(|k| k.customer_group.clone()));
-                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
-            })}</datalist>
-            <datalist id="known-customers">{suggest(|_, companies| {
-                companies.iter().map(|k| (k.id.clone(), k.name.clone())).collect()
-            })}</datalist>
-            <datalist id="known-currencies">{suggest(|c, companies| {
-                let mut all = c.currencies.clone();
-                all.extend(companies.iter().map(|k| k.currency.clone()));
-                sorted(all).into_iter().map(|g| (g.clone(), g)).collect()
-            })}</datalist>
+            {input("new-list-id", "Id (as explanations and the JSON name it)", id)}
+            {input("new-list-name", "Name", name)}
+            {terms.fields("new-list", problems, choices)}
             <button type="submit" id="add-list">"Add to the draft"</button>
             {news(added, unchanged, "list-added")}
         </form>
