@@ -705,6 +705,15 @@ async fn wait_value(c: &Client, css: &str, expected: &str, what: &str) {
     }
 }
 
+/// Submits a form with `button` and waits for its field `field` to be refused: the problem
+/// beside the field (returned) and the focus on it, to be fixed at once.
+async fn refused(c: &Client, button: &str, field: &str) -> String {
+    click(c, button).await;
+    let error = wait_text(c, &format!("#{field}-error"), |t| !t.is_empty()).await;
+    wait_focus(c, field, &format!("the refused #{field} does not have the focus")).await;
+    error
+}
+
 /// Waits until the element with this id has the focus.
 async fn wait_focus(c: &Client, id: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1208,11 +1217,8 @@ async fn prices_published(s: &Site, c: &Client) {
     wait_value(c, "#tier-0-price", "4.09", "the form did not show GLV-S's prices").await;
     assert_eq!(value_of(c, "#tier-2-min").await, "50");
     type_into(c, "#tier-1-price", "3,79").await;
-    click(c, "#apply-price").await;
-    let error = wait_text(c, "#tier-1-price-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-price", "tier-1-price").await;
     assert!(error.contains("a price such as"), "{error}");
-    let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
-    assert_eq!(focused, json!("tier-1-price"));
     wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
     // Fixed, and a fourth tier from 100 units; applied, the draft is checked and publishable.
     type_into(c, "#tier-1-price", "3.79").await;
@@ -1235,8 +1241,7 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#new-name", "Work gloves XXL").await;
     type_into(c, "#new-category", "safety").await;
     type_into(c, "#new-tax-class", "standard").await;
-    click(c, "#add-product").await;
-    let error = wait_text(c, "#new-sku-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#add-product", "new-sku").await;
     assert!(error.contains("already in the catalog: Work gloves S"), "{error}");
     type_into(c, "#new-sku", "GLV-XXL").await;
     click(c, "#add-product").await;
@@ -1254,8 +1259,7 @@ async fn prices_published(s: &Site, c: &Client) {
     c.find(Locator::Id("tax-rule-choice")).await.unwrap().select_by_value("0").await.unwrap();
     assert_eq!(value_of(c, "#tax-rate").await, "8.875");
     type_into(c, "#tax-rate", "9 %").await;
-    click(c, "#apply-tax").await;
-    let error = wait_text(c, "#tax-rate-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-tax", "tax-rate").await;
     assert!(error.contains("a rate in percent"), "{error}");
     type_into(c, "#tax-rate", "9.125").await;
     click(c, "#apply-tax").await;
@@ -1293,10 +1297,8 @@ async fn prices_published(s: &Site, c: &Client) {
     c.find(Locator::Id("new-list-for")).await.unwrap().select_by_value("group").await.unwrap();
     type_into(c, "#new-list-who", "retail").await;
     type_into(c, "#new-list-currency", "cad").await;
-    click(c, "#add-list").await;
-    let error = wait_text(c, "#new-list-id-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#add-list", "new-list-id").await;
     assert!(error.contains("already a price list: Standard USD"), "{error}");
-    wait_focus(c, "new-list-id", "a refused list id does not have the focus").await;
     type_into(c, "#new-list-id", "retail-cad").await;
     click(c, "#add-list").await;
     wait_text(c, "#list-added", |t| {
@@ -1336,10 +1338,8 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#list-currency", "euro").await;
     type_into(c, "#list-name", "Berlin Werk EUR").await;
     click(c, "#list-gross").await;
-    click(c, "#apply-price").await;
-    let error = wait_text(c, "#list-currency-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-price", "list-currency").await;
     assert!(error.starts_with("an ISO 4217 currency code"), "{error}");
-    wait_focus(c, "list-currency", "a refused currency does not have the focus").await;
     type_into(c, "#list-currency", "eur").await;
     click(c, "#apply-price").await;
     let said = format!(
@@ -1354,8 +1354,7 @@ async fn prices_published(s: &Site, c: &Client) {
     type_into(c, "#new-rule-region", "NY").await;
     type_into(c, "#new-rule-class", "standard").await;
     type_into(c, "#new-rule-rate", "6.625").await;
-    click(c, "#add-rule").await;
-    let error = wait_text(c, "#new-rule-class-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#add-rule", "new-rule-class").await;
     assert!(error.contains("NY sales tax already taxes this class there"), "{error}");
     type_into(c, "#new-rule-region", "NJ").await;
     click(c, "#add-rule").await;
@@ -1368,10 +1367,8 @@ async fn prices_published(s: &Site, c: &Client) {
     // Its name spelt out in the tax form: a name cannot be empty.
     assert_eq!(value_of(c, "#tax-name").await, "NJ sales tax");
     type_into(c, "#tax-name", " ").await;
-    click(c, "#apply-tax").await;
-    let error = wait_text(c, "#tax-name-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-tax", "tax-name").await;
     assert!(error.starts_with("a name is needed"), "{error}");
-    wait_focus(c, "tax-name", "a refused rule name does not have the focus").await;
     type_into(c, "#tax-name", "New Jersey sales tax").await;
     click(c, "#apply-tax").await;
     wait_text(c, "#tax-applied", |t| {
@@ -1381,8 +1378,7 @@ async fn prices_published(s: &Site, c: &Client) {
     // Its place is in the form too: moved to New York, it would tax what NY's rule taxes.
     assert_eq!(value_of(c, "#tax-region").await, "NJ");
     type_into(c, "#tax-region", "NY").await;
-    click(c, "#apply-tax").await;
-    let error = wait_text(c, "#tax-class-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-tax", "tax-class").await;
     assert_eq!(error, "NY sales tax already taxes this class there");
     type_into(c, "#tax-region", "NJ").await;
     // The euro list goes with its prices, and the French VAT; the price and tax forms, which
@@ -1423,10 +1419,8 @@ async fn prices_published(s: &Site, c: &Client) {
 
     // The standard list renamed in the price form: a name cannot be empty.
     type_into(c, "#list-name", " ").await;
-    click(c, "#apply-price").await;
-    let error = wait_text(c, "#list-name-error", |t| !t.is_empty()).await;
+    let error = refused(c, "#apply-price", "list-name").await;
     assert!(error.starts_with("a name is needed"), "{error}");
-    wait_focus(c, "list-name", "a refused name does not have the focus").await;
     type_into(c, "#list-name", "Standard USD, spring").await;
     click(c, "#apply-price").await;
     wait_text(c, "#price-applied", |t| {
