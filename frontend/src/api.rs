@@ -179,6 +179,11 @@ pub async fn send_keepalive<T: DeserializeOwned, B: Serialize>(
     answer(Request::from(request)).await
 }
 
+/// `DELETE`, reading what the server says it did.
+pub async fn delete_answered<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    run(builder(Method::DELETE, path), None).await
+}
+
 pub async fn delete(path: &str) -> Result<(), ApiError> {
     run::<serde_json::Value>(builder(Method::DELETE, path), None).await.map(|_| ())
 }

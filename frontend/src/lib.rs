@@ -9,7 +9,8 @@
 //!
 //! Two apps share these modules: the buyer's, approver's and company admin's app (`App`, the
 //! `frontend` binary, `index.html`), and the admins' tools, the workflow editor, the customers,
-//! the prices, the approval policy and API tokens (`EditorApp`, the `editor` binary,
+//! the prices, the approval policy, a company's people, API tokens and the password form
+//! (`EditorApp`, the `editor` binary,
 //! `editor.html`, served under `/editor/`), kept apart so that their code never weighs on the
 //! first load.
 
@@ -227,10 +228,11 @@ fn Nav() -> impl IntoView {
             <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart" <Show when=move || { in_cart.get() > 0 }>" " <span class="badge count">{move || in_cart.get()}</span><span class="visually-hidden">{move || if in_cart.get() == 1 { " product" } else { " products" }}</span></Show></A></Show>
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
-            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
+            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a><a href="/editor/people" rel="external">"People"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))><a href="/editor/prices" rel="external">"Prices"</a></Show>
             <a href="/editor/tokens" rel="external">"API tokens"</a>
+            <a href="/editor/account" rel="external">"Password"</a>
             <A href="/notifications">"Notifications" <Show when=move || { session.unread.get() > 0 }>" " <span class="badge">{move || session.unread.get()}</span><span class="visually-hidden">" unread"</span></Show></A>
             <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             <button type="button" on:click=logout>"Log out"</button>
@@ -327,8 +329,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The tools of admins (the workflow editor, the customers, the approval policy, API tokens):
-/// a separate bundle, loaded only when its pages open.
+/// The tools of admins (the workflow editor, the customers, the prices, the approval policy, a
+/// company's people) and the pages of one's own credentials (API tokens, password): a separate
+/// bundle, loaded only when its pages open.
 #[component]
 pub fn EditorApp() -> impl IntoView {
     let session =
@@ -354,8 +357,10 @@ pub fn EditorApp() -> impl IntoView {
                 </Show>
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")))>
                     <A href="/editor/policy">"Approval policy"</A>
+                    <A href="/editor/people">"People"</A>
                 </Show>
                 <A href="/editor/tokens">"API tokens"</A>
+                <A href="/editor/account">"Password"</A>
                 <span class="who">{move || session.me.with(|m| m.as_ref().map(|m| m.name.clone()).unwrap_or_default())}</span>
             </nav>
             <main id="main" tabindex="-1">
@@ -370,6 +375,8 @@ pub fn EditorApp() -> impl IntoView {
                             <Route path=path!("/editor/tokens") view=pages::tokens::TokensPage/>
                             <Route path=path!("/editor/policy") view=pages::policy::PolicyPage/>
                             <Route path=path!("/editor/prices") view=pages::prices::PricesPage/>
+                            <Route path=path!("/editor/people") view=pages::people::PeoplePage/>
+                            <Route path=path!("/editor/account") view=pages::account::AccountPage/>
                         </Routes>
                     }.into_any(),
                 }}

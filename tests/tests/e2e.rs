@@ -1073,6 +1073,68 @@ async fn api_token_made_and_revoked(s: &Site, c: &Client) {
     assert_eq!(used, json!([401, null]));
 }
 
+/// A company admin adds a person who joined (a first password that is too short refused where
+/// it was typed); the new person changes that password on the password page (a wrong current
+/// password and a repetition that differs refused where typed), and is then removed again by the
+/// admin after a confirmation, and can no longer log in.
+async fn people_added_and_removed(s: &Site, c: &Client) {
+    login(c, &s.base, "dana@acme.example").await;
+    c.find(Locator::LinkText("People")).await.unwrap().click().await.unwrap();
+    wait_text(c, "main h1", |t| t == "People").await;
+    wait_text(c, "table.people", |t| t.contains("Pat Buyer") && t.contains("pat@acme.example"))
+        .await;
+    type_into(c, "#person-name", "Finn Gray").await;
+    type_into(c, "#person-email", "finn@acme.example").await;
+    type_into(c, "#person-password", "too short").await;
+    click(c, "#person-role-buyer").await;
+    let unit = c.find(Locator::Css("#person-unit_id")).await.unwrap();
+    unit.select_by_label("New York office").await.unwrap();
+    let manager = c.find(Locator::Css("#person-manager_id")).await.unwrap();
+    manager.select_by_label("Avery Chen").await.unwrap();
+    let error = refused(c, "#save-person", "person-password").await;
+    assert!(error.contains("at least 12 characters"), "{error}");
+    type_into(c, "#person-password", server_demo_password()).await;
+    click(c, "#save-person").await;
+    wait_text(c, "#people-said", |t| t.contains("Finn Gray is added")).await;
+    let row = wait_text(c, "table.people", |t| t.contains("finn@acme.example")).await;
+    assert!(row.contains("New York office"), "{row}");
+
+    login(c, &s.base, "finn@acme.example").await;
+    c.find(Locator::LinkText("Password")).await.unwrap().click().await.unwrap();
+    wait_text(c, "main h1", |t| t == "Your password").await;
+    type_into(c, "#current_password", "not my password").await;
+    type_into(c, "#new_password", "finn's own password").await;
+    type_into(c, "#repeated", "finn's own pasword").await;
+    let error = refused(c, "form.password button[type=submit]", "repeated").await;
+    assert!(error.contains("not the new password"), "{error}");
+    type_into(c, "#repeated", "finn's own password").await;
+    let error = refused(c, "form.password button[type=submit]", "current_password").await;
+    assert!(error.contains("not your current password"), "{error}");
+    type_into(c, "#current_password", server_demo_password()).await;
+    click(c, "form.password button[type=submit]").await;
+    wait_text(c, "#password-changed", |t| t.contains("Your password is changed")).await;
+
+    login(c, &s.base, "dana@acme.example").await;
+    c.find(Locator::LinkText("People")).await.unwrap().click().await.unwrap();
+    wait_text(c, "table.people", |t| t.contains("Finn Gray")).await;
+    click(c, "button.remove[aria-label='Remove Finn Gray']").await;
+    wait_focus(c, "confirm-removal", "the removal asks to be confirmed").await;
+    click(c, "#confirm-removal").await;
+    wait_text(c, "#people-said", |t| t.contains("Finn Gray is removed")).await;
+    wait_text(c, "table.people", |t| !t.contains("Finn Gray")).await;
+    let log_in = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('/api/session', { method: 'POST', credentials: 'omit', headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: 'finn@acme.example', password: "finn's own password" }) })
+            .then(r => done(r.status));
+    "#;
+    assert_eq!(
+        c.execute_async(log_in, vec![]).await.unwrap(),
+        json!(401),
+        "Finn can no longer log in"
+    );
+}
+
 /// The company admin edits the approval policy: the form shows a role approver as it is,
 /// checks a spending limit's amount as it is typed, previews the route of a sample order under
 /// the edited limit, and saves what was edited, and only that.
@@ -1587,6 +1649,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             approval_policy_edited(&site, &c).await;
             ordered_again(&site, &c).await;
             prices_published(&site, &c).await;
+            people_added_and_removed(&site, &c).await;
             (small, large, lint, drag)
         }
     })

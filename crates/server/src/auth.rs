@@ -421,10 +421,11 @@ pub async fn login(
     {
         return Err(too_many());
     }
-    let row = db::query("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&state.db.read)
-        .await?;
+    let row =
+        db::query("SELECT id, password_hash FROM users WHERE email = $1 AND removed_at IS NULL")
+            .bind(&email)
+            .fetch_optional(&state.db.read)
+            .await?;
     let (user_id, hash) = match row {
         Some(row) => (Some(row.try_get::<String>("id")?), Some(row.try_get("password_hash")?)),
         None => (None, None),
@@ -486,6 +487,87 @@ pub async fn logout(
     }
     let cookie = session_cookie(&state, "", 0)?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { (hidden) }")
+    }
+}
+
+/// `PUT /api/session/password`: the person logged in changes their password, giving the
+/// current one. Their other sessions end (a password changed because it leaked should lock
+/// out whoever has it); this one goes on. Wrong current passwords count as failed logins of
+/// the account, so this is no way around the login limit.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    if caller.via == Via::Token {
+        return Err(ApiError::forbidden("a password is changed by its owner, logged in"));
+    }
+    let key = format!("login:{}", caller.email.to_lowercase());
+    let at = now().millis();
+    let too_many = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many wrong passwords; try again in 15 minutes",
+        )
+    };
+    if rate_limited(&state, &key, LOGIN_FAILURES, at).await? {
+        return Err(too_many());
+    }
+    crate::users::check_password("new_password", &body.new_password)?;
+    if body.new_password == body.current_password {
+        return Err(ApiError::invalid("new_password", "the new password is the current one"));
+    }
+    let hash: String = db::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&caller.user_id)
+        .fetch_one(&state.db.read)
+        .await?
+        .try_get("password_hash")?;
+    if !state.passwords.check(body.current_password, Some(hash)).await? {
+        if count_failure(&state, &key, LOGIN_FAILURES, at).await? {
+            return Err(too_many());
+        }
+        return Err(ApiError::invalid("current_password", "this is not your current password"));
+    }
+    let hash = {
+        let passwords = state.passwords.clone();
+        let password = body.new_password;
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+    };
+    let this = cookie_value(&headers, SESSION_COOKIE).map(sha256_hex).unwrap_or_default();
+    let mut tx = state.db.write.begin().await?;
+    db::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(&caller.user_id)
+        .execute(&mut tx)
+        .await?;
+    db::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(&caller.user_id)
+        .bind(this)
+        .execute(&mut tx)
+        .await?;
+    db::query("DELETE FROM login_attempts WHERE attempt_key = $1")
+        .bind(&key)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

@@ -146,7 +146,11 @@ pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Comp
 }
 
 /// The company, if the caller is one of its company admins.
-async fn administered(state: &AppState, caller: &Caller, id: &str) -> Result<Company, ApiError> {
+pub(crate) async fn administered(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Company, ApiError> {
     let company = visible(state, caller, id).await?;
     if caller.company_id != id || !caller.has("company_admin") {
         return Err(ApiError::forbidden("only the company's admins change it"));
@@ -178,7 +182,7 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
         .await?;
     let mut users = Vec::new();
     for r in db::query(
-        "SELECT id, name, unit_id, manager_id FROM users WHERE company_id = $1 ORDER BY id",
+        "SELECT id, name, unit_id, manager_id FROM users WHERE company_id = $1 AND removed_at IS NULL ORDER BY id",
     )
     .bind(company_id)
     .fetch_all(&state.db.read)
@@ -489,93 +493,6 @@ pub async fn save_policy(
         .await?;
     tx.commit().await?;
     Ok(version)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub email: String,
-    pub name: String,
-    pub password: String,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub unit_id: Option<String>,
-    #[serde(default)]
-    pub manager_id: Option<String>,
-}
-
-/// Roles a customer company's users may hold besides its own (finance, safety, ...).
-const SELLER_ROLES: [&str; 3] = ["sales_rep", "seller_admin", "back_office"];
-
-/// `POST /api/companies/{id}/users`: company admins add users to their company.
-pub async fn add_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<NewUser>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let company = administered(&state, &caller, &id).await?;
-    let email = body.email.trim();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(ApiError::invalid("email", "an email address is required"));
-    }
-    if body.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "a name is required"));
-    }
-    if body.password.chars().count() < 12 {
-        return Err(ApiError::invalid("password", "a password needs at least 12 characters"));
-    }
-    for (i, role) in body.roles.iter().enumerate() {
-        if rules::ids::RoleName::parse(role).is_err()
-            || (!company.seller && SELLER_ROLES.contains(&role.as_str()))
-        {
-            return Err(ApiError::invalid(
-                format!("roles[{i}]"),
-                format!("\"{role}\" is not a role this company's users may hold"),
-            ));
-        }
-    }
-    for (field, reference, table) in
-        [("unit_id", &body.unit_id, "business_units"), ("manager_id", &body.manager_id, "users")]
-    {
-        if let Some(value) = reference {
-            let sql = if table == "users" {
-                "SELECT 1 AS x FROM users WHERE id = $1 AND company_id = $2"
-            } else {
-                "SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2"
-            };
-            if db::query(sql).bind(value).bind(&id).fetch_optional(&state.db.read).await?.is_none()
-            {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("\"{value}\" is not in this company"),
-                ));
-            }
-        }
-    }
-    let roles: Vec<&str> = body.roles.iter().map(String::as_str).collect();
-    let user_id = seed::user(
-        &state,
-        seed::NewUser {
-            company_id: &id,
-            email,
-            name: body.name.trim(),
-            password: &body.password,
-            roles: &roles,
-            unit_id: body.unit_id.as_deref(),
-            manager_id: body.manager_id.as_deref(),
-        },
-    )
-    .await
-    .map_err(|e| {
-        if e.code == "already_exists" {
-            ApiError::conflict("email_taken", "a user with this email exists").with_field("email")
-        } else {
-            e
-        }
-    })?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": user_id }))))
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod paging;
 pub mod seed;
+pub mod users;
 pub mod util;
 pub mod webhooks;
 pub mod workflows;
@@ -123,6 +124,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/health", get(health)),
         ("/openapi.json", get(openapi)),
         ("/session", get(auth::me).post(auth::login).delete(auth::logout)),
+        ("/session/password", put(auth::change_password)),
         ("/tokens", post(auth::create_token).get(auth::list_tokens)),
         ("/tokens/{id}", delete(auth::revoke_token)),
         ("/catalog", get(catalog::search)),
@@ -131,7 +133,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/companies/{id}", get(companies::get)),
         ("/companies/{id}/directory", get(companies::get_directory)),
         ("/companies/{id}/sales-rep", put(companies::put_sales_rep)),
-        ("/companies/{id}/users", post(companies::add_user)),
+        ("/companies/{id}/users", get(users::list).post(users::add)),
+        ("/companies/{id}/users/{user}", put(users::change).delete(users::remove)),
         ("/companies/{id}/units", post(companies::add_unit)),
         ("/companies/{id}/policy", get(companies::get_policy).put(companies::put_policy)),
         ("/cart", get(orders::get_cart).put(orders::put_cart)),

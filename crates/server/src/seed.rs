@@ -108,7 +108,7 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
 
 /// Marks a company's directory (users, roles, units) changed, in the transaction that changes
 /// it, so the approval routing cached for the company is never older than its directory.
-async fn directory_changed(tx: &mut db::Tx, company_id: &str) -> Result<(), ApiError> {
+pub(crate) async fn directory_changed(tx: &mut db::Tx, company_id: &str) -> Result<(), ApiError> {
     db::query("UPDATE companies SET directory_version = directory_version + 1 WHERE id = $1")
         .bind(company_id)
         .execute(&mut *tx)

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod approvals;
 pub mod cart;
 pub mod catalog;
@@ -9,6 +10,7 @@ pub mod customers;
 pub mod login;
 pub mod notifications;
 pub mod orders;
+pub mod people;
 pub mod policy;
 pub mod prices;
 pub mod tokens;

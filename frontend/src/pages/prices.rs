@@ -230,6 +230,9 @@ struct Draft {
     choices: Memo<Option<Choices>>,
     /// The draft is the published version (nothing to publish; the forms' news is old).
     unchanged: Memo<bool>,
+    /// The seller's customer companies (the first page), asked once when the page opens: what
+    /// the list forms suggest until a customer is searched by name.
+    customers: RwSignal<Vec<Company>>,
 }
 
 impl Draft {
@@ -465,12 +468,12 @@ fn product_form(draft: Draft, chosen: RwSignal<String>) -> impl IntoView {
 /// when the choice or the draft changes and writes it back on "Apply", so the JSON below, its
 /// checks and Publish stay the one way a version is made.
 fn price_form(draft: Draft, list: RwSignal<usize>, sku: RwSignal<String>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, read, choices, unchanged, .. } = draft;
     let tiers = RwSignal::new(Vec::<TierDraft>::new());
     let name = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
-    let terms = ListTerms::new();
+    let terms = ListTerms::new(draft.customers);
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let applied = RwSignal::new(None::<String>);
     let keys = StoredValue::new(0u64);
@@ -767,7 +770,7 @@ fn kind_select(id: &'static str, kind: RwSignal<TaxKind>) -> impl IntoView {
 
 /// The form that changes a tax rule in the draft: its name, rate, kind, place and class.
 fn tax_form(draft: Draft, rule: RwSignal<usize>) -> impl IntoView {
-    let Draft { text, read, choices, unchanged } = draft;
+    let Draft { text, read, choices, unchanged, .. } = draft;
     let fields: [RwSignal<String>; 5] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [name, rate, country, region, class] = fields;
     let kind = RwSignal::new(TaxKind::SalesTax);
@@ -889,13 +892,14 @@ struct ListTerms {
     currency: RwSignal<String>,
     gross: RwSignal<bool>,
     /// The seller's customer companies, for suggestions: for a list for one customer, those
-    /// whose name or id has what is typed (however many the seller has); else the first page.
-    /// Only the latest answer counts.
+    /// whose name or id has what is typed (however many the seller has); else the page's
+    /// first page. Only the latest answer counts.
     companies: RwSignal<Vec<Company>>,
 }
 
 impl ListTerms {
-    fn new() -> ListTerms {
+    /// `first`: the first page of customer companies, which the page asks once for both forms.
+    fn new(first: RwSignal<Vec<Company>>) -> ListTerms {
         let terms = ListTerms {
             audience: RwSignal::new("default".to_owned()),
             who: RwSignal::new(String::new()),
@@ -909,6 +913,11 @@ impl ListTerms {
             let typed = if audience.get() == "customer" { who.get() } else { String::new() };
             let n = asked.get_value().wrapping_add(1);
             asked.set_value(n);
+            if typed.trim().is_empty() {
+                // Also when the first page arrives; an older search's answer no longer counts.
+                companies.set(first.get());
+                return;
+            }
             spawn_local(async move {
                 let path =
                     format!("/api/companies?q={}", js_sys::encode_uri_component(typed.trim()));
@@ -1041,7 +1050,7 @@ fn list_form(draft: Draft, chosen: RwSignal<usize>) -> impl IntoView {
     let Draft { text, choices, unchanged, .. } = draft;
     let fields: [RwSignal<String>; 2] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [id, name] = fields;
-    let terms = ListTerms::new();
+    let terms = ListTerms::new(draft.customers);
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let added = RwSignal::new(None::<String>);
     let add = move |ev: SubmitEvent| {
@@ -1380,7 +1389,15 @@ pub fn PricesPage() -> impl IntoView {
     let read = Memo::new_with_compare(move |_| text.with(|t| read(t)), |_, _| true);
     let choices = Memo::new(move |_| read.with(|r| r.as_ref().ok().map(Choices::of)));
     let unchanged = Memo::new(move |_| text.with(|t| published_text.with(|p| t == p)));
-    let draft = Draft { text, read, choices, unchanged };
+    let customers = RwSignal::new(Vec::new());
+    let draft = Draft { text, read, choices, unchanged, customers };
+    if admin {
+        spawn_local(async move {
+            if let Ok(found) = api::get::<Companies>("/api/companies").await {
+                customers.set(found.companies);
+            }
+        });
+    }
     let load = move || {
         spawn_local(async move {
             let loaded = api::get::<Document>("/api/catalog/document").await;

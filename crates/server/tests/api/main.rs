@@ -16,6 +16,7 @@ mod migrations;
 mod openapi;
 mod order_workflows;
 mod orders;
+mod people;
 mod session;
 mod shop;
 mod webhooks;

@@ -1,0 +1,243 @@
+//! A company's people: company admins list, add, change and remove users; everyone changes
+//! their own password.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use harness::{Client, PASSWORD};
+use rules::approval::ApprovalPolicy;
+use serde_json::{Value, json};
+use shop::{claims, shop};
+
+async fn logged_in(app: &TestApp, email: &str) -> Client {
+    let mut c = app.client();
+    let answer = c.login(email, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{email}: {:?}", answer.body);
+    c
+}
+
+fn names(list: &Value) -> Vec<&str> {
+    list["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect()
+}
+
+async fn admins_list_add_and_change_their_people(app: &TestApp) {
+    let shop = shop(app).await;
+    let users = format!("/api/companies/{}/users", shop.customer);
+    let mut admin = logged_in(app, "dana@acme.test").await;
+    let list = admin.get(&users).await;
+    assert_eq!(list.status, StatusCode::OK, "{:?}", list.body);
+    assert_eq!(
+        names(&list.body),
+        ["Avery Chen", "Blake Diaz", "Casey Evans", "Dana Admin", "Eli Ng", "Pat Buyer"]
+    );
+    let pat = &list.body["users"][5];
+    assert_eq!(
+        (&pat["email"], &pat["roles"], &pat["unit_id"]),
+        (&json!("pat@acme.test"), &json!(["buyer"]), &json!(shop.ny))
+    );
+
+    // Only the company's admins see or change its people.
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    assert_eq!(buyer.get(&users).await.status, StatusCode::FORBIDDEN);
+    let mut other = logged_in(app, "olga@globex.test").await;
+    assert_eq!(other.get(&users).await.status, StatusCode::NOT_FOUND);
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    assert_eq!(seller.get(&users).await.status, StatusCode::FORBIDDEN);
+
+    // Adding: each field checked, named where it is wrong.
+    let new = |name: &str, password: &str, roles: Value| json!({ "email": "finn@acme.test", "name": name, "password": password, "roles": roles });
+    for (body, field) in [
+        (new(" ", "a long password", json!([])), "name"),
+        (new("Finn", "short", json!([])), "password"),
+        (new("Finn", "a long password", json!(["sales_rep"])), "roles[0]"),
+        (new("Finn", "a long password", json!([" buyer"])), "roles[0]"),
+    ] {
+        let refused = admin.post(&users, body).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
+        assert_eq!(refused.body["error"]["field"], json!(field));
+    }
+    let mut body = new("Finn Gray", "a long password", json!(["buyer"]));
+    body["manager_id"] = json!(shop.buyer);
+    let added = admin.post(&users, body.clone()).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    let finn = added.body["id"].as_str().unwrap().to_owned();
+    let taken = admin.post(&users, body).await;
+    assert_eq!(
+        (taken.status, &taken.body["error"]["field"]),
+        (StatusCode::CONFLICT, &json!("email"))
+    );
+    let finn_logs_in = app.client().login("finn@acme.test", "a long password").await;
+    assert_eq!(finn_logs_in.status, StatusCode::OK, "{:?}", finn_logs_in.body);
+
+    // Changing: name, roles, unit and manager, all at once.
+    let one = format!("{users}/{finn}");
+    let change = |manager: &str, roles: Value| json!({ "name": "Finn Gray-Lee", "roles": roles, "unit_id": shop.emea, "manager_id": manager });
+    let refused = admin.send(Method::PUT, &one, Some(change(&finn, json!(["buyer"])))).await;
+    assert_eq!(refused.body["error"]["field"], json!("manager_id"), "nobody manages themselves");
+    let changed =
+        admin.send(Method::PUT, &one, Some(change(&shop.a1, json!(["buyer", "approver"])))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    let directory = admin.get(&format!("/api/companies/{}/directory", shop.customer)).await.body;
+    let member = directory["users"].as_array().unwrap().iter().find(|u| u["id"] == json!(finn));
+    let member = member.expect("Finn is in the directory");
+    assert_eq!(
+        (&member["name"], &member["roles"], &member["unit"], &member["manager"]),
+        (
+            &json!("Finn Gray-Lee"),
+            &json!(["approver", "buyer"]),
+            &json!(shop.emea),
+            &json!(shop.a1)
+        )
+    );
+    // An admin keeps their own admin role (another admin can take it away).
+    let own = format!("{users}/{}", shop.admin);
+    let body = json!({ "name": "Dana Admin", "roles": ["buyer"] });
+    let refused = admin.send(Method::PUT, &own, Some(body)).await;
+    assert_eq!(
+        (refused.status, &refused.body["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("roles"))
+    );
+    let other_company = format!("/api/companies/{}/users/{}", shop.customer, shop.other_approver);
+    let body = json!({ "name": "Olga", "roles": [] });
+    assert_eq!(
+        admin.send(Method::PUT, &other_company, Some(body)).await.status,
+        StatusCode::NOT_FOUND,
+        "another company's user is not found"
+    );
+}
+both_databases!(people, admins_list_add_and_change_their_people);
+
+async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
+    let shop = shop(app).await;
+    let users = format!("/api/companies/{}/users", shop.customer);
+    let mut admin = logged_in(app, "dana@acme.test").await;
+    // Blake approves orders of 3,000 USD or more, named in the policy: removing him first
+    // needs a policy that names someone else.
+    let blake = format!("{users}/{}", shop.a2);
+    let refused = admin.send(Method::DELETE, &blake, None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+    assert_eq!(refused.body["error"]["code"], json!("named_in_policy"));
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("Blake Diaz"));
+
+    // An order waits for Blake alone; the policy then changes to name Casey instead.
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let lines = json!({ "lines": [{ "sku": "DRL-100", "quantity": 20 }] });
+    buyer.send(Method::PUT, "/api/cart", Some(lines)).await;
+    let context = buyer.get("/api/checkout/context").await.body;
+    let placed = buyer
+        .post("/api/orders", json!({ "idempotency_key": "k1", "claimed": claims(&context) }))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    let order = placed.body["id"].as_str().unwrap().to_owned();
+    let policy: ApprovalPolicy = serde_json::from_value(json!({
+        "name": "Acme approvals", "mode": "highest",
+        "rules": [{ "id": "approver-2", "name": "Approver 2", "min_total": { "amount": "3000.00", "currency": "USD" }, "approver": { "user": shop.a3 } }]
+    }))
+    .unwrap();
+    server::companies::save_policy(&app.state, &shop.customer, &policy, None).await.unwrap();
+    let mut blakes = logged_in(app, "blake@acme.test").await;
+    let refused = admin.send(Method::DELETE, &blake, None).await;
+    assert_eq!(
+        (refused.status, &refused.body["error"]["code"], &refused.body["error"]["orders"]),
+        (StatusCode::CONFLICT, &json!("sole_approver"), &json!([1001])),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(blakes.get("/api/session").await.status, StatusCode::OK, "nothing changed");
+
+    // Once the order is decided, Blake can be removed.
+    let seen = blakes.get(&format!("/api/orders/{order}")).await.body;
+    let decided = blakes
+        .post(
+            &format!("/api/orders/{order}/decisions"),
+            json!({ "step_id": seen["steps"][0]["id"], "decision": "approve", "comment": "last one", "revision": seen["revision"] }),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{:?}", decided.body);
+    let token = blakes.post("/api/tokens", json!({ "name": "erp" })).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Pat reports to Blake: after him, to Blake's own manager (none here).
+    let pat = json!({ "name": "Pat Buyer", "roles": ["buyer"], "unit_id": shop.ny, "manager_id": shop.a2 });
+    let changed = admin.send(Method::PUT, &format!("{users}/{}", shop.buyer), Some(pat)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    let removed = admin.send(Method::DELETE, &blake, None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    assert_eq!(
+        (&removed.body["name"], &removed.body["reports_moved"]),
+        (&json!("Blake Diaz"), &json!(1))
+    );
+    assert_eq!(blakes.get("/api/session").await.status, StatusCode::UNAUTHORIZED, "session ended");
+    let mut with_token = app.client();
+    with_token.bearer = Some(token);
+    assert_eq!(
+        with_token.get("/api/session").await.status,
+        StatusCode::UNAUTHORIZED,
+        "token revoked"
+    );
+    let again = app.client().login("blake@acme.test", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "no more logins");
+    let list = admin.get(&users).await.body;
+    assert!(!names(&list).contains(&"Blake Diaz"));
+    let pat = list["users"].as_array().unwrap().iter().find(|u| u["id"] == json!(shop.buyer));
+    assert_eq!(pat.unwrap()["manager_id"], json!(null));
+    let directory = admin.get(&format!("/api/companies/{}/directory", shop.customer)).await.body;
+    assert!(!directory["users"].as_array().unwrap().iter().any(|u| u["id"] == json!(shop.a2)));
+    // The order he approved still names him.
+    let history = buyer.get(&format!("/api/orders/{order}")).await.body;
+    assert_eq!(history["steps"][0]["decided_by_name"], json!("Blake Diaz"), "{history:?}");
+    assert_eq!(admin.send(Method::DELETE, &blake, None).await.status, StatusCode::NOT_FOUND);
+
+    // Nobody removes themselves, and only admins remove anyone.
+    let own = format!("{users}/{}", shop.admin);
+    assert_eq!(admin.send(Method::DELETE, &own, None).await.status, StatusCode::FORBIDDEN);
+    let eli = format!("{users}/{}", shop.emea_approver);
+    assert_eq!(buyer.send(Method::DELETE, &eli, None).await.status, StatusCode::FORBIDDEN);
+}
+both_databases!(removal, a_user_who_left_is_removed_and_can_no_longer_act);
+
+async fn people_change_their_own_password(app: &TestApp) {
+    shop(app).await;
+    let mut pat = logged_in(app, "pat@acme.test").await;
+    let mut elsewhere = logged_in(app, "pat@acme.test").await;
+    let change =
+        |current: &str, new: &str| json!({ "current_password": current, "new_password": new });
+    let path = "/api/session/password";
+    for (body, field) in [
+        (change("not it at all", "a new long password"), "current_password"),
+        (change(PASSWORD, "short"), "new_password"),
+        (change(PASSWORD, PASSWORD), "new_password"),
+    ] {
+        let refused = pat.send(Method::PUT, path, Some(body)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
+        assert_eq!(refused.body["error"]["field"], json!(field));
+    }
+    let changed = pat.send(Method::PUT, path, Some(change(PASSWORD, "a new long password"))).await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{:?}", changed.body);
+    assert_eq!(pat.get("/api/session").await.status, StatusCode::OK, "this session goes on");
+    assert_eq!(
+        elsewhere.get("/api/session").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the other sessions end"
+    );
+    assert_eq!(
+        app.client().login("pat@acme.test", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.client().login("pat@acme.test", "a new long password").await.status,
+        StatusCode::OK
+    );
+
+    // Guessing the current password counts as failed logins.
+    let mut guesser = logged_in(app, "avery@acme.test").await;
+    for _ in 0..5 {
+        guesser
+            .send(Method::PUT, path, Some(change("a guess of mine", "a new long password")))
+            .await;
+    }
+    let limited =
+        guesser.send(Method::PUT, path, Some(change(PASSWORD, "a new long password"))).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", limited.body);
+}
+both_databases!(password, people_change_their_own_password);

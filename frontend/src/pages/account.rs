@@ -1,0 +1,106 @@
+//! The person logged in changes their password. The server checks the current one, ends their
+//! other sessions and keeps this one, so the page only says so.
+
+use crate::{
+    api,
+    pages::{focus, page_heading},
+};
+use gloo_net::http::Method;
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use serde_json::json;
+
+/// The fields of the form, by the name the server gives them in its errors.
+const FIELDS: [(&str, &str); 3] = [
+    ("current_password", "Current password"),
+    ("new_password", "New password (at least 12 characters)"),
+    ("repeated", "The new password again"),
+];
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let values: [RwSignal<String>; 3] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [current, new, repeated] = values;
+    let error = RwSignal::new(None::<api::ApiError>);
+    let done = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let refuse = move |e: api::ApiError| {
+        let field = e.field.clone().filter(|f| FIELDS.iter().any(|(name, _)| name == f));
+        error.set(Some(e));
+        focus(&format!("#{}", field.as_deref().unwrap_or("current_password")));
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        done.set(false);
+        if new.with_untracked(|n| repeated.with_untracked(|r| n != r)) {
+            refuse(api::ApiError {
+                message: "this is not the new password typed above".into(),
+                field: Some("repeated".into()),
+                ..api::ApiError::default()
+            });
+            return;
+        }
+        let body = json!({
+            "current_password": current.get_untracked(),
+            "new_password": new.get_untracked(),
+        });
+        busy.set(true);
+        spawn_local(async move {
+            let sent =
+                api::send::<serde_json::Value, _>(Method::PUT, "/api/session/password", &body)
+                    .await;
+            busy.set(false);
+            match sent {
+                Ok(_) => {
+                    error.set(None);
+                    for v in values {
+                        v.set(String::new());
+                    }
+                    done.set(true);
+                    focus("#password-changed");
+                }
+                Err(e) => refuse(e),
+            }
+        });
+    };
+    let problem = move |field: &'static str| {
+        move || {
+            error.with(|e| {
+                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
+            })
+        }
+    };
+    let other_problem = move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|e| !FIELDS.iter().any(|(name, _)| e.field.as_deref() == Some(*name)))
+                .map(|e| e.message.clone())
+        })
+    };
+    let fields = FIELDS
+        .iter()
+        .zip(values)
+        .map(|(&(id, label), value)| {
+            let described = format!("{id}-error");
+            let autocomplete = if id == "current_password" { "current-password" } else { "new-password" };
+            view! {
+                <label for=id>{label}</label>
+                <input id=id type="password" autocomplete=autocomplete required
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
+                    aria-describedby=described.clone() aria-invalid=move || problem(id)().is_some().to_string()/>
+                <span class="error" id=described>{problem(id)}</span>
+            }
+        })
+        .collect_view();
+    view! {
+        <h1 tabindex="-1" node_ref=page_heading()>"Your password"</h1>
+        <p>"Changing it ends your sessions in other browsers; this one goes on."</p>
+        <form class="password" on:submit=submit>
+            {fields}
+            <button type="submit" disabled=move || busy.get()>"Change the password"</button>
+            <p class="error" role="alert">{other_problem}</p>
+        </form>
+        <p class="ok" role="status" id="password-changed" tabindex="-1">
+            {move || done.get().then_some("Your password is changed. Your other sessions have ended.")}
+        </p>
+    }
+}

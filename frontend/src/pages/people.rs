@@ -1,0 +1,421 @@
+//! A company's people, for its company admins: who they are, their roles, unit and manager;
+//! adding someone who joined, changing someone's roles or place, and removing someone who left
+//! (the server refuses, with the reason, what would leave an order or the policy without its
+//! approver).
+
+use crate::{
+    Session, api,
+    pages::{focus, page_heading},
+};
+use gloo_net::http::Method;
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use rules::approval::Directory;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct Person {
+    id: String,
+    name: String,
+    email: String,
+    roles: Vec<String>,
+    unit_id: Option<String>,
+    manager_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct People {
+    users: Vec<Person>,
+}
+
+/// A person as the form sends them.
+#[derive(Debug, Serialize)]
+struct PersonBody {
+    name: String,
+    roles: Vec<String>,
+    unit_id: Option<String>,
+    manager_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+/// What a removal did.
+#[derive(Debug, Deserialize)]
+struct Removed {
+    name: String,
+    reports_moved: i64,
+    reports_now_managed_by: Option<String>,
+}
+
+/// The roles offered as checkboxes; a company's own roles (finance, safety, …) are typed.
+const ROLES: [(&str, &str); 3] =
+    [("buyer", "Buyer"), ("approver", "Approver"), ("company_admin", "Company admin")];
+
+/// The form's fields, as the server names them in its errors.
+const FIELDS: [&str; 6] = ["name", "email", "password", "roles", "unit_id", "manager_id"];
+
+/// The form, for a new person or for the one being changed (`editing`).
+#[derive(Clone, Copy)]
+struct Form {
+    editing: RwSignal<Option<String>>,
+    name: RwSignal<String>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    /// The offered roles held, in the order of [`ROLES`].
+    checked: [RwSignal<bool>; 3],
+    /// Other roles, separated by commas.
+    other: RwSignal<String>,
+    unit: RwSignal<String>,
+    manager: RwSignal<String>,
+}
+
+impl Form {
+    fn new() -> Form {
+        Form {
+            editing: RwSignal::new(None),
+            name: RwSignal::new(String::new()),
+            email: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            checked: std::array::from_fn(|_| RwSignal::new(false)),
+            other: RwSignal::new(String::new()),
+            unit: RwSignal::new(String::new()),
+            manager: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Empty, for a new person; or showing `p`, to change them.
+    fn show(self, p: Option<&Person>) {
+        self.editing.set(p.map(|p| p.id.clone()));
+        self.name.set(p.map(|p| p.name.clone()).unwrap_or_default());
+        self.email.set(p.map(|p| p.email.clone()).unwrap_or_default());
+        self.password.set(String::new());
+        let holds = |role: &str| p.is_some_and(|p| p.roles.iter().any(|r| r == role));
+        for ((role, _), checked) in ROLES.iter().zip(self.checked) {
+            checked.set(holds(role));
+        }
+        let others = p.map(|p| {
+            p.roles
+                .iter()
+                .filter(|r| !ROLES.iter().any(|(role, _)| role == r))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        self.other.set(others.unwrap_or_default());
+        self.unit.set(p.and_then(|p| p.unit_id.clone()).unwrap_or_default());
+        self.manager.set(p.and_then(|p| p.manager_id.clone()).unwrap_or_default());
+    }
+
+    fn roles(self) -> Vec<String> {
+        let mut roles: Vec<String> = ROLES
+            .iter()
+            .zip(self.checked)
+            .filter(|(_, c)| c.get_untracked())
+            .map(|((role, _), _)| (*role).to_owned())
+            .collect();
+        roles.extend(
+            self.other
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+        );
+        roles
+    }
+
+    /// The body of the request: all fields for a new person, no email or password for a change.
+    fn body(self) -> PersonBody {
+        let optional = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.is_empty());
+        let new = self.editing.with_untracked(Option::is_none);
+        PersonBody {
+            name: self.name.get_untracked(),
+            roles: self.roles(),
+            unit_id: optional(self.unit),
+            manager_id: optional(self.manager),
+            email: new.then(|| self.email.get_untracked()),
+            password: new.then(|| self.password.get_untracked()),
+        }
+    }
+}
+
+/// The field an error of the server names, as the form has it (`roles[1]` is the roles').
+fn form_field(field: Option<&str>) -> Option<&'static str> {
+    let field = field?.split('[').next()?;
+    FIELDS.iter().find(|f| **f == field).copied()
+}
+
+#[component]
+pub fn PeoplePage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let (company, me) = session.me.with_untracked(|m| {
+        m.as_ref().map(|m| (m.company_id.clone(), m.user_id.clone())).unwrap_or_default()
+    });
+    let base = format!("/api/companies/{company}/users");
+    let people = RwSignal::new(None::<Result<Vec<Person>, String>>);
+    // The company's units, (id, name), to place people in.
+    let units = RwSignal::new(Vec::<(String, String)>::new());
+    let load = {
+        let base = base.clone();
+        move || {
+            let base = base.clone();
+            spawn_local(async move {
+                let found = api::get::<People>(&base).await;
+                people.set(Some(found.map(|p| p.users).map_err(|e| e.message)));
+            });
+        }
+    };
+    load();
+    spawn_local(async move {
+        if let Ok(d) = api::get::<Directory>(&format!("/api/companies/{company}/directory")).await {
+            units.set(d.units.iter().map(|u| (u.id.to_string(), u.name.to_string())).collect());
+        }
+    });
+    let name_of = move |id: &str| {
+        people.with(|p| {
+            p.as_ref()
+                .and_then(|p| p.as_ref().ok())
+                .and_then(|p| p.iter().find(|p| p.id == id).map(|p| p.name.clone()))
+                .unwrap_or_else(|| id.to_owned())
+        })
+    };
+    let unit_name = move |id: &str| {
+        units.with(|u| {
+            u.iter().find(|(u, _)| u == id).map_or_else(|| id.to_owned(), |(_, n)| n.clone())
+        })
+    };
+
+    let form = Form::new();
+    let error = RwSignal::new(None::<api::ApiError>);
+    let said = RwSignal::new(None::<Result<String, api::ApiError>>);
+    // The person whose removal waits for its confirmation.
+    let removing = RwSignal::new(None::<Person>);
+    let busy = RwSignal::new(false);
+
+    let submit = {
+        let base = base.clone();
+        let load = load.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let (base, load) = (base.clone(), load.clone());
+            let body = form.body();
+            let editing = form.editing.get_untracked();
+            busy.set(true);
+            spawn_local(async move {
+                let sent = match &editing {
+                    Some(id) => {
+                        api::send::<serde_json::Value, _>(
+                            Method::PUT,
+                            &format!("{base}/{id}"),
+                            &body,
+                        )
+                        .await
+                    }
+                    None => api::send::<serde_json::Value, _>(Method::POST, &base, &body).await,
+                };
+                busy.set(false);
+                match sent {
+                    Ok(_) => {
+                        let name = body.name.trim().to_owned();
+                        let what = if editing.is_some() { "is changed" } else { "is added" };
+                        error.set(None);
+                        said.set(Some(Ok(format!("{name} {what}."))));
+                        form.show(None);
+                        load();
+                        focus("#people-said");
+                    }
+                    Err(e) => {
+                        let field = form_field(e.field.as_deref());
+                        error.set(Some(e));
+                        let target = match field {
+                            Some("roles") => "person-role-buyer".to_owned(),
+                            Some(f) => format!("person-{f}"),
+                            None => "person-name".to_owned(),
+                        };
+                        focus(&format!("#{target}"));
+                    }
+                }
+            });
+        }
+    };
+    let remove = {
+        let base = base.clone();
+        let load = load.clone();
+        move |p: Person| {
+            let (base, load) = (base.clone(), load.clone());
+            spawn_local(async move {
+                let path = format!("{base}/{}", p.id);
+                let answer = api::delete_answered::<Removed>(&path).await;
+                removing.set(None);
+                said.set(Some(answer.map(|r| {
+                    let moved = match (r.reports_moved, &r.reports_now_managed_by) {
+                        (0, _) => String::new(),
+                        (n, Some(m)) => format!(
+                            " The {} who reported to them now report{} to {}.",
+                            if n == 1 { "person".to_owned() } else { format!("{n} people") },
+                            if n == 1 { "s" } else { "" },
+                            name_of(m)
+                        ),
+                        (n, None) => format!(
+                            " The {} who reported to them now ha{} no manager.",
+                            if n == 1 { "person".to_owned() } else { format!("{n} people") },
+                            if n == 1 { "s" } else { "ve" },
+                        ),
+                    };
+                    format!(
+                        "{} is removed: they can no longer log in, and new orders are not routed to them.{moved}",
+                        r.name
+                    )
+                })));
+                load();
+                focus("#people-said");
+            });
+        }
+    };
+
+    let problem = move |field: &'static str| {
+        move || {
+            error.with(|e| {
+                e.as_ref()
+                    .filter(|e| form_field(e.field.as_deref()) == Some(field))
+                    .map(|e| e.message.clone())
+            })
+        }
+    };
+    let other_problem = move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|e| form_field(e.field.as_deref()).is_none())
+                .map(|e| e.message.clone())
+        })
+    };
+    let invalid = move |field: &'static str| move || problem(field)().is_some().to_string();
+    let text_field = move |field: &'static str,
+                           label: &'static str,
+                           kind: &'static str,
+                           value: RwSignal<String>| {
+        let id = format!("person-{field}");
+        let described = format!("person-{field}-error");
+        view! {
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
+                aria-describedby=described.clone() aria-invalid=invalid(field)/>
+            <span class="error" id=described>{problem(field)}</span>
+        }
+    };
+    let new_only = move || form.editing.with(Option::is_none);
+    let me_for_rows = me.clone();
+    let rows = move || {
+        let me = me_for_rows.clone();
+        people.with(|p| match p {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e.clone()}</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <table class="people">
+                    <thead><tr>
+                        <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Roles"</th>
+                        <th scope="col">"Unit"</th><th scope="col">"Manager"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>{list.iter().map(|p| {
+                        let (shown, asked) = (p.clone(), p.clone());
+                        let yourself = p.id == me;
+                        view! {
+                            <tr data-person=p.id.clone()>
+                                <td>{p.name.clone()}</td>
+                                <td>{p.email.clone()}</td>
+                                <td>{p.roles.join(", ")}</td>
+                                <td>{p.unit_id.as_deref().map(unit_name).unwrap_or_default()}</td>
+                                <td>{p.manager_id.as_deref().map(name_of).unwrap_or_default()}</td>
+                                <td>
+                                    <button type="button" class="change" aria-label=format!("Change {}", p.name)
+                                        on:click=move |_| { error.set(None); form.show(Some(&shown)); focus("#person-name"); }>"Change"</button>
+                                    {(!yourself).then(|| view! {
+                                        <button type="button" class="remove" aria-label=format!("Remove {}", p.name)
+                                            on:click=move |_| { removing.set(Some(asked.clone())); focus("#confirm-removal"); }>"Remove"</button>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        })
+    };
+    let confirm = move || {
+        removing.get().map(|p| {
+            let (name, kept) = (p.name.clone(), p.name.clone());
+            let remove = remove.clone();
+            view! {
+                <section class="confirm" aria-labelledby="removal-question">
+                    <p id="removal-question">"Remove " {name} "? They can no longer log in or act; their orders and decisions stay in the history."</p>
+                    <button type="button" id="confirm-removal" on:click=move |_| remove(p.clone())>"Remove"</button>
+                    <button type="button" on:click=move |_| { removing.set(None); said.set(Some(Ok(format!("{kept} is kept.")))); }>"Keep"</button>
+                </section>
+            }
+        })
+    };
+    let heading = move || if new_only() { "Add a person" } else { "Change a person" };
+    view! {
+        <h1 tabindex="-1" node_ref=page_heading()>"People"</h1>
+        <p>"Your company's users: what they may do (their roles), where they work (their unit) and who manages them, as approval routing reads them. Orders already waiting keep the approvers they were given."</p>
+        <div role="status" id="people-said" tabindex="-1">{move || said.get().map(|s| match s {
+            Ok(text) => view! { <p class="ok">{text}</p> }.into_any(),
+            Err(e) => crate::pages::refusal(&e, "people-refused").into_any(),
+        })}</div>
+        {confirm}
+        {rows}
+        <form class="person" on:submit=submit>
+            <h2>{heading}</h2>
+            {text_field("name", "Name", "text", form.name)}
+            <Show when=new_only>
+                {text_field("email", "Email", "email", form.email)}
+                {text_field("password", "First password (at least 12 characters; they change it)", "password", form.password)}
+            </Show>
+            <fieldset aria-describedby="person-roles-error">
+                <legend>"Roles"</legend>
+                {ROLES.iter().zip(form.checked).map(|(&(role, label), checked)| {
+                    let id = format!("person-role-{}", role.split('_').next().unwrap_or(role));
+                    view! {
+                        <label><input type="checkbox" id=id prop:checked=move || checked.get()
+                            on:change=move |ev| checked.set(event_target_checked(&ev))/>" " {label}</label>
+                    }
+                }).collect_view()}
+                <label for="person-other-roles">"Other roles (comma-separated, e.g. finance)"</label>
+                <input id="person-other-roles" prop:value=move || form.other.get() on:input=move |ev| form.other.set(event_target_value(&ev))/>
+                <span class="error" id="person-roles-error">{problem("roles")}</span>
+            </fieldset>
+            <label for="person-unit_id">"Unit"</label>
+            <select id="person-unit_id" aria-describedby="person-unit_id-error" aria-invalid=invalid("unit_id")
+                prop:value=move || form.unit.get() on:change=move |ev| form.unit.set(event_target_value(&ev))>
+                <option value="">"None (the whole company)"</option>
+                {move || units.get().into_iter().map(|(id, name)| {
+                    let selected = form.unit.get_untracked() == id;
+                    view! { <option value=id selected=selected>{name}</option> }
+                }).collect_view()}
+            </select>
+            <span class="error" id="person-unit_id-error">{problem("unit_id")}</span>
+            <label for="person-manager_id">"Manager"</label>
+            <select id="person-manager_id" aria-describedby="person-manager_id-error" aria-invalid=invalid("manager_id")
+                prop:value=move || form.manager.get() on:change=move |ev| form.manager.set(event_target_value(&ev))>
+                <option value="">"None"</option>
+                {move || people.with(|p| p.as_ref().and_then(|p| p.as_ref().ok()).cloned().unwrap_or_default())
+                    .into_iter()
+                    .filter(|p| form.editing.with(|e| e.as_deref() != Some(p.id.as_str())))
+                    .map(|p| {
+                        let selected = form.manager.get_untracked() == p.id;
+                        view! { <option value=p.id selected=selected>{p.name}</option> }
+                    }).collect_view()}
+            </select>
+            <span class="error" id="person-manager_id-error">{problem("manager_id")}</span>
+            <div class="row">
+                <button type="submit" id="save-person" disabled=move || busy.get()>{move || if new_only() { "Add" } else { "Save" }}</button>
+                <Show when=move || !new_only()>
+                    <button type="button" on:click=move |_| { error.set(None); form.show(None); }>"Cancel"</button>
+                </Show>
+            </div>
+            <p class="error" role="alert">{other_problem}</p>
+        </form>
+    }
+}
