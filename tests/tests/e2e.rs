@@ -1083,6 +1083,7 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     wait_text(c, "main h1", |t| t == "People").await;
     wait_text(c, "table.people", |t| t.contains("Pat Buyer") && t.contains("pat@acme.example"))
         .await;
+    accessible(c, "the people page").await;
     type_into(c, "#person-name", "Finn Gray").await;
     type_into(c, "#person-email", "finn@acme.example").await;
     type_into(c, "#person-password", "too short").await;
@@ -1102,6 +1103,7 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     login(c, &s.base, "finn@acme.example").await;
     c.find(Locator::LinkText("Password")).await.unwrap().click().await.unwrap();
     wait_text(c, "main h1", |t| t == "Your password").await;
+    accessible(c, "the password page").await;
     type_into(c, "#current_password", "not my password").await;
     type_into(c, "#new_password", "finn's own password").await;
     type_into(c, "#repeated", "finn's own pasword").await;
@@ -1119,6 +1121,7 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     wait_text(c, "table.people", |t| t.contains("Finn Gray")).await;
     click(c, "button.remove[aria-label='Remove Finn Gray']").await;
     wait_focus(c, "confirm-removal", "the removal asks to be confirmed").await;
+    accessible(c, "the people page, confirming a removal").await;
     click(c, "#confirm-removal").await;
     wait_text(c, "#people-said", |t| t.contains("Finn Gray is removed")).await;
     wait_text(c, "table.people", |t| !t.contains("Finn Gray")).await;
@@ -1261,6 +1264,18 @@ async fn prices_published(s: &Site, c: &Client) {
     wait_text(c, "#price-lists", |t| t.contains("Standard USD list-usd")).await;
     wait_text(c, "#pricing-problems", |t| t.starts_with("Unchanged")).await;
     accessible(c, "the prices page").await;
+    let asked = "return performance.getEntriesByType('resource')
+        .filter(e => new URL(e.name).pathname == '/api/companies').length";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute(asked, vec![]).await.unwrap() == json!(0) {
+        assert!(Instant::now() < deadline, "the customer suggestions are never asked for");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        c.execute(asked, vec![]).await.unwrap(),
+        json!(1),
+        "the two list forms share one request for their customer suggestions"
+    );
     // A tier from zero units: the engine's own check, with where.
     edit_pricing(c, "\"min_quantity\": 1", "\"min_quantity\": 0").await;
     let problems = wait_text(c, "#pricing-problems", |t| t.starts_with("Error:")).await;

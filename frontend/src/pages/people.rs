@@ -333,7 +333,11 @@ pub fn PeoplePage() -> impl IntoView {
                                         on:click=move |_| { error.set(None); form.show(Some(&shown)); focus("#person-name"); }>"Change"</button>
                                     {(!yourself).then(|| view! {
                                         <button type="button" class="remove" aria-label=format!("Remove {}", p.name)
-                                            on:click=move |_| { removing.set(Some(asked.clone())); focus("#confirm-removal"); }>"Remove"</button>
+                                            on:click=move |_| {
+                                                removing.set(Some(asked.clone()));
+                                                // Once the question is on the page.
+                                                request_animation_frame(|| { focus("#confirm-removal"); });
+                                            }>"Remove"</button>
                                     })}
                                 </td>
                             </tr>
