@@ -228,7 +228,8 @@ fn Nav() -> impl IntoView {
             <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart" <Show when=move || { in_cart.get() > 0 }>" " <span class="badge count">{move || in_cart.get()}</span><span class="visually-hidden">{move || if in_cart.get() == 1 { " product" } else { " products" }}</span></Show></A></Show>
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
-            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a><a href="/editor/people" rel="external">"People"</a></Show>
+            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
+            <Show when=move || has("company_admin") || has("seller_admin")><a href="/editor/people" rel="external">"People"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))><a href="/editor/prices" rel="external">"Prices"</a></Show>
             <a href="/editor/tokens" rel="external">"API tokens"</a>
@@ -357,6 +358,8 @@ pub fn EditorApp() -> impl IntoView {
                 </Show>
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")))>
                     <A href="/editor/policy">"Approval policy"</A>
+                </Show>
+                <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin") || m.has("seller_admin")))>
                     <A href="/editor/people">"People"</A>
                 </Show>
                 <A href="/editor/tokens">"API tokens"</A>

@@ -1,4 +1,5 @@
-//! A company's people: company admins list, add, change and remove their company's users.
+//! A company's people: company admins (the seller's: its seller admins) list, add, change and
+//! remove their company's users.
 //!
 //! Removing keeps the user's row (their orders, decisions and history still name them) but
 //! takes away everything that lets them act: their roles, sessions and API tokens, their place
@@ -9,7 +10,7 @@ use crate::db;
 use crate::{
     AppState,
     auth::Caller,
-    companies::{administered, directory, policy},
+    companies::{Company, directory, policy, visible},
     error::{ApiError, Json, Path},
     seed,
     util::now,
@@ -18,6 +19,17 @@ use axum::{extract::State, http::StatusCode};
 use rules::approval::Directory;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// The company, if the caller manages its people: one of its company admins, or, for the
+/// seller itself, one of its seller admins.
+async fn managed(state: &AppState, caller: &Caller, id: &str) -> Result<Company, ApiError> {
+    let company = visible(state, caller, id).await?;
+    let admin = caller.has("company_admin") || (company.seller && caller.has("seller_admin"));
+    if caller.company_id != id || !admin {
+        return Err(ApiError::forbidden("only the company's admins manage its people"));
+    }
+    Ok(company)
+}
 
 /// The seller's staff roles: a customer company's users never hold them.
 const SELLER_ROLES: [&str; 3] = ["sales_rep", "seller_admin", "back_office"];
@@ -39,7 +51,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    administered(&state, &caller, &id).await?;
+    managed(&state, &caller, &id).await?;
     let rows = db::query(
         "SELECT id, name, email, unit_id, manager_id FROM users
          WHERE company_id = $1 AND removed_at IS NULL ORDER BY name, id",
@@ -169,7 +181,7 @@ pub async fn add(
     Path(id): Path<String>,
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let company = administered(&state, &caller, &id).await?;
+    let company = managed(&state, &caller, &id).await?;
     let email = body.email.trim();
     if !email.contains('@') || email.len() > 254 {
         return Err(ApiError::invalid("email", "an email address is required"));
@@ -237,7 +249,7 @@ pub async fn change(
     Path((id, user_id)): Path<(String, String)>,
     Json(body): Json<UserChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let company = administered(&state, &caller, &id).await?;
+    let company = managed(&state, &caller, &id).await?;
     member(&state, &id, &user_id).await?;
     let name = check_name(&body.name)?;
     let (unit, manager) = (body.unit_id.as_deref(), body.manager_id.as_deref());
@@ -288,7 +300,7 @@ pub async fn remove(
     caller: Caller,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    administered(&state, &caller, &id).await?;
+    managed(&state, &caller, &id).await?;
     let name = member(&state, &id, &user_id).await?;
     if user_id == caller.user_id {
         return Err(ApiError::forbidden("you cannot remove yourself: another admin can"));

@@ -1,4 +1,4 @@
-//! A company's people, for its company admins: who they are, their roles, unit and manager;
+//! A company's people, for its company admins (the seller's: its seller admins): who they are, their roles, unit and manager;
 //! adding someone who joined, changing someone's roles or place, and removing someone who left
 //! (the server refuses, with the reason, what would leave an order or the policy without its
 //! approver).

@@ -42,6 +42,13 @@ async fn admins_list_add_and_change_their_people(app: &TestApp) {
     assert_eq!(other.get(&users).await.status, StatusCode::NOT_FOUND);
     let mut seller = logged_in(app, "admin@toolmaker.test").await;
     assert_eq!(seller.get(&users).await.status, StatusCode::FORBIDDEN);
+    // The seller's admins manage the seller's own people: a new sales rep.
+    let staff = format!("/api/companies/{}/users", shop.seller);
+    assert_eq!(names(&seller.get(&staff).await.body), ["Rita Rep", "Sam Seller"]);
+    let rep = json!({ "email": "ray@toolmaker.test", "name": "Ray Rep", "password": "a long password", "roles": ["sales_rep"] });
+    assert_eq!(seller.post(&staff, rep).await.status, StatusCode::CREATED);
+    let mut rita = logged_in(app, "rep@toolmaker.test").await;
+    assert_eq!(rita.get(&staff).await.status, StatusCode::FORBIDDEN, "a sales rep does not");
 
     // Adding: each field checked, named where it is wrong.
     let new = |name: &str, password: &str, roles: Value| json!({ "email": "finn@acme.test", "name": name, "password": password, "roles": roles });
