@@ -1084,12 +1084,27 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     wait_text(c, "table.people", |t| t.contains("Pat Buyer") && t.contains("pat@acme.example"))
         .await;
     accessible(c, "the people page").await;
+    // A new office first, under North America: a unit needs a name.
+    let error = refused(c, "#add-unit", "unit-name").await;
+    assert!(error.contains("name is required"), "{error}");
+    type_into(c, "#unit-name", "Boston office").await;
+    let under = c.find(Locator::Css("#unit-parent_id")).await.unwrap();
+    under.select_by_label("North America").await.unwrap();
+    click(c, "#add-unit").await;
+    wait_text(c, "#people-said", |t| t.contains("The unit Boston office is added")).await;
+    let tree = wait_text(c, "#units", |t| t.contains("Boston office")).await;
+    let lines: Vec<&str> = tree.lines().map(str::trim).collect();
+    assert_eq!(
+        lines,
+        ["Acme Corp", "EMEA", "London office", "North America", "Boston office", "New York office"],
+        "the units as a tree, depth first and by name"
+    );
     type_into(c, "#person-name", "Finn Gray").await;
     type_into(c, "#person-email", "finn@acme.example").await;
     type_into(c, "#person-password", "too short").await;
     click(c, "#person-role-buyer").await;
     let unit = c.find(Locator::Css("#person-unit_id")).await.unwrap();
-    unit.select_by_label("New York office").await.unwrap();
+    unit.select_by_label("Boston office").await.unwrap();
     let manager = c.find(Locator::Css("#person-manager_id")).await.unwrap();
     manager.select_by_label("Avery Chen").await.unwrap();
     let error = refused(c, "#save-person", "person-password").await;
@@ -1098,7 +1113,7 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     click(c, "#save-person").await;
     wait_text(c, "#people-said", |t| t.contains("Finn Gray is added")).await;
     let row = wait_text(c, "table.people", |t| t.contains("finn@acme.example")).await;
-    assert!(row.contains("New York office"), "{row}");
+    assert!(row.contains("Boston office"), "{row}");
 
     login(c, &s.base, "finn@acme.example").await;
     c.find(Locator::LinkText("Password")).await.unwrap().click().await.unwrap();

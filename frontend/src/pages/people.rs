@@ -9,7 +9,7 @@ use crate::{
 };
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use rules::approval::Directory;
+use rules::approval::{Directory, Unit};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -154,8 +154,8 @@ pub fn PeoplePage() -> impl IntoView {
     });
     let base = format!("/api/companies/{company}/users");
     let people = RwSignal::new(None::<Result<Vec<Person>, String>>);
-    // The company's units, (id, name), to place people in.
-    let units = RwSignal::new(Vec::<(String, String)>::new());
+    // The company's units, as a tree read depth first, to place people in.
+    let units = RwSignal::new(Vec::<UnitRow>::new());
     let load = {
         let base = base.clone();
         move || {
@@ -167,11 +167,17 @@ pub fn PeoplePage() -> impl IntoView {
         }
     };
     load();
-    spawn_local(async move {
-        if let Ok(d) = api::get::<Directory>(&format!("/api/companies/{company}/directory")).await {
-            units.set(d.units.iter().map(|u| (u.id.to_string(), u.name.to_string())).collect());
-        }
-    });
+    let units_path = format!("/api/companies/{company}/units");
+    let load_units = move || {
+        let company = company.clone();
+        spawn_local(async move {
+            let path = format!("/api/companies/{company}/directory");
+            if let Ok(d) = api::get::<Directory>(&path).await {
+                units.set(tree(&d.units));
+            }
+        });
+    };
+    load_units();
     let name_of = move |id: &str| {
         people.with(|p| {
             p.as_ref()
@@ -182,7 +188,7 @@ pub fn PeoplePage() -> impl IntoView {
     };
     let unit_name = move |id: &str| {
         units.with(|u| {
-            u.iter().find(|(u, _)| u == id).map_or_else(|| id.to_owned(), |(_, n)| n.clone())
+            u.iter().find(|u| u.id == id).map_or_else(|| id.to_owned(), |u| u.name.clone())
         })
     };
 
@@ -394,9 +400,9 @@ pub fn PeoplePage() -> impl IntoView {
             <select id="person-unit_id" aria-describedby="person-unit_id-error" aria-invalid=invalid("unit_id")
                 prop:value=move || form.unit.get() on:change=move |ev| form.unit.set(event_target_value(&ev))>
                 <option value="">"None (the whole company)"</option>
-                {move || units.get().into_iter().map(|(id, name)| {
-                    let selected = form.unit.get_untracked() == id;
-                    view! { <option value=id selected=selected>{name}</option> }
+                {move || units.get().into_iter().map(|u| {
+                    let selected = form.unit.get_untracked() == u.id;
+                    view! { <option value=u.id selected=selected>{u.name}</option> }
                 }).collect_view()}
             </select>
             <span class="error" id="person-unit_id-error">{problem("unit_id")}</span>
@@ -421,5 +427,121 @@ pub fn PeoplePage() -> impl IntoView {
             </div>
             <p class="error" role="alert">{other_problem}</p>
         </form>
+        {units_section(units, units_path, load_units, said)}
+    }
+}
+
+/// A business unit, placed in the company's tree.
+#[derive(Clone, Debug, PartialEq)]
+struct UnitRow {
+    id: String,
+    name: String,
+    /// 0 for a unit without a parent.
+    depth: usize,
+}
+
+/// The units depth first, each unit's children by name after it. A unit whose parent is
+/// unknown counts as a top one; a cycle (which the server refuses) ends where it closes.
+fn tree(units: &[Unit]) -> Vec<UnitRow> {
+    let known = |u: &Unit| u.parent.as_ref().is_some_and(|p| units.iter().any(|o| &o.id == p));
+    let mut out = Vec::with_capacity(units.len());
+    let mut next: Vec<(&Unit, usize)> = Vec::new();
+    let by_name = |list: &mut Vec<&Unit>| list.sort_by(|a, b| b.name.cmp(&a.name));
+    let mut top: Vec<&Unit> = units.iter().filter(|u| !known(u)).collect();
+    by_name(&mut top);
+    next.extend(top.into_iter().map(|u| (u, 0)));
+    while let Some((unit, depth)) = next.pop() {
+        if out.iter().any(|r: &UnitRow| r.id == unit.id.as_str()) {
+            continue;
+        }
+        out.push(UnitRow { id: unit.id.to_string(), name: unit.name.to_string(), depth });
+        let mut children: Vec<&Unit> =
+            units.iter().filter(|u| u.parent.as_ref() == Some(&unit.id)).collect();
+        by_name(&mut children);
+        next.extend(children.into_iter().map(|u| (u, depth + 1)));
+    }
+    out
+}
+
+/// The company's business units as a tree, and the form that adds one.
+fn units_section(
+    units: RwSignal<Vec<UnitRow>>,
+    path: String,
+    reload: impl Fn() + Clone + 'static,
+    said: RwSignal<Option<Result<String, api::ApiError>>>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let parent = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<api::ApiError>);
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (path, reload) = (path.clone(), reload.clone());
+        let parent_id = Some(parent.get_untracked()).filter(|p| !p.is_empty());
+        let body = serde_json::json!({ "name": name.get_untracked(), "parent_id": parent_id });
+        spawn_local(async move {
+            match api::send::<serde_json::Value, _>(Method::POST, &path, &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    said.set(Some(Ok(format!(
+                        "The unit {} is added.",
+                        name.get_untracked().trim()
+                    ))));
+                    name.set(String::new());
+                    reload();
+                    focus("#people-said");
+                }
+                Err(e) => {
+                    let field = if e.field.as_deref() == Some("parent_id") {
+                        "#unit-parent_id"
+                    } else {
+                        "#unit-name"
+                    };
+                    error.set(Some(e));
+                    focus(field);
+                }
+            }
+        });
+    };
+    let problem = move |field: &'static str| {
+        move || {
+            error.with(|e| {
+                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
+            })
+        }
+    };
+    let other_problem = move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|e| !matches!(e.field.as_deref(), Some("name" | "parent_id")))
+                .map(|e| e.message.clone())
+        })
+    };
+    view! {
+        <section aria-labelledby="units-heading">
+            <h2 id="units-heading">"Business units"</h2>
+            <p>"An approver approves the orders of their unit and of the units under it."</p>
+            <ul class="units" id="units">{move || units.get().into_iter().map(|u| {
+                let indent = format!("padding-left: {}em", u.depth * 2);
+                view! { <li style=indent data-unit=u.id>{u.name}</li> }
+            }).collect_view()}</ul>
+            <form class="unit" on:submit=add>
+                <label for="unit-name">"Name of a new unit"</label>
+                <input id="unit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-describedby="unit-name-error" aria-invalid=move || problem("name")().is_some().to_string()/>
+                <span class="error" id="unit-name-error">{problem("name")}</span>
+                <label for="unit-parent_id">"Under"</label>
+                <select id="unit-parent_id" aria-describedby="unit-parent_id-error"
+                    prop:value=move || parent.get() on:change=move |ev| parent.set(event_target_value(&ev))>
+                    <option value="">"Nothing (a top unit)"</option>
+                    {move || units.get().into_iter().map(|u| {
+                        let selected = parent.get_untracked() == u.id;
+                        view! { <option value=u.id selected=selected>{u.name}</option> }
+                    }).collect_view()}
+                </select>
+                <span class="error" id="unit-parent_id-error">{problem("parent_id")}</span>
+                <button type="submit" id="add-unit">"Add the unit"</button>
+                <p class="error" role="alert">{other_problem}</p>
+            </form>
+        </section>
     }
 }
