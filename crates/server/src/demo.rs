@@ -41,7 +41,7 @@ pub const LOGINS: [DemoLogin; 10] = [
     DemoLogin { email: "casey@acme.example", who: "Casey Evans, Approver 3 (5,000 USD or more)" },
     DemoLogin {
         email: "dana@acme.example",
-        who: "Dana Admin, Acme's company admin (edits the approval policy)",
+        who: "Dana Admin, Acme's company admin (edits the approval policy, manages Acme's people)",
     },
     DemoLogin { email: "sam@acme.example", who: "Sam Safety, approves hazardous goods" },
     DemoLogin {
@@ -58,7 +58,7 @@ pub const LOGINS: [DemoLogin; 10] = [
     },
     DemoLogin {
         email: "sol@toolmaker.example",
-        who: "Sol Seller, the seller's admin (prices and catalog)",
+        who: "Sol Seller, the seller's admin (prices and catalog, workflows, the seller's staff)",
     },
 ];
 
