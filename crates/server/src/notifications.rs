@@ -60,7 +60,8 @@ pub fn notify_each(
 
 /// Adds notifications and their mail to the caller's batch: the notifications in one
 /// statement, each mail addressed from the users table in one more. (A notification's user
-/// must exist, by its foreign key, so each mail finds its address.)
+/// must exist, by its foreign key, so each mail finds its address; a user who was removed gets
+/// no more mail: whoever reads that address now is not them.)
 pub fn notify_all(batch: &mut Batch, notices: &[Notice<'_>]) {
     if notices.is_empty() {
         return;
@@ -86,7 +87,7 @@ pub fn notify_all(batch: &mut Batch, notices: &[Notice<'_>]) {
     batch.push(sql, params);
     for n in notices {
         batch.push(
-            "INSERT INTO outbox (id, recipient, subject, body, created_at, next_attempt_at) SELECT $1, email, $2, $3, $4, $5 FROM users WHERE id = $6",
+            "INSERT INTO outbox (id, recipient, subject, body, created_at, next_attempt_at) SELECT $1, email, $2, $3, $4, $5 FROM users WHERE id = $6 AND removed_at IS NULL",
             crate::params![new_id("mail"), &n.title, &n.body, at, at, n.user_id],
         );
     }

@@ -113,6 +113,11 @@ async fn admins_list_add_and_change_their_people(app: &TestApp) {
 }
 both_databases!(people, admins_list_add_and_change_their_people);
 
+/// 20 drills: 3,679.98 USD with tax, over 3,000.
+fn lines_again() -> Value {
+    json!({ "lines": [{ "sku": "DRL-100", "quantity": 20 }] })
+}
+
 async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     let shop = shop(app).await;
     let users = format!("/api/companies/{}/users", shop.customer);
@@ -127,8 +132,7 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
 
     // An order waits for Blake alone; the policy then changes to name Casey instead.
     let mut buyer = logged_in(app, "pat@acme.test").await;
-    let lines = json!({ "lines": [{ "sku": "DRL-100", "quantity": 20 }] });
-    buyer.send(Method::PUT, "/api/cart", Some(lines)).await;
+    buyer.send(Method::PUT, "/api/cart", Some(lines_again())).await;
     let context = buyer.get("/api/checkout/context").await.body;
     let placed = buyer
         .post("/api/orders", json!({ "idempotency_key": "k1", "claimed": claims(&context) }))
@@ -195,11 +199,35 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     assert_eq!(history["steps"][0]["decided_by_name"], json!("Blake Diaz"), "{history:?}");
     assert_eq!(admin.send(Method::DELETE, &blake, None).await.status, StatusCode::NOT_FOUND);
 
+    // A buyer who left while an order of theirs waited is not mailed its decision.
+    buyer.send(Method::PUT, "/api/cart", Some(lines_again())).await;
+    let context = buyer.get("/api/checkout/context").await.body;
+    let placed = buyer
+        .post("/api/orders", json!({ "idempotency_key": "k2", "claimed": claims(&context) }))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    let removed = admin.send(Method::DELETE, &format!("{users}/{}", shop.buyer), None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    let mails = "SELECT COUNT(*) FROM outbox WHERE recipient = 'pat@acme.test'";
+    let before = app.count(mails).await;
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let decided = casey
+        .post(
+            &format!("/api/orders/{}/decisions", placed.body["id"].as_str().unwrap()),
+            json!({ "step_id": placed.body["steps"][0]["id"], "decision": "approve", "comment": "ok", "revision": placed.body["revision"] }),
+        )
+        .await;
+    assert_eq!(decided.body["state"], json!("approved"), "{:?}", decided.body);
+    assert_eq!(app.count(mails).await, before, "no mail to a removed user");
+    let told = "SELECT COUNT(*) FROM outbox WHERE recipient = 'casey@acme.test'";
+    assert!(app.count(told).await > 0, "the others are still mailed");
+
     // Nobody removes themselves, and only admins remove anyone.
     let own = format!("{users}/{}", shop.admin);
     assert_eq!(admin.send(Method::DELETE, &own, None).await.status, StatusCode::FORBIDDEN);
     let eli = format!("{users}/{}", shop.emea_approver);
-    assert_eq!(buyer.send(Method::DELETE, &eli, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(casey.send(Method::DELETE, &eli, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(buyer.get("/api/session").await.status, StatusCode::UNAUTHORIZED, "Pat is gone");
 }
 both_databases!(removal, a_user_who_left_is_removed_and_can_no_longer_act);
 
