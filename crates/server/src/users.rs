@@ -31,6 +31,17 @@ async fn managed(state: &AppState, caller: &Caller, id: &str) -> Result<Company,
     Ok(company)
 }
 
+/// The roles that let their holder manage a company's people.
+const ADMIN_ROLES: [&str; 2] = ["company_admin", "seller_admin"];
+
+/// Roles as a set: each once, in order.
+fn distinct(roles: &[String]) -> Vec<&str> {
+    let mut roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+}
+
 /// The seller's staff roles: a customer company's users never hold them.
 const SELLER_ROLES: [&str; 3] = ["sales_rep", "seller_admin", "back_office"];
 
@@ -190,7 +201,7 @@ pub async fn add(
     check_password("password", &body.password)?;
     let (unit, manager) = (body.unit_id.as_deref(), body.manager_id.as_deref());
     check_place(&state, &id, company.seller, &body.roles, unit, manager).await?;
-    let roles: Vec<&str> = body.roles.iter().map(String::as_str).collect();
+    let roles = distinct(&body.roles);
     let user_id = seed::user(
         &state,
         seed::NewUser {
@@ -257,10 +268,14 @@ pub async fn change(
     if manager == Some(user_id.as_str()) {
         return Err(ApiError::invalid("manager_id", "nobody is their own manager"));
     }
-    if user_id == caller.user_id && !body.roles.iter().any(|r| r == "company_admin") {
+    // The role that lets the caller manage people stays theirs: another admin may take it.
+    if let Some(own) = ADMIN_ROLES
+        .into_iter()
+        .find(|r| user_id == caller.user_id && caller.has(r) && !body.roles.iter().any(|h| h == r))
+    {
         return Err(ApiError::invalid(
             "roles",
-            "you cannot take away your own company_admin role: another admin can",
+            format!("you cannot take away your own {own} role: another admin can"),
         ));
     }
     let mut tx = state.db.write.begin().await?;
@@ -272,9 +287,7 @@ pub async fn change(
         .execute(&mut tx)
         .await?;
     db::query("DELETE FROM user_roles WHERE user_id = $1").bind(&user_id).execute(&mut tx).await?;
-    let mut roles: Vec<&str> = body.roles.iter().map(String::as_str).collect();
-    roles.sort_unstable();
-    roles.dedup();
+    let roles = distinct(&body.roles);
     for role in &roles {
         db::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(&user_id)

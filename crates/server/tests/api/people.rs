@@ -47,6 +47,13 @@ async fn admins_list_add_and_change_their_people(app: &TestApp) {
     assert_eq!(names(&seller.get(&staff).await.body), ["Rita Rep", "Sam Seller"]);
     let rep = json!({ "email": "ray@toolmaker.test", "name": "Ray Rep", "password": "a long password", "roles": ["sales_rep"] });
     assert_eq!(seller.post(&staff, rep).await.status, StatusCode::CREATED);
+    let listed = seller.get(&staff).await.body;
+    let sam = listed["users"].as_array().unwrap().iter().find(|u| u["name"] == json!("Sam Seller"));
+    let sam = format!("{staff}/{}", sam.unwrap()["id"].as_str().unwrap());
+    let refused = seller
+        .send(Method::PUT, &sam, Some(json!({ "name": "Sam", "roles": ["back_office"] })))
+        .await;
+    assert_eq!(refused.body["error"]["field"], json!("roles"), "a seller admin keeps their own");
     let mut rita = logged_in(app, "rep@toolmaker.test").await;
     assert_eq!(rita.get(&staff).await.status, StatusCode::FORBIDDEN, "a sales rep does not");
 
@@ -62,7 +69,8 @@ async fn admins_list_add_and_change_their_people(app: &TestApp) {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.body);
         assert_eq!(refused.body["error"]["field"], json!(field));
     }
-    let mut body = new("Finn Gray", "a long password", json!(["buyer"]));
+    // A role given twice is held once.
+    let mut body = new("Finn Gray", "a long password", json!(["buyer", "buyer"]));
     body["manager_id"] = json!(shop.buyer);
     let added = admin.post(&users, body.clone()).await;
     assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
@@ -74,6 +82,9 @@ async fn admins_list_add_and_change_their_people(app: &TestApp) {
     );
     let finn_logs_in = app.client().login("finn@acme.test", "a long password").await;
     assert_eq!(finn_logs_in.status, StatusCode::OK, "{:?}", finn_logs_in.body);
+    let listed = admin.get(&users).await.body;
+    let row = listed["users"].as_array().unwrap().iter().find(|u| u["id"] == json!(finn));
+    assert_eq!(row.unwrap()["roles"], json!(["buyer"]));
 
     // Changing: name, roles, unit and manager, all at once.
     let one = format!("{users}/{finn}");
