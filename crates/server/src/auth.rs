@@ -68,6 +68,15 @@ impl Passwords {
             .map_err(|e| e.to_string())
     }
 
+    /// Hashes a password off the async threads (argon2 takes its time on purpose).
+    pub async fn hash_blocking(&self, password: &str) -> Result<String, ApiError> {
+        let (passwords, password) = (self.clone(), password.to_owned());
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
+    }
+
     pub fn verify(&self, password: &str, hash: &str) -> bool {
         PasswordHash::new(hash)
             .is_ok_and(|parsed| self.argon.verify_password(password.as_bytes(), &parsed).is_ok())
@@ -542,14 +551,7 @@ pub async fn change_password(
         }
         return Err(ApiError::invalid("current_password", "this is not your current password"));
     }
-    let hash = {
-        let passwords = state.passwords.clone();
-        let password = body.new_password;
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?
-    };
+    let hash = state.passwords.hash_blocking(&body.new_password).await?;
     let this = cookie_value(&headers, SESSION_COOKIE).map(sha256_hex).unwrap_or_default();
     let mut tx = state.db.write.begin().await?;
     db::query("UPDATE users SET password_hash = $1 WHERE id = $2")

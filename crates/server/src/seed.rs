@@ -72,14 +72,7 @@ pub struct NewUser<'a> {
 
 pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> {
     let id = new_id("usr");
-    let hash = {
-        let passwords = state.passwords.clone();
-        let password = u.password.to_owned();
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?
-    };
+    let hash = state.passwords.hash_blocking(u.password).await?;
     let mut tx = state.db.write.begin().await?;
     db::query(
         "INSERT INTO users (id, company_id, email, name, password_hash, unit_id, manager_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

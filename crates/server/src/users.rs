@@ -185,7 +185,9 @@ pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /api/companies/{id}/users`: company admins add users to their company.
+/// `POST /api/companies/{id}/users`: company admins add users to their company. Someone the
+/// company removed comes back under their old id (their history is theirs again), with the
+/// name, password, roles and place given now; the answer says `"restored": true`.
 pub async fn add(
     State(state): State<AppState>,
     caller: Caller,
@@ -202,6 +204,33 @@ pub async fn add(
     let (unit, manager) = (body.unit_id.as_deref(), body.manager_id.as_deref());
     check_place(&state, &id, company.seller, &body.roles, unit, manager).await?;
     let roles = distinct(&body.roles);
+    let returning = db::query(
+        "SELECT id FROM users WHERE email = $1 AND company_id = $2 AND removed_at IS NOT NULL",
+    )
+    .bind(email.to_lowercase())
+    .bind(&id)
+    .fetch_optional(&state.db.read)
+    .await?;
+    if let Some(row) = returning {
+        let user_id: String = row.try_get("id")?;
+        let hash = state.passwords.hash_blocking(&body.password).await?;
+        let mut tx = state.db.write.begin().await?;
+        db::query(
+            "UPDATE users SET name = $1, password_hash = $2, unit_id = $3, manager_id = $4, removed_at = NULL
+             WHERE id = $5 AND removed_at IS NOT NULL",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(unit)
+        .bind(manager)
+        .bind(&user_id)
+        .execute(&mut tx)
+        .await?;
+        set_roles(&mut tx, &user_id, &roles).await?;
+        seed::directory_changed(&mut tx, &id).await?;
+        tx.commit().await?;
+        return Ok((StatusCode::CREATED, Json(json!({ "id": user_id, "restored": true }))));
+    }
     let user_id = seed::user(
         &state,
         seed::NewUser {
@@ -222,7 +251,7 @@ pub async fn add(
             e
         }
     })?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": user_id }))))
+    Ok((StatusCode::CREATED, Json(json!({ "id": user_id, "restored": false }))))
 }
 
 /// A user's name, roles, unit and manager, as a company admin sets them (all of them: what is
@@ -237,6 +266,19 @@ pub struct UserChange {
     pub unit_id: Option<String>,
     #[serde(default)]
     pub manager_id: Option<String>,
+}
+
+/// Replaces a user's roles, in the caller's transaction.
+async fn set_roles(tx: &mut db::Tx, user_id: &str, roles: &[&str]) -> Result<(), ApiError> {
+    db::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    for role in roles {
+        db::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(*role)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The user, if they are a current user of the company.
@@ -286,15 +328,8 @@ pub async fn change(
         .bind(&user_id)
         .execute(&mut tx)
         .await?;
-    db::query("DELETE FROM user_roles WHERE user_id = $1").bind(&user_id).execute(&mut tx).await?;
     let roles = distinct(&body.roles);
-    for role in &roles {
-        db::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(&user_id)
-            .bind(*role)
-            .execute(&mut tx)
-            .await?;
-    }
+    set_roles(&mut tx, &user_id, &roles).await?;
     seed::directory_changed(&mut tx, &id).await?;
     tx.commit().await?;
     Ok(Json(json!({

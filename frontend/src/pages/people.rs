@@ -222,9 +222,16 @@ pub fn PeoplePage() -> impl IntoView {
                 };
                 busy.set(false);
                 match sent {
-                    Ok(_) => {
+                    Ok(answer) => {
                         let name = body.name.trim().to_owned();
-                        let what = if editing.is_some() { "is changed" } else { "is added" };
+                        let back = answer.get("restored").and_then(serde_json::Value::as_bool);
+                        let what = match (editing.is_some(), back) {
+                            (true, _) => "is changed",
+                            (false, Some(true)) => {
+                                "is back: someone removed before, their orders and history theirs again"
+                            }
+                            (false, _) => "is added",
+                        };
                         error.set(None);
                         said.set(Some(Ok(format!("{name} {what}."))));
                         form.show(None);

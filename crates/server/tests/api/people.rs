@@ -210,6 +210,21 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     assert_eq!(history["steps"][0]["decided_by_name"], json!("Blake Diaz"), "{history:?}");
     assert_eq!(admin.send(Method::DELETE, &blake, None).await.status, StatusCode::NOT_FOUND);
 
+    // Blake comes back: added again, he is himself again, with what he is given now.
+    let back = json!({ "email": "Blake@acme.test", "name": "Blake Diaz", "password": "a long password", "roles": ["buyer"] });
+    let added = admin.post(&users, back).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!((&added.body["id"], &added.body["restored"]), (&json!(shop.a2), &json!(true)));
+    let mut again = app.client();
+    assert_eq!(again.login("blake@acme.test", "a long password").await.status, StatusCode::OK);
+    assert_eq!(again.get("/api/session").await.body["roles"], json!(["buyer"]));
+    let someone_elses =
+        json!({ "email": "olga@globex.test", "name": "Olga", "password": "a long password" });
+    let taken = admin.post(&users, someone_elses).await;
+    assert_eq!(taken.body["error"]["code"], json!("email_taken"), "another company's user");
+    let removed = admin.send(Method::DELETE, &blake, None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+
     // A buyer who left while an order of theirs waited is not mailed its decision.
     buyer.send(Method::PUT, "/api/cart", Some(lines_again())).await;
     let context = buyer.get("/api/checkout/context").await.body;
