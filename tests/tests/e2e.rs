@@ -1151,6 +1151,16 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
         json!(401),
         "Finn can no longer log in"
     );
+
+    // Finn comes back: the removed are listed apart, and adding one again fills the form.
+    click(c, "details.removed summary").await;
+    click(c, "button.again[aria-label='Add Finn Gray again']").await;
+    wait_focus(c, "person-password", "adding again asks for a first password").await;
+    assert_eq!(value_of(c, "#person-email").await, "finn@acme.example");
+    type_into(c, "#person-password", server_demo_password()).await;
+    click(c, "#save-person").await;
+    wait_text(c, "#people-said", |t| t.contains("Finn Gray is back")).await;
+    wait_text(c, "table.people", |t| t.contains("finn@acme.example")).await;
 }
 
 /// The company admin edits the approval policy: the form shows a role approver as it is,

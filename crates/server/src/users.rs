@@ -56,7 +56,17 @@ pub struct UserView {
     pub manager_id: Option<String>,
 }
 
-/// `GET /api/companies/{id}/users`: the company's users (not the removed ones), by name.
+/// Someone the company removed: added again, they come back (see [`add`]).
+#[derive(Debug, Serialize)]
+pub struct RemovedView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub removed_at: i64,
+}
+
+/// `GET /api/companies/{id}/users`: the company's users, by name, and apart from them those
+/// it removed, the latest first.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,7 +105,24 @@ pub async fn list(
             manager_id: r.try_get("manager_id")?,
         });
     }
-    Ok(Json(json!({ "users": users })))
+    let removed = db::query(
+        "SELECT id, name, email, removed_at FROM users
+         WHERE company_id = $1 AND removed_at IS NOT NULL ORDER BY removed_at DESC, id",
+    )
+    .bind(&id)
+    .fetch_all(&state.db.read)
+    .await?
+    .iter()
+    .map(|r| -> Result<RemovedView, ApiError> {
+        Ok(RemovedView {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            removed_at: r.try_get("removed_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "users": users, "removed": removed })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@
 
 use crate::{
     Session, api,
+    model::when,
     pages::{focus, page_heading},
 };
 use gloo_net::http::Method;
@@ -25,6 +26,17 @@ struct Person {
 #[derive(Debug, Deserialize)]
 struct People {
     users: Vec<Person>,
+    #[serde(default)]
+    removed: Vec<Gone>,
+}
+
+/// Someone the company removed: added again, they come back under their old id.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct Gone {
+    id: String,
+    name: String,
+    email: String,
+    removed_at: i64,
 }
 
 /// A person as the form sends them.
@@ -154,6 +166,7 @@ pub fn PeoplePage() -> impl IntoView {
     });
     let base = format!("/api/companies/{company}/users");
     let people = RwSignal::new(None::<Result<Vec<Person>, String>>);
+    let gone = RwSignal::new(Vec::<Gone>::new());
     // The company's units, as a tree read depth first, to place people in.
     let units = RwSignal::new(Vec::<UnitRow>::new());
     let load = {
@@ -162,7 +175,13 @@ pub fn PeoplePage() -> impl IntoView {
             let base = base.clone();
             spawn_local(async move {
                 let found = api::get::<People>(&base).await;
-                people.set(Some(found.map(|p| p.users).map_err(|e| e.message)));
+                match found {
+                    Ok(p) => {
+                        gone.set(p.removed);
+                        people.set(Some(Ok(p.users)));
+                    }
+                    Err(e) => people.set(Some(Err(e.message))),
+                }
             });
         }
     };
@@ -383,6 +402,27 @@ pub fn PeoplePage() -> impl IntoView {
         })}</div>
         {confirm}
         {rows}
+        <Show when=move || gone.with(|g| !g.is_empty())>
+            <details class="removed">
+                <summary>"Removed (" {move || gone.with(Vec::len)} ")"</summary>
+                <ul id="removed-people">{move || gone.get().into_iter().map(|g| {
+                    let label = format!("Add {} again", g.name);
+                    let (name, email) = (g.name.clone(), g.email.clone());
+                    view! {
+                        <li data-person=g.id>
+                            {g.name} " (" {g.email} "), removed " {when(g.removed_at)} " "
+                            <button type="button" class="again" aria-label=label on:click=move |_| {
+                                error.set(None);
+                                form.show(None);
+                                form.name.set(name.clone());
+                                form.email.set(email.clone());
+                                focus("#person-password");
+                            }>"Add again"</button>
+                        </li>
+                    }
+                }).collect_view()}</ul>
+            </details>
+        </Show>
         <form class="person" on:submit=submit>
             <h2>{heading}</h2>
             {text_field("name", "Name", "text", form.name)}

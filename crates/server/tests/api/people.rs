@@ -201,6 +201,11 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     assert_eq!(again.status, StatusCode::UNAUTHORIZED, "no more logins");
     let list = admin.get(&users).await.body;
     assert!(!names(&list).contains(&"Blake Diaz"));
+    assert_eq!(
+        (&list["removed"][0]["id"], &list["removed"][0]["email"]),
+        (&json!(shop.a2), &json!("blake@acme.test")),
+        "listed apart, to be added again"
+    );
     let pat = list["users"].as_array().unwrap().iter().find(|u| u["id"] == json!(shop.buyer));
     assert_eq!(pat.unwrap()["manager_id"], json!(null));
     let directory = admin.get(&format!("/api/companies/{}/directory", shop.customer)).await.body;
