@@ -3,30 +3,26 @@
 
 use crate::{
     api,
-    pages::{focus, page_heading},
+    pages::{FieldErrors, focus, page_heading},
 };
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use serde_json::json;
 
-/// The fields of the form, by the name the server gives them in its errors.
-const FIELDS: [(&str, &str); 3] = [
-    ("current_password", "Current password"),
-    ("new_password", "New password (at least 12 characters)"),
-    ("repeated", "The new password again"),
-];
+/// The fields of the form, by the name the server gives them in its errors, with their labels.
+const FIELDS: [&str; 3] = ["current_password", "new_password", "repeated"];
+const LABELS: [&str; 3] =
+    ["Current password", "New password (at least 12 characters)", "The new password again"];
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let values: [RwSignal<String>; 3] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let [current, new, repeated] = values;
-    let error = RwSignal::new(None::<api::ApiError>);
+    let errors = FieldErrors::new(&FIELDS);
     let done = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let refuse = move |e: api::ApiError| {
-        let field = e.field.clone().filter(|f| FIELDS.iter().any(|(name, _)| name == f));
-        error.set(Some(e));
-        focus(&format!("#{}", field.as_deref().unwrap_or("current_password")));
+        focus(&format!("#{}", errors.set(e).unwrap_or("current_password")));
     };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -51,7 +47,7 @@ pub fn AccountPage() -> impl IntoView {
             busy.set(false);
             match sent {
                 Ok(_) => {
-                    error.set(None);
+                    errors.clear();
                     for v in values {
                         v.set(String::new());
                     }
@@ -62,32 +58,19 @@ pub fn AccountPage() -> impl IntoView {
             }
         });
     };
-    let problem = move |field: &'static str| {
-        move || {
-            error.with(|e| {
-                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
-            })
-        }
-    };
-    let other_problem = move || {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|e| !FIELDS.iter().any(|(name, _)| e.field.as_deref() == Some(*name)))
-                .map(|e| e.message.clone())
-        })
-    };
     let fields = FIELDS
-        .iter()
+        .into_iter()
+        .zip(LABELS)
         .zip(values)
-        .map(|(&(id, label), value)| {
+        .map(|((id, label), value)| {
             let described = format!("{id}-error");
             let autocomplete = if id == "current_password" { "current-password" } else { "new-password" };
             view! {
                 <label for=id>{label}</label>
                 <input id=id type="password" autocomplete=autocomplete required
                     prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
-                    aria-describedby=described.clone() aria-invalid=move || problem(id)().is_some().to_string()/>
-                <span class="error" id=described>{problem(id)}</span>
+                    aria-describedby=described.clone() aria-invalid=errors.invalid(id)/>
+                <span class="error" id=described>{errors.of(id)}</span>
             }
         })
         .collect_view();
@@ -97,7 +80,7 @@ pub fn AccountPage() -> impl IntoView {
         <form class="password" on:submit=submit>
             {fields}
             <button type="submit" disabled=move || busy.get()>"Change the password"</button>
-            <p class="error" role="alert">{other_problem}</p>
+            <p class="error" role="alert">{errors.other()}</p>
         </form>
         <p class="ok" role="status" id="password-changed" tabindex="-1">
             {move || done.get().then_some("Your password is changed. Your other sessions have ended.")}

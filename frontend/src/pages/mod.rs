@@ -30,6 +30,59 @@ pub fn focus(selector: &str) -> bool {
         .is_some_and(|e| e.focus().is_ok())
 }
 
+/// The server's last refusal of a form, read field by field: each of `fields` shows the message
+/// of a refusal that named it (`roles[1]` counts as `roles`), and a refusal that named none of
+/// them is shown once, for the whole form.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldErrors {
+    error: RwSignal<Option<crate::api::ApiError>>,
+    fields: &'static [&'static str],
+}
+
+impl FieldErrors {
+    pub fn new(fields: &'static [&'static str]) -> FieldErrors {
+        FieldErrors { error: RwSignal::new(None), fields }
+    }
+
+    /// Shows a refusal; answers the field it named, if it is one of the form's.
+    pub fn set(self, e: crate::api::ApiError) -> Option<&'static str> {
+        let field = self.field(&e);
+        self.error.set(Some(e));
+        field
+    }
+
+    pub fn clear(self) {
+        self.error.set(None);
+    }
+
+    fn field(self, e: &crate::api::ApiError) -> Option<&'static str> {
+        let named = e.field.as_deref()?.split('[').next()?;
+        self.fields.iter().find(|f| **f == named).copied()
+    }
+
+    /// The message for `field`, while the last refusal named it.
+    pub fn of(self, field: &'static str) -> impl Fn() -> Option<String> + Copy + 'static {
+        move || {
+            self.error.with(|e| {
+                e.as_ref().filter(|e| self.field(e) == Some(field)).map(|e| e.message.clone())
+            })
+        }
+    }
+
+    /// `aria-invalid` of `field`: "true" while the last refusal named it.
+    pub fn invalid(self, field: &'static str) -> impl Fn() -> String + Copy + 'static {
+        move || self.of(field)().is_some().to_string()
+    }
+
+    /// The message of a refusal that named none of the form's fields.
+    pub fn other(self) -> impl Fn() -> Option<String> + Copy + 'static {
+        move || {
+            self.error
+                .with(|e| e.as_ref().filter(|e| self.field(e).is_none()).map(|e| e.message.clone()))
+        }
+    }
+}
+
 /// Says whether a problem is an error or a warning in words, not by its colour alone.
 pub fn severity(error: bool) -> &'static str {
     if error { "Error: " } else { "Warning: " }

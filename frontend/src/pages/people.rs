@@ -6,7 +6,7 @@
 use crate::{
     Session, api,
     model::when,
-    pages::{focus, page_heading},
+    pages::{FieldErrors, focus, page_heading},
 };
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
@@ -152,12 +152,6 @@ impl Form {
     }
 }
 
-/// The field an error of the server names, as the form has it (`roles[1]` is the roles').
-fn form_field(field: Option<&str>) -> Option<&'static str> {
-    let field = field?.split('[').next()?;
-    FIELDS.iter().find(|f| **f == field).copied()
-}
-
 #[component]
 pub fn PeoplePage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -212,7 +206,7 @@ pub fn PeoplePage() -> impl IntoView {
     };
 
     let form = Form::new();
-    let error = RwSignal::new(None::<api::ApiError>);
+    let errors = FieldErrors::new(&FIELDS);
     let said = RwSignal::new(None::<Result<String, api::ApiError>>);
     // The person whose removal waits for its confirmation.
     let removing = RwSignal::new(None::<Person>);
@@ -251,16 +245,14 @@ pub fn PeoplePage() -> impl IntoView {
                             }
                             (false, _) => "is added",
                         };
-                        error.set(None);
+                        errors.clear();
                         said.set(Some(Ok(format!("{name} {what}."))));
                         form.show(None);
                         load();
                         focus("#people-said");
                     }
                     Err(e) => {
-                        let field = form_field(e.field.as_deref());
-                        error.set(Some(e));
-                        let target = match field {
+                        let target = match errors.set(e) {
                             Some("roles") => "person-role-buyer".to_owned(),
                             Some(f) => format!("person-{f}"),
                             None => "person-name".to_owned(),
@@ -306,23 +298,6 @@ pub fn PeoplePage() -> impl IntoView {
         }
     };
 
-    let problem = move |field: &'static str| {
-        move || {
-            error.with(|e| {
-                e.as_ref()
-                    .filter(|e| form_field(e.field.as_deref()) == Some(field))
-                    .map(|e| e.message.clone())
-            })
-        }
-    };
-    let other_problem = move || {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|e| form_field(e.field.as_deref()).is_none())
-                .map(|e| e.message.clone())
-        })
-    };
-    let invalid = move |field: &'static str| move || problem(field)().is_some().to_string();
     let text_field = move |field: &'static str,
                            label: &'static str,
                            kind: &'static str,
@@ -332,8 +307,8 @@ pub fn PeoplePage() -> impl IntoView {
         view! {
             <label for=id.clone()>{label}</label>
             <input id=id type=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))
-                aria-describedby=described.clone() aria-invalid=invalid(field)/>
-            <span class="error" id=described>{problem(field)}</span>
+                aria-describedby=described.clone() aria-invalid=errors.invalid(field)/>
+            <span class="error" id=described>{errors.of(field)}</span>
         }
     };
     let new_only = move || form.editing.with(Option::is_none);
@@ -362,7 +337,7 @@ pub fn PeoplePage() -> impl IntoView {
                                 <td>{p.manager_id.as_deref().map(name_of).unwrap_or_default()}</td>
                                 <td>
                                     <button type="button" class="change" aria-label=format!("Change {}", p.name)
-                                        on:click=move |_| { error.set(None); form.show(Some(&shown)); focus("#person-name"); }>"Change"</button>
+                                        on:click=move |_| { errors.clear(); form.show(Some(&shown)); focus("#person-name"); }>"Change"</button>
                                     {(!yourself).then(|| view! {
                                         <button type="button" class="remove" aria-label=format!("Remove {}", p.name)
                                             on:click=move |_| {
@@ -412,7 +387,7 @@ pub fn PeoplePage() -> impl IntoView {
                         <li data-person=g.id>
                             {g.name} " (" {g.email} "), removed " {when(g.removed_at)} " "
                             <button type="button" class="again" aria-label=label on:click=move |_| {
-                                error.set(None);
+                                errors.clear();
                                 form.show(None);
                                 form.name.set(name.clone());
                                 form.email.set(email.clone());
@@ -441,10 +416,10 @@ pub fn PeoplePage() -> impl IntoView {
                 }).collect_view()}
                 <label for="person-other-roles">"Other roles (comma-separated, e.g. finance)"</label>
                 <input id="person-other-roles" prop:value=move || form.other.get() on:input=move |ev| form.other.set(event_target_value(&ev))/>
-                <span class="error" id="person-roles-error">{problem("roles")}</span>
+                <span class="error" id="person-roles-error">{errors.of("roles")}</span>
             </fieldset>
             <label for="person-unit_id">"Unit"</label>
-            <select id="person-unit_id" aria-describedby="person-unit_id-error" aria-invalid=invalid("unit_id")
+            <select id="person-unit_id" aria-describedby="person-unit_id-error" aria-invalid=errors.invalid("unit_id")
                 prop:value=move || form.unit.get() on:change=move |ev| form.unit.set(event_target_value(&ev))>
                 <option value="">"None (the whole company)"</option>
                 {move || units.get().into_iter().map(|u| {
@@ -452,9 +427,9 @@ pub fn PeoplePage() -> impl IntoView {
                     view! { <option value=u.id selected=selected>{u.name}</option> }
                 }).collect_view()}
             </select>
-            <span class="error" id="person-unit_id-error">{problem("unit_id")}</span>
+            <span class="error" id="person-unit_id-error">{errors.of("unit_id")}</span>
             <label for="person-manager_id">"Manager"</label>
-            <select id="person-manager_id" aria-describedby="person-manager_id-error" aria-invalid=invalid("manager_id")
+            <select id="person-manager_id" aria-describedby="person-manager_id-error" aria-invalid=errors.invalid("manager_id")
                 prop:value=move || form.manager.get() on:change=move |ev| form.manager.set(event_target_value(&ev))>
                 <option value="">"None"</option>
                 {move || people.with(|p| p.as_ref().and_then(|p| p.as_ref().ok()).cloned().unwrap_or_default())
@@ -465,14 +440,14 @@ pub fn PeoplePage() -> impl IntoView {
                         view! { <option value=p.id selected=selected>{p.name}</option> }
                     }).collect_view()}
             </select>
-            <span class="error" id="person-manager_id-error">{problem("manager_id")}</span>
+            <span class="error" id="person-manager_id-error">{errors.of("manager_id")}</span>
             <div class="row">
                 <button type="submit" id="save-person" disabled=move || busy.get()>{move || if new_only() { "Add" } else { "Save" }}</button>
                 <Show when=move || !new_only()>
-                    <button type="button" on:click=move |_| { error.set(None); form.show(None); }>"Cancel"</button>
+                    <button type="button" on:click=move |_| { errors.clear(); form.show(None); }>"Cancel"</button>
                 </Show>
             </div>
-            <p class="error" role="alert">{other_problem}</p>
+            <p class="error" role="alert">{errors.other()}</p>
         </form>
         {units_section(units, units_path, load_units, said)}
     }
@@ -519,7 +494,7 @@ fn units_section(
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let parent = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<api::ApiError>);
+    let errors = FieldErrors::new(&["name", "parent_id"]);
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (path, reload) = (path.clone(), reload.clone());
@@ -528,7 +503,7 @@ fn units_section(
         spawn_local(async move {
             match api::send::<serde_json::Value, _>(Method::POST, &path, &body).await {
                 Ok(_) => {
-                    error.set(None);
+                    errors.clear();
                     said.set(Some(Ok(format!(
                         "The unit {} is added.",
                         name.get_untracked().trim()
@@ -538,30 +513,15 @@ fn units_section(
                     focus("#people-said");
                 }
                 Err(e) => {
-                    let field = if e.field.as_deref() == Some("parent_id") {
+                    let field = errors.set(e);
+                    focus(if field == Some("parent_id") {
                         "#unit-parent_id"
                     } else {
                         "#unit-name"
-                    };
-                    error.set(Some(e));
-                    focus(field);
+                    });
                 }
             }
         });
-    };
-    let problem = move |field: &'static str| {
-        move || {
-            error.with(|e| {
-                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
-            })
-        }
-    };
-    let other_problem = move || {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|e| !matches!(e.field.as_deref(), Some("name" | "parent_id")))
-                .map(|e| e.message.clone())
-        })
     };
     view! {
         <section aria-labelledby="units-heading">
@@ -574,8 +534,8 @@ fn units_section(
             <form class="unit" on:submit=add>
                 <label for="unit-name">"Name of a new unit"</label>
                 <input id="unit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
-                    aria-describedby="unit-name-error" aria-invalid=move || problem("name")().is_some().to_string()/>
-                <span class="error" id="unit-name-error">{problem("name")}</span>
+                    aria-describedby="unit-name-error" aria-invalid=errors.invalid("name")/>
+                <span class="error" id="unit-name-error">{errors.of("name")}</span>
                 <label for="unit-parent_id">"Under"</label>
                 <select id="unit-parent_id" aria-describedby="unit-parent_id-error"
                     prop:value=move || parent.get() on:change=move |ev| parent.set(event_target_value(&ev))>
@@ -585,9 +545,9 @@ fn units_section(
                         view! { <option value=u.id selected=selected>{u.name}</option> }
                     }).collect_view()}
                 </select>
-                <span class="error" id="unit-parent_id-error">{problem("parent_id")}</span>
+                <span class="error" id="unit-parent_id-error">{errors.of("parent_id")}</span>
                 <button type="submit" id="add-unit">"Add the unit"</button>
-                <p class="error" role="alert">{other_problem}</p>
+                <p class="error" role="alert">{errors.other()}</p>
             </form>
         </section>
     }

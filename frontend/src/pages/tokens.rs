@@ -6,7 +6,7 @@
 use crate::{
     api,
     model::when,
-    pages::{focus, page_heading},
+    pages::{FieldErrors, focus, page_heading},
 };
 use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
@@ -50,7 +50,7 @@ pub fn TokensPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_owned());
     let created = RwSignal::new(None::<Created>);
-    let error = RwSignal::new(None::<api::ApiError>);
+    let errors = FieldErrors::new(&["name", "expires_in_days"]);
     // What the last revocation did, said in a status line.
     let said = RwSignal::new(String::new());
     let make = move |ev: leptos::ev::SubmitEvent| {
@@ -58,11 +58,11 @@ pub fn TokensPage() -> impl IntoView {
         let days = match days.get_untracked().trim().parse::<i64>() {
             Ok(d) => d,
             Err(_) => {
-                error.set(Some(api::ApiError {
+                errors.set(api::ApiError {
                     message: "the lifetime is a whole number of days, 1 to 366".into(),
                     field: Some("expires_in_days".into()),
                     ..api::ApiError::default()
-                }));
+                });
                 focus("#token-days");
                 return;
             }
@@ -71,38 +71,22 @@ pub fn TokensPage() -> impl IntoView {
         spawn_local(async move {
             match api::send::<Created, _>(Method::POST, "/api/tokens", &body).await {
                 Ok(c) => {
-                    error.set(None);
+                    errors.clear();
                     name.set(String::new());
                     created.set(Some(c));
                     load();
                     focus("#token-secret");
                 }
                 Err(e) => {
-                    let field = if e.field.as_deref() == Some("expires_in_days") {
+                    let field = errors.set(e);
+                    focus(if field == Some("expires_in_days") {
                         "#token-days"
                     } else {
                         "#token-name"
-                    };
-                    error.set(Some(e));
-                    focus(field);
+                    });
                 }
             }
         });
-    };
-    // The error of a field, if the last refusal named it.
-    let problem = move |field: &'static str| {
-        move || {
-            error.with(|e| {
-                e.as_ref().filter(|e| e.field.as_deref() == Some(field)).map(|e| e.message.clone())
-            })
-        }
-    };
-    let other_problem = move || {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|e| !matches!(e.field.as_deref(), Some("name" | "expires_in_days")))
-                .map(|e| e.message.clone())
-        })
     };
     let revoke = move |t: Token| {
         spawn_local(async move {
@@ -129,14 +113,14 @@ pub fn TokensPage() -> impl IntoView {
         <form class="token" on:submit=make>
             <label for="token-name">"Name"</label>
             <input id="token-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
-                aria-describedby="token-name-error" aria-invalid=move || problem("name")().is_some().to_string()/>
-            <span class="error" id="token-name-error">{problem("name")}</span>
+                aria-describedby="token-name-error" aria-invalid=errors.invalid("name")/>
+            <span class="error" id="token-name-error">{errors.of("name")}</span>
             <label for="token-days">"Lasts (days, 1 to 366)"</label>
             <input id="token-days" inputmode="numeric" prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))
-                aria-describedby="token-days-error" aria-invalid=move || problem("expires_in_days")().is_some().to_string()/>
-            <span class="error" id="token-days-error">{problem("expires_in_days")}</span>
+                aria-describedby="token-days-error" aria-invalid=errors.invalid("expires_in_days")/>
+            <span class="error" id="token-days-error">{errors.of("expires_in_days")}</span>
             <button type="submit">"Make a token"</button>
-            <p class="error" role="alert">{other_problem}</p>
+            <p class="error" role="alert">{errors.other()}</p>
         </form>
         {move || created.get().map(|c| view! {
             <section class="created" aria-labelledby="token-secret-label">
