@@ -160,11 +160,20 @@ pub(crate) async fn administered(
 
 /// The company's units and users, as approval routing reads them.
 pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, ApiError> {
+    directory_in(&state.db.read, company_id).await
+}
+
+/// The company's directory as a transaction (or a pool) sees it.
+pub async fn directory_in<'a>(
+    on: impl Into<db::Exec<'a>>,
+    company_id: &str,
+) -> Result<Directory, ApiError> {
+    let mut on = on.into();
     let units = db::query(
         "SELECT id, name, parent_id FROM business_units WHERE company_id = $1 ORDER BY id",
     )
     .bind(company_id)
-    .fetch_all(&state.db.read)
+    .fetch_all(on.reborrow())
     .await?
     .iter()
     .map(|r| -> Result<Unit, ApiError> {
@@ -178,14 +187,14 @@ pub async fn directory(state: &AppState, company_id: &str) -> Result<Directory, 
     .collect::<Result<Vec<_>, _>>()?;
     let roles = db::query("SELECT r.user_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.company_id = $1 ORDER BY r.role")
         .bind(company_id)
-        .fetch_all(&state.db.read)
+        .fetch_all(on.reborrow())
         .await?;
     let mut users = Vec::new();
     for r in db::query(
         "SELECT id, name, unit_id, manager_id FROM users WHERE company_id = $1 AND removed_at IS NULL ORDER BY id",
     )
     .bind(company_id)
-    .fetch_all(&state.db.read)
+    .fetch_all(on.reborrow())
     .await?
     {
         let id: String = r.try_get("id")?;
@@ -227,9 +236,17 @@ fn no_policy() -> ApprovalPolicy {
 
 /// The company's current policy document and version (version 0, no rules, when it has none).
 pub async fn policy(state: &AppState, company_id: &str) -> Result<(i64, ApprovalPolicy), ApiError> {
+    policy_in(&state.db.read, company_id).await
+}
+
+/// The company's current policy and its version as a transaction (or a pool) sees it.
+pub async fn policy_in<'a>(
+    on: impl Into<db::Exec<'a>>,
+    company_id: &str,
+) -> Result<(i64, ApprovalPolicy), ApiError> {
     let row = db::query("SELECT version, document FROM policy_versions WHERE company_id = $1 ORDER BY version DESC LIMIT 1")
         .bind(company_id)
-        .fetch_optional(&state.db.read)
+        .fetch_optional(on)
         .await?;
     match row {
         Some(r) => {
@@ -459,15 +476,13 @@ pub async fn put_policy(
     Json(policy): Json<ApprovalPolicy>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     administered(&state, &caller, &id).await?;
-    let directory = directory(&state, &id).await?;
-    if let Err(problems) = ApprovalContext::new(policy.clone(), directory) {
-        return Err(ApiError::invalid("policy", "the policy has problems")
-            .with_details(json!({ "diagnostics": problems })));
-    }
     let version = save_policy(&state, &id, &policy, Some(&caller.user_id)).await?;
     Ok(Json(json!({ "version": version, "policy": policy })))
 }
 
+/// Checks the policy against the company's directory and stores it as the next version, in
+/// one transaction that holds the directory still: a user removed meanwhile is either seen
+/// (and the policy refused) or waits, and then finds the policy naming them.
 pub async fn save_policy(
     state: &AppState,
     company_id: &str,
@@ -476,6 +491,12 @@ pub async fn save_policy(
 ) -> Result<i64, ApiError> {
     let document = serde_json::to_string(policy).map_err(ApiError::internal)?;
     let mut tx = state.db.write.begin().await?;
+    seed::hold_directory(&mut tx, company_id).await?;
+    let directory = directory_in(&mut tx, company_id).await?;
+    if let Err(problems) = ApprovalContext::new(policy.clone(), directory) {
+        return Err(ApiError::invalid("policy", "the policy has problems")
+            .with_details(json!({ "diagnostics": problems })));
+    }
     let latest: Option<i64> =
         db::query("SELECT MAX(version) AS v FROM policy_versions WHERE company_id = $1")
             .bind(company_id)

@@ -483,6 +483,17 @@ pub enum Exec<'a> {
     Tx(&'a mut Tx),
 }
 
+impl Exec<'_> {
+    /// The same place for one more statement, so that a function given an `Exec` can run
+    /// several.
+    pub fn reborrow(&mut self) -> Exec<'_> {
+        match self {
+            Exec::Pool(pool) => Exec::Pool(pool),
+            Exec::Tx(tx) => Exec::Tx(tx),
+        }
+    }
+}
+
 impl<'a> From<&'a Pool> for Exec<'a> {
     fn from(pool: &'a Pool) -> Exec<'a> {
         Exec::Pool(pool)

@@ -99,6 +99,18 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
     Ok(id)
 }
 
+/// Holds the company's directory still until the transaction ends, for a change that must
+/// see it as it will stay (a policy that names its users, say): on PostgreSQL this locks the
+/// company's row, which every change of the directory updates (see [`directory_changed`]);
+/// SQLite has one writer anyway.
+pub(crate) async fn hold_directory(tx: &mut db::Tx, company_id: &str) -> Result<(), ApiError> {
+    db::query("UPDATE companies SET directory_version = directory_version WHERE id = $1")
+        .bind(company_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks a company's directory (users, roles, units) changed, in the transaction that changes
 /// it, so the approval routing cached for the company is never older than its directory.
 pub(crate) async fn directory_changed(tx: &mut db::Tx, company_id: &str) -> Result<(), ApiError> {

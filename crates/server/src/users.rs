@@ -10,7 +10,7 @@ use crate::db;
 use crate::{
     AppState,
     auth::Caller,
-    companies::{Company, directory, policy, visible},
+    companies::{Company, directory_in, policy_in, visible},
     error::{ApiError, Json, Path},
     seed,
     util::now,
@@ -369,7 +369,8 @@ pub async fn change(
 /// Refused (and nothing changed) when the approval policy names the user, or when an order is
 /// waiting for a step that only they may decide. Otherwise the user can no longer log in or
 /// act, the people they managed now report to their manager, and an account they managed for
-/// the seller is left to every sales rep.
+/// the seller is left to every sales rep; mail still waiting for them in the outbox is not
+/// sent.
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -380,9 +381,13 @@ pub async fn remove(
     if user_id == caller.user_id {
         return Err(ApiError::forbidden("you cannot remove yourself: another admin can"));
     }
-    let mut directory = directory(&state, &id).await?;
+    // Bumping the directory's version first holds it (and so the policy, whose saving holds
+    // it too) still while this checks and removes: see `seed::hold_directory`.
+    let mut tx = state.db.write.begin().await?;
+    seed::directory_changed(&mut tx, &id).await?;
+    let mut directory = directory_in(&mut tx, &id).await?;
     let manager = without(&mut directory, &user_id);
-    let (_, current) = policy(&state, &id).await?;
+    let (_, current) = policy_in(&mut tx, &id).await?;
     let problems = rules::approval::validate(&current, &directory);
     if !problems.is_empty() {
         return Err(ApiError::conflict(
@@ -393,7 +398,6 @@ pub async fn remove(
         )
         .with_details(json!({ "diagnostics": problems })));
     }
-    let mut tx = state.db.write.begin().await?;
     let waiting = sole_approver_of(&mut tx, &state, &user_id).await?;
     if !waiting.is_empty() {
         let numbers: Vec<String> = waiting.iter().map(|n| n.to_string()).collect();
@@ -406,6 +410,14 @@ pub async fn remove(
         )
         .with_details(json!({ "orders": waiting })));
     }
+    // Mail still waiting for them is not sent: the address may be someone else's now.
+    let mail_dropped = db::query(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND recipient = (SELECT email FROM users WHERE id = $1)",
+    )
+    .bind(&user_id)
+    .execute(&mut tx)
+    .await?
+    .rows_affected();
     let at = now().millis();
     db::query("UPDATE users SET removed_at = $1, manager_id = NULL WHERE id = $2")
         .bind(at)
@@ -428,13 +440,13 @@ pub async fn remove(
     ] {
         db::query(sql).bind(&user_id).execute(&mut tx).await?;
     }
-    seed::directory_changed(&mut tx, &id).await?;
     tx.commit().await?;
     Ok(Json(json!({
         "id": user_id,
         "name": name,
         "reports_moved": moved,
         "reports_now_managed_by": manager,
+        "mail_dropped": mail_dropped,
     })))
 }
 

@@ -183,12 +183,18 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     let pat = json!({ "name": "Pat Buyer", "roles": ["buyer"], "unit_id": shop.ny, "manager_id": shop.a2 });
     let changed = admin.send(Method::PUT, &format!("{users}/{}", shop.buyer), Some(pat)).await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    // Blake was mailed about the order; no SMTP server here, so it waits in the outbox.
+    let waiting =
+        "SELECT COUNT(*) FROM outbox WHERE recipient = 'blake@acme.test' AND sent_at IS NULL";
+    let unsent = app.count(waiting).await;
+    assert!(unsent > 0, "the approval request waits to be sent");
     let removed = admin.send(Method::DELETE, &blake, None).await;
     assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
     assert_eq!(
-        (&removed.body["name"], &removed.body["reports_moved"]),
-        (&json!("Blake Diaz"), &json!(1))
+        (&removed.body["name"], &removed.body["reports_moved"], &removed.body["mail_dropped"]),
+        (&json!("Blake Diaz"), &json!(1), &json!(unsent))
     );
+    assert_eq!(app.count(waiting).await, 0, "mail to someone who left is not sent");
     assert_eq!(blakes.get("/api/session").await.status, StatusCode::UNAUTHORIZED, "session ended");
     let mut with_token = app.client();
     with_token.bearer = Some(token);
@@ -261,6 +267,46 @@ async fn a_user_who_left_is_removed_and_can_no_longer_act(app: &TestApp) {
     assert_eq!(buyer.get("/api/session").await.status, StatusCode::UNAUTHORIZED, "Pat is gone");
 }
 both_databases!(removal, a_user_who_left_is_removed_and_can_no_longer_act);
+
+/// A policy that names Finn saved while Finn is being removed: one of the two is refused,
+/// never both done (a policy naming someone who can no longer approve).
+async fn a_removal_and_a_policy_naming_the_user_never_both_pass(app: &TestApp) {
+    let shop = shop(app).await;
+    let users = format!("/api/companies/{}/users", shop.customer);
+    let policy_path = format!("/api/companies/{}/policy", shop.customer);
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let mut other_tab = logged_in(app, "dana@acme.test").await;
+    let original = dana.get(&policy_path).await.body["policy"].clone();
+    let finn = json!({ "email": "finn@acme.test", "name": "Finn Park", "password": "a long password", "roles": ["approver"] });
+    for round in 0..6 {
+        let added = dana.post(&users, finn.clone()).await;
+        assert_eq!(added.status, StatusCode::CREATED, "round {round}: {:?}", added.body);
+        let id = added.body["id"].as_str().unwrap().to_owned();
+        let naming = json!({ "name": "Finn approves", "rules": [{ "id": "r", "name": "R", "min_total": { "amount": "1.00", "currency": "USD" }, "approver": { "user": id } }] });
+        let remove = format!("{users}/{id}");
+        let (saved, removed) = tokio::join!(
+            dana.send(Method::PUT, &policy_path, Some(naming)),
+            other_tab.send(Method::DELETE, &remove, None),
+        );
+        let outcome = (saved.status, removed.status);
+        match outcome {
+            (StatusCode::OK, StatusCode::CONFLICT) => {
+                assert_eq!(removed.body["error"]["code"], json!("named_in_policy"));
+                let back = dana.send(Method::PUT, &policy_path, Some(original.clone())).await;
+                assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
+                let gone = dana.send(Method::DELETE, &remove, None).await;
+                assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::OK) => {
+                assert_eq!(saved.body["error"]["field"], json!("policy"), "{:?}", saved.body);
+            }
+            _ => panic!("round {round}: {outcome:?}: {:?} {:?}", saved.body, removed.body),
+        }
+        let current = dana.get(&policy_path).await.body["policy"].clone();
+        assert_eq!(current, original, "round {round}: the policy names nobody who left");
+    }
+}
+both_databases!(removal_races_policy, a_removal_and_a_policy_naming_the_user_never_both_pass);
 
 async fn people_change_their_own_password(app: &TestApp) {
     shop(app).await;
