@@ -11,7 +11,7 @@ use crate::{
     seed,
     util::now,
 };
-use axum::{extract::State, http::StatusCode};
+use axum::extract::State;
 use rules::approval::{ApprovalContext, ApprovalPolicy, Directory, Member, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -170,7 +170,7 @@ pub async fn directory_in<'a>(
 ) -> Result<Directory, ApiError> {
     let mut on = on.into();
     let units = db::query(
-        "SELECT id, name, parent_id FROM business_units WHERE company_id = $1 ORDER BY id",
+        "SELECT id, name, parent_id FROM business_units WHERE company_id = $1 AND removed_at IS NULL ORDER BY id",
     )
     .bind(company_id)
     .fetch_all(on.reborrow())
@@ -514,40 +514,4 @@ pub async fn save_policy(
         .await?;
     tx.commit().await?;
     Ok(version)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUnit {
-    pub name: String,
-    #[serde(default)]
-    pub parent_id: Option<String>,
-}
-
-/// `POST /api/companies/{id}/units`: company admins add business units.
-pub async fn add_unit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<NewUnit>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    administered(&state, &caller, &id).await?;
-    if body.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "a name is required"));
-    }
-    if let Some(parent) = &body.parent_id
-        && db::query("SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2")
-            .bind(parent)
-            .bind(&id)
-            .fetch_optional(&state.db.read)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::invalid(
-            "parent_id",
-            format!("\"{parent}\" is not a unit of this company"),
-        ));
-    }
-    let unit_id = seed::unit(&state, &id, body.name.trim(), body.parent_id.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": unit_id }))))
 }

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod paging;
 pub mod seed;
+pub mod units;
 pub mod users;
 pub mod util;
 pub mod webhooks;
@@ -135,7 +136,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/companies/{id}/sales-rep", put(companies::put_sales_rep)),
         ("/companies/{id}/users", get(users::list).post(users::add)),
         ("/companies/{id}/users/{user}", put(users::change).delete(users::remove)),
-        ("/companies/{id}/units", post(companies::add_unit)),
+        ("/companies/{id}/units", post(units::add)),
+        ("/companies/{id}/units/{unit}", put(units::change).delete(units::remove)),
         ("/companies/{id}/policy", get(companies::get_policy).put(companies::put_policy)),
         ("/cart", get(orders::get_cart).put(orders::put_cart)),
         ("/checkout/context", get(orders::context)),

@@ -42,8 +42,21 @@ pub async fn unit(
     name: &str,
     parent: Option<&str>,
 ) -> Result<String, ApiError> {
-    let id = new_id("bu");
     let mut tx = state.db.write.begin().await?;
+    directory_changed(&mut tx, company_id).await?;
+    let id = insert_unit(&mut tx, company_id, name, parent).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a business unit, in the caller's transaction, which marks the directory changed.
+pub(crate) async fn insert_unit(
+    tx: &mut db::Tx,
+    company_id: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> Result<String, ApiError> {
+    let id = new_id("bu");
     db::query(
         "INSERT INTO business_units (id, company_id, name, parent_id) VALUES ($1, $2, $3, $4)",
     )
@@ -51,10 +64,8 @@ pub async fn unit(
     .bind(company_id)
     .bind(name)
     .bind(parent)
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
-    directory_changed(&mut tx, company_id).await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -71,9 +82,22 @@ pub struct NewUser<'a> {
 }
 
 pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> {
-    let id = new_id("usr");
     let hash = state.passwords.hash_blocking(u.password).await?;
     let mut tx = state.db.write.begin().await?;
+    directory_changed(&mut tx, u.company_id).await?;
+    let id = insert_user(&mut tx, &u, hash).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts the user with their password's hash, in the caller's transaction, which marks the
+/// directory changed.
+pub(crate) async fn insert_user(
+    tx: &mut db::Tx,
+    u: &NewUser<'_>,
+    hash: String,
+) -> Result<String, ApiError> {
+    let id = new_id("usr");
     db::query(
         "INSERT INTO users (id, company_id, email, name, password_hash, unit_id, manager_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -85,17 +109,15 @@ pub async fn user(state: &AppState, u: NewUser<'_>) -> Result<String, ApiError> 
     .bind(u.unit_id)
     .bind(u.manager_id)
     .bind(now().millis())
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
     for role in u.roles {
         db::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(&id)
             .bind(*role)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
     }
-    directory_changed(&mut tx, u.company_id).await?;
-    tx.commit().await?;
     Ok(id)
 }
 

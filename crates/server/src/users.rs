@@ -141,8 +141,11 @@ pub struct NewUser {
 
 /// A user's roles, unit and manager as a company admin sets them: each checked against the
 /// company, the first problem named by its field.
-async fn check_place(
-    state: &AppState,
+///
+/// Run in the transaction that writes the user, after it marked the directory changed: a unit
+/// or manager removed meanwhile is then seen (see `seed::hold_directory`).
+async fn check_place<'a>(
+    on: impl Into<db::Exec<'a>>,
     company_id: &str,
     seller: bool,
     roles: &[String],
@@ -159,13 +162,16 @@ async fn check_place(
             ));
         }
     }
+    let mut on = on.into();
     if let Some(unit) = unit_id
-        && db::query("SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2")
-            .bind(unit)
-            .bind(company_id)
-            .fetch_optional(&state.db.read)
-            .await?
-            .is_none()
+        && db::query(
+            "SELECT 1 AS x FROM business_units WHERE id = $1 AND company_id = $2 AND removed_at IS NULL",
+        )
+        .bind(unit)
+        .bind(company_id)
+        .fetch_optional(on.reborrow())
+        .await?
+        .is_none()
     {
         return Err(ApiError::invalid("unit_id", format!("\"{unit}\" is not in this company")));
     }
@@ -175,7 +181,7 @@ async fn check_place(
         )
         .bind(manager)
         .bind(company_id)
-        .fetch_optional(&state.db.read)
+        .fetch_optional(on)
         .await?
         .is_none()
     {
@@ -229,19 +235,20 @@ pub async fn add(
     let name = check_name(&body.name)?;
     check_password("password", &body.password)?;
     let (unit, manager) = (body.unit_id.as_deref(), body.manager_id.as_deref());
-    check_place(&state, &id, company.seller, &body.roles, unit, manager).await?;
     let roles = distinct(&body.roles);
+    let hash = state.passwords.hash_blocking(&body.password).await?;
+    let mut tx = state.db.write.begin().await?;
+    seed::directory_changed(&mut tx, &id).await?;
+    check_place(&mut tx, &id, company.seller, &body.roles, unit, manager).await?;
     let returning = db::query(
         "SELECT id FROM users WHERE email = $1 AND company_id = $2 AND removed_at IS NOT NULL",
     )
     .bind(email.to_lowercase())
     .bind(&id)
-    .fetch_optional(&state.db.read)
+    .fetch_optional(&mut tx)
     .await?;
     if let Some(row) = returning {
         let user_id: String = row.try_get("id")?;
-        let hash = state.passwords.hash_blocking(&body.password).await?;
-        let mut tx = state.db.write.begin().await?;
         db::query(
             "UPDATE users SET name = $1, password_hash = $2, unit_id = $3, manager_id = $4, removed_at = NULL
              WHERE id = $5 AND removed_at IS NOT NULL",
@@ -254,13 +261,12 @@ pub async fn add(
         .execute(&mut tx)
         .await?;
         set_roles(&mut tx, &user_id, &roles).await?;
-        seed::directory_changed(&mut tx, &id).await?;
         tx.commit().await?;
         return Ok((StatusCode::CREATED, Json(json!({ "id": user_id, "restored": true }))));
     }
-    let user_id = seed::user(
-        &state,
-        seed::NewUser {
+    let user_id = seed::insert_user(
+        &mut tx,
+        &seed::NewUser {
             company_id: &id,
             email,
             name,
@@ -269,6 +275,7 @@ pub async fn add(
             unit_id: unit,
             manager_id: manager,
         },
+        hash,
     )
     .await
     .map_err(|e| {
@@ -278,6 +285,7 @@ pub async fn add(
             e
         }
     })?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": user_id, "restored": false }))))
 }
 
@@ -333,7 +341,6 @@ pub async fn change(
     member(&state, &id, &user_id).await?;
     let name = check_name(&body.name)?;
     let (unit, manager) = (body.unit_id.as_deref(), body.manager_id.as_deref());
-    check_place(&state, &id, company.seller, &body.roles, unit, manager).await?;
     if manager == Some(user_id.as_str()) {
         return Err(ApiError::invalid("manager_id", "nobody is their own manager"));
     }
@@ -348,6 +355,8 @@ pub async fn change(
         ));
     }
     let mut tx = state.db.write.begin().await?;
+    seed::directory_changed(&mut tx, &id).await?;
+    check_place(&mut tx, &id, company.seller, &body.roles, unit, manager).await?;
     db::query("UPDATE users SET name = $1, unit_id = $2, manager_id = $3 WHERE id = $4")
         .bind(name)
         .bind(unit)
@@ -357,7 +366,6 @@ pub async fn change(
         .await?;
     let roles = distinct(&body.roles);
     set_roles(&mut tx, &user_id, &roles).await?;
-    seed::directory_changed(&mut tx, &id).await?;
     tx.commit().await?;
     Ok(Json(json!({
         "id": user_id, "name": name, "roles": roles, "unit_id": unit, "manager_id": manager,

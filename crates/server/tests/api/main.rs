@@ -19,6 +19,7 @@ mod orders;
 mod people;
 mod session;
 mod shop;
+mod units;
 mod webhooks;
 mod workflows;
 
