@@ -151,13 +151,16 @@ async fn browser(driver_port: u16) -> Client {
 async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
+        let mut seen = None;
         if let Ok(e) = c.find(Locator::Css(css)).await
             && let Ok(t) = e.text().await
-            && ok(&t)
         {
-            return t;
+            if ok(&t) {
+                return t;
+            }
+            seen = Some(t);
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {css}");
+        assert!(Instant::now() < deadline, "timed out waiting for {css}, which reads {seen:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -1085,18 +1088,24 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
         .await;
     accessible(c, "the people page").await;
     // A new office first, under North America: a unit needs a name.
-    let error = refused(c, "#add-unit", "unit-name").await;
+    let error = refused(c, "#save-unit", "unit-name").await;
     assert!(error.contains("name is required"), "{error}");
     type_into(c, "#unit-name", "Boston office").await;
     let under = c.find(Locator::Css("#unit-parent_id")).await.unwrap();
     under.select_by_label("North America").await.unwrap();
-    click(c, "#add-unit").await;
+    click(c, "#save-unit").await;
     wait_text(c, "#people-said", |t| t.contains("The unit Boston office is added")).await;
-    let tree = wait_text(c, "#units", |t| t.contains("Boston office")).await;
-    let lines: Vec<&str> = tree.lines().map(str::trim).collect();
+    wait_text(c, "#units", |t| t.contains("Boston office")).await;
     assert_eq!(
-        lines,
-        ["Acme Corp", "EMEA", "London office", "North America", "Boston office", "New York office"],
+        unit_tree(c).await,
+        [
+            "Acme Corp",
+            "  EMEA",
+            "    London office",
+            "  North America",
+            "    Boston office",
+            "    New York office"
+        ],
         "the units as a tree, depth first and by name"
     );
     type_into(c, "#person-name", "Finn Gray").await;
@@ -1114,6 +1123,12 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     wait_text(c, "#people-said", |t| t.contains("Finn Gray is added")).await;
     let row = wait_text(c, "table.people", |t| t.contains("finn@acme.example")).await;
     assert!(row.contains("Boston office"), "{row}");
+    // The Boston office cannot go while Finn works there.
+    click(c, "button.remove[aria-label='Remove the unit Boston office']").await;
+    wait_focus(c, "confirm-unit-removal", "a unit's removal asks to be confirmed").await;
+    click(c, "#confirm-unit-removal").await;
+    let refusal = wait_text(c, "#people-said", |t| t.contains("Finn Gray works in")).await;
+    assert!(refusal.contains("place them in another unit first"), "{refusal}");
 
     login(c, &s.base, "finn@acme.example").await;
     c.find(Locator::LinkText("Password")).await.unwrap().click().await.unwrap();
@@ -1161,6 +1176,52 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     click(c, "#save-person").await;
     wait_text(c, "#people-said", |t| t.contains("Finn Gray is back")).await;
     wait_text(c, "table.people", |t| t.contains("finn@acme.example")).await;
+
+    // Units are renamed and moved, never under themselves; an empty one is removed.
+    click(c, "button.change[aria-label='Change the unit North America']").await;
+    wait_focus(c, "unit-name", "changing a unit starts at its name").await;
+    let places = c.find(Locator::Css("#unit-parent_id")).await.unwrap().text().await.unwrap();
+    assert!(
+        places.contains("Acme Corp") && !places.contains("Boston") && !places.contains("North"),
+        "not under itself nor a unit within it: {places}"
+    );
+    click(c, "#unit-form-cancel").await;
+    click(c, "button.change[aria-label='Change the unit Boston office']").await;
+    assert_eq!(value_of(c, "#unit-name").await, "Boston office");
+    type_into(c, "#unit-name", "Boston").await;
+    let under = c.find(Locator::Css("#unit-parent_id")).await.unwrap();
+    under.select_by_label("Acme Corp").await.unwrap();
+    click(c, "#save-unit").await;
+    wait_text(c, "#people-said", |t| t.contains("The unit Boston is changed")).await;
+    wait_text(c, "#units", |t| !t.contains("Boston office")).await;
+    assert_eq!(
+        unit_tree(c).await,
+        [
+            "Acme Corp",
+            "  Boston",
+            "  EMEA",
+            "    London office",
+            "  North America",
+            "    New York office"
+        ]
+    );
+    type_into(c, "#unit-name", "Temporary desk").await;
+    click(c, "#save-unit").await;
+    wait_text(c, "#units", |t| t.contains("Temporary desk")).await;
+    click(c, "button.remove[aria-label='Remove the unit Temporary desk']").await;
+    wait_focus(c, "confirm-unit-removal", "a unit's removal asks to be confirmed").await;
+    accessible(c, "the people page, confirming a unit's removal").await;
+    click(c, "#confirm-unit-removal").await;
+    wait_text(c, "#people-said", |t| t.contains("The unit Temporary desk is removed")).await;
+    wait_text(c, "#units", |t| !t.contains("Temporary desk")).await;
+}
+
+/// The business units as the People page shows them: each name indented two spaces a level.
+async fn unit_tree(c: &Client) -> Vec<String> {
+    let script = r#"return [...document.querySelectorAll('#units li')].map(li =>
+        ' '.repeat(2 * Math.round(parseFloat(li.style.paddingLeft) / 2)) + li.querySelector('.unit-name').textContent);"#;
+    let rows = c.execute(script, vec![]).await.unwrap();
+    serde_json::from_value(rows).unwrap()
 }
 
 /// The company admin edits the approval policy: the form shows a role approver as it is,

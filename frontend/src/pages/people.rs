@@ -458,6 +458,7 @@ pub fn PeoplePage() -> impl IntoView {
 struct UnitRow {
     id: String,
     name: String,
+    parent: Option<String>,
     /// 0 for a unit without a parent.
     depth: usize,
 }
@@ -476,7 +477,12 @@ fn tree(units: &[Unit]) -> Vec<UnitRow> {
         if out.iter().any(|r: &UnitRow| r.id == unit.id.as_str()) {
             continue;
         }
-        out.push(UnitRow { id: unit.id.to_string(), name: unit.name.to_string(), depth });
+        out.push(UnitRow {
+            id: unit.id.to_string(),
+            name: unit.name.to_string(),
+            parent: unit.parent.as_ref().map(ToString::to_string),
+            depth,
+        });
         let mut children: Vec<&Unit> =
             units.iter().filter(|u| u.parent.as_ref() == Some(&unit.id)).collect();
         by_name(&mut children);
@@ -485,68 +491,158 @@ fn tree(units: &[Unit]) -> Vec<UnitRow> {
     out
 }
 
-/// The company's business units as a tree, and the form that adds one.
+/// The unit and those under it: in the depth-first rows, the rows after it that lie deeper.
+fn subtree(rows: &[UnitRow], id: &str) -> Vec<String> {
+    let Some(at) = rows.iter().position(|r| r.id == id) else {
+        return Vec::new();
+    };
+    let depth = rows.get(at).map_or(0, |r| r.depth);
+    rows.iter()
+        .skip(at)
+        .enumerate()
+        .take_while(|(i, r)| *i == 0 || r.depth > depth)
+        .map(|(_, r)| r.id.clone())
+        .collect()
+}
+
+/// The company's business units as a tree, each to rename, move or remove, and the form that
+/// adds one or changes the one chosen.
 fn units_section(
     units: RwSignal<Vec<UnitRow>>,
     path: String,
-    reload: impl Fn() + Clone + 'static,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
     said: RwSignal<Option<Result<String, api::ApiError>>>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let parent = RwSignal::new(String::new());
+    // The unit being changed; none while the form adds one.
+    let editing = RwSignal::new(None::<UnitRow>);
+    let removing = RwSignal::new(None::<UnitRow>);
     let errors = FieldErrors::new(&["name", "parent_id"]);
-    let add = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let show = move |unit: Option<UnitRow>| {
+        errors.clear();
+        name.set(unit.as_ref().map(|u| u.name.clone()).unwrap_or_default());
+        parent.set(unit.as_ref().and_then(|u| u.parent.clone()).unwrap_or_default());
+        editing.set(unit);
+    };
+    let save = {
         let (path, reload) = (path.clone(), reload.clone());
-        let parent_id = Some(parent.get_untracked()).filter(|p| !p.is_empty());
-        let body = serde_json::json!({ "name": name.get_untracked(), "parent_id": parent_id });
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let (path, reload) = (path.clone(), reload.clone());
+            let parent_id = Some(parent.get_untracked()).filter(|p| !p.is_empty());
+            let body = serde_json::json!({ "name": name.get_untracked(), "parent_id": parent_id });
+            let changing = editing.get_untracked();
+            spawn_local(async move {
+                let sent = match &changing {
+                    Some(u) => {
+                        let at = format!("{path}/{}", u.id);
+                        api::send::<serde_json::Value, _>(Method::PUT, &at, &body).await
+                    }
+                    None => api::send::<serde_json::Value, _>(Method::POST, &path, &body).await,
+                };
+                match sent {
+                    Ok(_) => {
+                        let named = name.get_untracked().trim().to_owned();
+                        said.set(Some(Ok(match changing {
+                            Some(_) => format!("The unit {named} is changed."),
+                            None => format!("The unit {named} is added."),
+                        })));
+                        show(None);
+                        reload();
+                        focus("#people-said");
+                    }
+                    Err(e) => {
+                        let field = errors.set(e);
+                        focus(if field == Some("parent_id") {
+                            "#unit-parent_id"
+                        } else {
+                            "#unit-name"
+                        });
+                    }
+                }
+            });
+        }
+    };
+    let remove = move |unit: UnitRow| {
+        let (path, reload) = (path.clone(), reload.clone());
         spawn_local(async move {
-            match api::send::<serde_json::Value, _>(Method::POST, &path, &body).await {
-                Ok(_) => {
-                    errors.clear();
-                    said.set(Some(Ok(format!(
-                        "The unit {} is added.",
-                        name.get_untracked().trim()
-                    ))));
-                    name.set(String::new());
-                    reload();
-                    focus("#people-said");
-                }
-                Err(e) => {
-                    let field = errors.set(e);
-                    focus(if field == Some("parent_id") {
-                        "#unit-parent_id"
-                    } else {
-                        "#unit-name"
-                    });
-                }
+            let answer =
+                api::delete_answered::<serde_json::Value>(&format!("{path}/{}", unit.id)).await;
+            removing.set(None);
+            said.set(Some(answer.map(|_| {
+                format!("The unit {} is removed; orders placed in it keep its name.", unit.name)
+            })));
+            if editing.with_untracked(|e| e.as_ref().is_some_and(|e| e.id == unit.id)) {
+                show(None);
             }
+            reload();
+            focus("#people-said");
         });
     };
+    let confirm = move || {
+        removing.get().map(|u| {
+            let (asked, kept) = (u.clone(), u.name.clone());
+            let remove = remove.clone();
+            view! {
+                <section class="confirm" aria-labelledby="unit-removal-question">
+                    <p id="unit-removal-question">"Remove the unit " {u.name} "? Only a unit without people, units under it or mention in the approval policy can go."</p>
+                    <button type="button" id="confirm-unit-removal" on:click=move |_| remove(asked.clone())>"Remove"</button>
+                    <button type="button" on:click=move |_| { removing.set(None); said.set(Some(Ok(format!("The unit {kept} is kept.")))); }>"Keep"</button>
+                </section>
+            }
+        })
+    };
+    // Where the unit may go: anywhere but under itself or a unit within it.
+    let places = move || {
+        let rows = units.get();
+        let out = editing.with(|e| e.as_ref().map(|e| subtree(&rows, &e.id))).unwrap_or_default();
+        rows.into_iter().filter(|u| !out.contains(&u.id)).collect::<Vec<_>>()
+    };
+    let changing = move || editing.with(Option::is_some);
     view! {
         <section aria-labelledby="units-heading">
             <h2 id="units-heading">"Business units"</h2>
             <p>"An approver approves the orders of their unit and of the units under it."</p>
             <ul class="units" id="units">{move || units.get().into_iter().map(|u| {
                 let indent = format!("padding-left: {}em", u.depth * 2);
-                view! { <li style=indent data-unit=u.id>{u.name}</li> }
+                let (chosen, asked) = (u.clone(), u.clone());
+                view! {
+                    <li style=indent data-unit=u.id.clone()>
+                        <span class="unit-name">{u.name.clone()}</span>
+                        <button type="button" class="change" aria-label=format!("Change the unit {}", u.name)
+                            on:click=move |_| { show(Some(chosen.clone())); focus("#unit-name"); }>"Change"</button>
+                        <button type="button" class="remove" aria-label=format!("Remove the unit {}", u.name)
+                            on:click=move |_| {
+                                removing.set(Some(asked.clone()));
+                                request_animation_frame(|| { focus("#confirm-unit-removal"); });
+                            }>"Remove"</button>
+                    </li>
+                }
             }).collect_view()}</ul>
-            <form class="unit" on:submit=add>
-                <label for="unit-name">"Name of a new unit"</label>
+            {confirm}
+            <form class="unit" on:submit=save>
+                <h3>{move || editing.with(|e| e.as_ref().map_or_else(|| "Add a unit".to_owned(), |e| format!("Change the unit {}", e.name)))}</h3>
+                <label for="unit-name">{move || if changing() { "Name" } else { "Name of a new unit" }}</label>
                 <input id="unit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
                     aria-describedby="unit-name-error" aria-invalid=errors.invalid("name")/>
                 <span class="error" id="unit-name-error">{errors.of("name")}</span>
                 <label for="unit-parent_id">"Under"</label>
-                <select id="unit-parent_id" aria-describedby="unit-parent_id-error"
+                <select id="unit-parent_id" aria-describedby="unit-parent_id-error" aria-invalid=errors.invalid("parent_id")
                     prop:value=move || parent.get() on:change=move |ev| parent.set(event_target_value(&ev))>
                     <option value="">"Nothing (a top unit)"</option>
-                    {move || units.get().into_iter().map(|u| {
+                    {move || places().into_iter().map(|u| {
                         let selected = parent.get_untracked() == u.id;
                         view! { <option value=u.id selected=selected>{u.name}</option> }
                     }).collect_view()}
                 </select>
                 <span class="error" id="unit-parent_id-error">{errors.of("parent_id")}</span>
-                <button type="submit" id="add-unit">"Add the unit"</button>
+                <div class="row">
+                    <button type="submit" id="save-unit">{move || if changing() { "Save the unit" } else { "Add the unit" }}</button>
+                    <Show when=changing>
+                        <button type="button" id="unit-form-cancel" on:click=move |_| show(None)>"Cancel"</button>
+                    </Show>
+                </div>
                 <p class="error" role="alert">{errors.other()}</p>
             </form>
         </section>
