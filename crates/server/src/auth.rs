@@ -415,13 +415,7 @@ pub async fn login(
     let key = format!("login:{email}");
     let address_key = peer.0.map(|ip| format!("login-address:{ip}"));
     let at = now().millis();
-    let too_many = || {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed logins; try again in 15 minutes",
-        )
-    };
+    let too_many = || too_many_attempts("failed logins");
     if rate_limited(&state, &key, LOGIN_FAILURES, at).await? {
         return Err(too_many());
     }
@@ -511,6 +505,16 @@ impl std::fmt::Debug for PasswordChange {
     }
 }
 
+/// The answer once an account (or an address) has had too many failed attempts: `what`
+/// says which ("failed logins").
+fn too_many_attempts(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many {what}; try again in 15 minutes"),
+    )
+}
+
 /// `PUT /api/session/password`: the person logged in changes their password, giving the
 /// current one. Their other sessions end (a password changed because it leaked should lock
 /// out whoever has it); this one goes on. Wrong current passwords count as failed logins of
@@ -526,13 +530,7 @@ pub async fn change_password(
     }
     let key = format!("login:{}", caller.email.to_lowercase());
     let at = now().millis();
-    let too_many = || {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many wrong passwords; try again in 15 minutes",
-        )
-    };
+    let too_many = || too_many_attempts("wrong passwords");
     if rate_limited(&state, &key, LOGIN_FAILURES, at).await? {
         return Err(too_many());
     }

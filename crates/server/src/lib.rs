@@ -146,6 +146,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/orders/states", get(orders::states)),
         ("/orders/{id}", get(orders::get).put(orders::change)),
         ("/orders/{id}/decisions", post(orders::decide)),
+        ("/orders/{id}/handovers", post(orders::hand_over)),
         ("/orders/{id}/transitions/{transition}", post(orders::fire)),
         ("/approvals", get(orders::queue)),
         ("/notifications", get(notifications::list)),

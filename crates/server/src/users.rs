@@ -412,7 +412,7 @@ pub async fn remove(
         return Err(ApiError::conflict(
             "sole_approver",
             format!(
-                "{name} is the only one who may approve order {} waiting now: have it decided first",
+                "{name} is the only one who may approve order {} waiting now: have it decided or handed to someone else first",
                 numbers.join(", ")
             ),
         )

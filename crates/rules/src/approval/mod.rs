@@ -271,6 +271,22 @@ fn rule_ref(rule: &ApprovalRule) -> RuleRef {
     RuleRef { rule: rule.id.clone(), name: rule.name.clone() }
 }
 
+impl Directory {
+    /// Whether `user` may decide a step of an order placed in `unit`, by the rule routing
+    /// chooses candidates with: someone without a unit decides for the whole company, someone
+    /// in a unit for that unit and the units under it. Nobody outside the directory may.
+    pub fn may_decide_for(&self, user: &UserId, unit: Option<&UnitId>) -> bool {
+        let Some(member) = self.users.iter().find(|m| &m.id == user) else {
+            return false;
+        };
+        let Some(own) = &member.unit else {
+            return true;
+        };
+        unit.and_then(|u| unit_path(self, u))
+            .is_some_and(|path| path.iter().any(|p| **p == *own.as_str()))
+    }
+}
+
 /// A unit and its ancestors, itself first; `None` on a cycle or an unknown unit.
 fn unit_path(directory: &Directory, unit: &UnitId) -> Option<Vec<SharedStr>> {
     let mut path = Vec::new();
@@ -871,5 +887,39 @@ impl ApprovalContext {
             }),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn who_may_decide_for_a_unit() {
+        let directory: Directory = serde_json::from_str(
+            r#"{
+                "units": [
+                    { "id": "na", "name": "North America" },
+                    { "id": "ny", "name": "New York", "parent": "na" },
+                    { "id": "emea", "name": "EMEA" }
+                ],
+                "users": [
+                    { "id": "head", "name": "Head", "roles": ["approver"] },
+                    { "id": "avery", "name": "Avery", "roles": ["approver"], "unit": "na" },
+                    { "id": "eli", "name": "Eli", "roles": ["approver"], "unit": "emea" }
+                ]
+            }"#,
+        )
+        .unwrap();
+        let may = |user: &str, unit: Option<&str>| {
+            let unit = unit.map(|u| UnitId::parse(u).unwrap());
+            directory.may_decide_for(&UserId::parse(user).unwrap(), unit.as_ref())
+        };
+        assert!(may("head", Some("ny")) && may("head", None), "no unit: the whole company");
+        assert!(may("avery", Some("ny")) && may("avery", Some("na")), "a unit and those under it");
+        assert!(!may("avery", Some("emea")) && !may("avery", None), "not elsewhere");
+        assert!(!may("eli", Some("ny")));
+        assert!(!may("nobody", Some("ny")), "only people of the directory");
     }
 }

@@ -305,6 +305,181 @@ pub async fn decide(
     Ok(Json(order_json(&state, &id, &caller).await?))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverInput {
+    pub step_id: String,
+    /// Who decides the step from now on (any one of them).
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    /// The order revision the admin looked at.
+    pub revision: i64,
+}
+
+/// `POST /api/orders/{id}/handovers`: a company admin hands a step not yet decided to other
+/// approvers (the approver is away, or has left): any one of them decides it from now on, and
+/// those of a pending step are told at once. The same rules hold as for routing: never the
+/// buyer, only people of the company whose unit covers the order's. The order's revision moves
+/// on, so a decision made on what the page showed before is refused, not taken.
+pub async fn hand_over(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<HandoverInput>,
+) -> Result<Json<view::OrderView>, ApiError> {
+    let (company, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
+    if caller.seller {
+        return Err(ApiError::not_found("order"));
+    }
+    if !caller.has("company_admin") {
+        return Err(ApiError::forbidden(
+            "only the company's admins hand an approval to someone else",
+        ));
+    }
+    if body.comment.chars().count() > 2000 {
+        return Err(ApiError::invalid("comment", "a comment has at most 2,000 characters"));
+    }
+    if revision != body.revision {
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed since you looked at it; review it again",
+        )
+        .with_field("revision"));
+    }
+    let mut to: Vec<String> = Vec::with_capacity(body.to.len());
+    for user in &body.to {
+        if !to.contains(user) {
+            to.push(user.clone());
+        }
+    }
+    if to.is_empty() {
+        return Err(ApiError::invalid("to", "name who approves the step from now on"));
+    }
+    if to.len() > 20 {
+        return Err(ApiError::invalid("to", "a step has at most 20 approvers"));
+    }
+    let mut tx = state.db.write.begin().await?;
+    // Nobody named here is removed before this commits (see `seed::hold_directory`).
+    seed::hold_directory(&mut tx, &company).await?;
+    let step = db::query(
+        "SELECT step_index, status, candidates FROM approval_steps WHERE id = $1 AND order_id = $2",
+    )
+    .bind(&body.step_id)
+    .bind(&id)
+    .fetch_optional(&mut tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("approval step"))?;
+    let status: String = step.try_get("status")?;
+    if status != "pending" && status != "waiting" {
+        return Err(ApiError::conflict("already_decided", "this step is decided already"));
+    }
+    let before: Vec<String> =
+        serde_json::from_str(&step.try_get::<String>("candidates")?).map_err(ApiError::internal)?;
+    let order =
+        db::query("SELECT number, total, currency, business_unit_id FROM orders WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut tx)
+            .await?;
+    let unit = order
+        .try_get::<Option<String>>("business_unit_id")?
+        .map(|u| UnitId::parse(&u))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let directory = companies::directory_in(&mut tx, &company).await?;
+    let name_of = |user: &str| {
+        directory.users.iter().find(|u| u.id.as_str() == user).map(|u| u.name.to_string())
+    };
+    for (i, user) in to.iter().enumerate() {
+        let field = format!("to[{i}]");
+        let Some(name) = name_of(user) else {
+            return Err(ApiError::invalid(
+                field,
+                format!("\"{user}\" is not a user of this company"),
+            ));
+        };
+        if *user == buyer {
+            return Err(ApiError::invalid(
+                field,
+                format!("{name} placed the order: nobody approves their own order"),
+            ));
+        }
+        let decides =
+            UserId::parse(user).is_ok_and(|u| directory.may_decide_for(&u, unit.as_ref()));
+        if !decides {
+            return Err(ApiError::invalid(
+                field,
+                format!("{name} works in a unit that does not cover the order's"),
+            ));
+        }
+    }
+    if to == before {
+        return Err(ApiError::invalid("to", "the step is theirs already"));
+    }
+    let at = now().millis();
+    let moved = db::query(
+        "UPDATE approval_steps SET candidates = $1, reminded_at = $2 WHERE id = $3 AND status = $4",
+    )
+    .bind(serde_json::to_string(&to).map_err(ApiError::internal)?)
+    .bind(at)
+    .bind(&body.step_id)
+    .bind(&status)
+    .execute(&mut tx)
+    .await?;
+    let revised = db::query("UPDATE orders SET revision = revision + 1, updated_at = $1 WHERE id = $2 AND revision = $3")
+        .bind(at)
+        .bind(&id)
+        .bind(revision)
+        .execute(&mut tx)
+        .await?;
+    if moved.rows_affected() != 1 || revised.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed meanwhile; review it again",
+        ));
+    }
+    let names = |ids: &[String]| -> String {
+        ids.iter().map(|u| name_of(u).unwrap_or_else(|| u.clone())).collect::<Vec<_>>().join(", ")
+    };
+    let index: i64 = step.try_get("step_index")?;
+    let comment = body.comment.trim();
+    let mut note = format!(
+        "handed step {} from {} to {}",
+        index.saturating_add(1),
+        names(&before),
+        names(&to)
+    );
+    if !comment.is_empty() {
+        note = format!("{note}: {comment}");
+    }
+    let mut batch = Batch::new();
+    history(
+        &mut batch,
+        &id,
+        Some(&caller.user_id),
+        Some(&current_state),
+        &current_state,
+        Some(&note),
+    );
+    if status == "pending" {
+        let number: i64 = order.try_get("number")?;
+        let total =
+            Money::parse(&order.try_get::<String>("total")?, &order.try_get::<String>("currency")?)
+                .map_err(ApiError::internal)?;
+        let buyer_name: String = db::query("SELECT name FROM users WHERE id = $1")
+            .bind(&buyer)
+            .fetch_one(&mut tx)
+            .await?
+            .try_get("name")?;
+        tell_approvers(&mut batch, &to, Placed { id: &id, number, total }, &buyer_name);
+    }
+    batch.run(&mut tx).await?;
+    tx.commit().await?;
+    state.metrics.count("approvals_handed_over");
+    Ok(Json(order_json(&state, &id, &caller).await?))
+}
+
 /// Reminds approvers of the steps that have waited for them longer than `after` (since they
 /// began to wait, or since the last reminder), as of `at`: each such step's candidates get a
 /// notification and its mail, and the step's reminder time moves to `at`, so that the next

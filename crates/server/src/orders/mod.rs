@@ -20,7 +20,10 @@ mod checkout;
 mod view;
 pub mod workflow;
 
-pub use approvals::{Decision, DecisionInput, QueueQuery, decide, queue, remind, run_reminders};
+pub use approvals::{
+    Decision, DecisionInput, HandoverInput, QueueQuery, decide, hand_over, queue, remind,
+    run_reminders,
+};
 pub use cart::{CartInput, LineInput, get_cart, put_cart};
 use cart::{cart_lines, load_cart};
 pub use change::{Change, change};
@@ -39,6 +42,7 @@ use crate::{
     error::{ApiError, Json, Path, Query},
     notifications::{Notice, notify, notify_each},
     paging::{page, page_size},
+    seed,
     util::{new_id, now, sha256_hex},
 };
 use axum::{extract::State, http::StatusCode};

@@ -167,6 +167,86 @@ async fn rejection_returns_the_order_to_the_buyer(app: &TestApp) {
 }
 both_databases!(rejection, rejection_returns_the_order_to_the_buyer);
 
+/// Blake is away: the company admin hands his step to Casey, who is told and decides it; what
+/// routing would refuse (the buyer, someone outside the order's unit, someone of another
+/// company) is refused here too, and Blake's decision on the page he saw before is not taken.
+async fn an_admin_hands_a_waiting_step_to_another_approver(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/orders/{id}/handovers");
+    let step = order["steps"][0]["id"].clone();
+    let to = |who: &[&str], revision: &Value| json!({ "step_id": step, "to": who, "comment": "Blake is on leave", "revision": revision });
+    let revision = order["revision"].clone();
+
+    // Only the company's admins hand steps over.
+    let mut casey = logged_in(app, "casey@acme.test").await;
+    let refused = casey.post(&path, to(&[&shop.a3], &revision)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    let mut olga = logged_in(app, "olga@globex.test").await;
+    assert_eq!(olga.post(&path, to(&[&shop.a3], &revision)).await.status, StatusCode::NOT_FOUND);
+    let mut seller = logged_in(app, "admin@toolmaker.test").await;
+    assert_eq!(seller.post(&path, to(&[&shop.a3], &revision)).await.status, StatusCode::NOT_FOUND);
+
+    // What routing would not choose is refused, naming the person at fault.
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let stale = json!(revision.as_i64().unwrap() - 1);
+    let cases: [(Value, &str, &str); 6] = [
+        (to(&[&shop.a3, &shop.buyer], &revision), "to[1]", "nobody approves their own order"),
+        (to(&[&shop.emea_approver], &revision), "to[0]", "does not cover the order's"),
+        (to(&[&shop.other_approver], &revision), "to[0]", "is not a user of this company"),
+        (to(&[], &revision), "to", "name who approves"),
+        (to(&[&shop.a2], &revision), "to", "theirs already"),
+        (to(&[&shop.a3], &stale), "revision", "changed since you looked"),
+    ];
+    for (body, field, says) in cases {
+        let refused = dana.post(&path, body.clone()).await;
+        assert_eq!(refused.body["error"]["field"], json!(field), "{body}: {:?}", refused.body);
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{body}: {message}");
+    }
+    let mut casey_notes = casey.get("/api/notifications").await.body["unread"].as_i64().unwrap();
+    assert_eq!(casey_notes, 0, "Casey has not been told of anything yet");
+
+    // Handed to Casey: the step is hers, she is told, the history says so.
+    let handed = dana.post(&path, to(&[&shop.a3, &shop.a3], &revision)).await;
+    assert_eq!(handed.status, StatusCode::OK, "{:?}", handed.body);
+    assert_eq!(
+        handed.body["steps"][0]["candidates"],
+        json!([{ "id": shop.a3, "name": "Casey Evans" }])
+    );
+    assert_eq!(handed.body["state"], json!("awaiting_approval"));
+    let last = handed.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&last["actor_name"], &last["comment"]),
+        (
+            &json!("Dana Admin"),
+            &json!("handed step 1 from Blake Diaz to Casey Evans: Blake is on leave")
+        )
+    );
+    casey_notes = casey.get("/api/notifications").await.body["unread"].as_i64().unwrap();
+    assert_eq!(casey_notes, 1);
+    assert_eq!(casey.get("/api/approvals").await.body["pending"][0]["order_id"], json!(id));
+    let mut blake = logged_in(app, "blake@acme.test").await;
+    assert_eq!(blake.get("/api/approvals").await.body["pending"], json!([]));
+
+    // Blake, deciding on what he saw before, and then on the order as it is: not his now.
+    let decision = |revision: &Value| json!({ "step_id": step, "decision": "approve", "comment": "ok", "revision": revision });
+    let decisions = format!("/api/orders/{id}/decisions");
+    let late = blake.post(&decisions, decision(&revision)).await;
+    assert_eq!(late.body["error"]["code"], json!("order_changed"), "{:?}", late.body);
+    let now_revision = handed.body["revision"].clone();
+    let not_his = blake.post(&decisions, decision(&now_revision)).await;
+    assert_eq!(not_his.status, StatusCode::FORBIDDEN, "{:?}", not_his.body);
+    let approved = casey.post(&decisions, decision(&now_revision)).await;
+    assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
+    let after = dana.post(&path, to(&[&shop.a1], &approved.body["revision"])).await;
+    assert_eq!(after.body["error"]["code"], json!("already_decided"), "{:?}", after.body);
+}
+both_databases!(handover, an_admin_hands_a_waiting_step_to_another_approver);
+
 /// An order that waits for its approver reminds them, once per interval, until it is decided.
 async fn approvers_are_reminded_of_orders_that_wait(app: &TestApp) {
     shop(app).await;
