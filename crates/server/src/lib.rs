@@ -139,6 +139,7 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/companies/{id}/units", post(units::add)),
         ("/companies/{id}/units/{unit}", put(units::change).delete(units::remove)),
         ("/companies/{id}/policy", get(companies::get_policy).put(companies::put_policy)),
+        ("/companies/{id}/approvals", get(orders::waiting)),
         ("/cart", get(orders::get_cart).put(orders::put_cart)),
         ("/checkout/context", get(orders::context)),
         ("/checkout/preview", get(orders::preview)),

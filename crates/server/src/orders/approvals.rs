@@ -305,6 +305,71 @@ pub async fn decide(
     Ok(Json(order_json(&state, &id, &caller).await?))
 }
 
+/// `GET /api/companies/{id}/approvals`: for the company's admins, every approval step of the
+/// company's orders not yet decided, pending or waiting its turn, with who may decide it and
+/// since when it waits: where approvals are stuck, and what to hand to someone else. Oldest
+/// order first, a page at a time (as the approver's queue).
+pub async fn waiting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(company): Path<String>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    companies::administered(&state, &caller, &company).await?;
+    let limit = page_size(q.limit);
+    let after = q.after.as_deref().map(|a| Cursor::parse("after", a)).transpose()?;
+    let rows = db::query(
+        "SELECT s.id AS step_id, s.order_id, s.round, s.step_index, s.status, s.candidates, s.pending_since,
+                o.number, o.revision, o.total, o.currency, o.created_at, u.name AS buyer_name, b.name AS unit_name
+         FROM approval_steps s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.buyer_id
+              LEFT JOIN business_units b ON b.id = o.business_unit_id
+         WHERE s.status IN ('pending', 'waiting') AND o.company_id = $1
+           AND ($2 = 0 OR o.created_at > $3 OR (o.created_at = $3 AND s.id > $4))
+         ORDER BY o.created_at, s.id LIMIT $5",
+    )
+    .bind(&company)
+    .bind(i64::from(after.is_some()))
+    .bind(after.as_ref().map_or(0, |c| c.at))
+    .bind(after.map_or(String::new(), |c| c.id))
+    .bind(limit.saturating_add(1))
+    .fetch_all(&state.db.read)
+    .await?;
+    let names: std::collections::HashMap<String, String> =
+        db::query("SELECT id, name FROM users WHERE company_id = $1")
+            .bind(&company)
+            .fetch_all(&state.db.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect::<Result<_, ApiError>>()?;
+    let (items, next) = page(&rows, limit, |r| {
+        let step_id: String = r.try_get("step_id")?;
+        let created_at: i64 = r.try_get("created_at")?;
+        let cursor = Cursor { at: created_at, id: step_id.clone() };
+        let candidates: Vec<String> = serde_json::from_str(&r.try_get::<String>("candidates")?)
+            .map_err(ApiError::internal)?;
+        let candidates: Vec<Value> =
+            candidates.into_iter().map(|id| json!({ "name": names.get(&id), "id": id })).collect();
+        let item = json!({
+            "step_id": step_id,
+            "order_id": r.try_get::<String>("order_id")?,
+            "number": r.try_get::<i64>("number")?,
+            "revision": r.try_get::<i64>("revision")?,
+            "buyer_name": r.try_get::<String>("buyer_name")?,
+            "business_unit_name": r.try_get::<Option<String>>("unit_name")?,
+            "total": { "amount": r.try_get::<String>("total")?, "currency": r.try_get::<String>("currency")? },
+            "round": r.try_get::<i64>("round")?,
+            "index": r.try_get::<i64>("step_index")?,
+            "status": r.try_get::<String>("status")?,
+            "candidates": candidates,
+            "pending_since": r.try_get::<Option<i64>>("pending_since")?,
+            "created_at": created_at,
+        });
+        Ok((cursor, Some(item)))
+    })?;
+    Ok(Json(json!({ "waiting": items, "next": next })))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverInput {
@@ -392,6 +457,9 @@ pub async fn hand_over(
     };
     for (i, user) in to.iter().enumerate() {
         let field = format!("to[{i}]");
+        if user.trim().is_empty() {
+            return Err(ApiError::invalid(field, "choose who approves the step from now on"));
+        }
         let Some(name) = name_of(user) else {
             return Err(ApiError::invalid(
                 field,

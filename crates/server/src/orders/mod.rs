@@ -22,7 +22,7 @@ pub mod workflow;
 
 pub use approvals::{
     Decision, DecisionInput, HandoverInput, QueueQuery, decide, hand_over, queue, remind,
-    run_reminders,
+    run_reminders, waiting,
 };
 pub use cart::{CartInput, LineInput, get_cart, put_cart};
 use cart::{cart_lines, load_cart};

@@ -207,6 +207,22 @@ async fn an_admin_hands_a_waiting_step_to_another_approver(app: &TestApp) {
         let message = refused.body["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{body}: {message}");
     }
+    // The admins' overview of what waits: Blake's step, and nobody else's to see.
+    let overview = format!("/api/companies/{}/approvals", shop.customer);
+    let waiting = dana.get(&overview).await.body;
+    assert_eq!(
+        (
+            &waiting["waiting"][0]["number"],
+            &waiting["waiting"][0]["status"],
+            &waiting["waiting"][0]["candidates"]
+        ),
+        (&order["number"], &json!("pending"), &json!([{ "id": shop.a2, "name": "Blake Diaz" }])),
+        "{waiting:?}"
+    );
+    assert_eq!(waiting["waiting"][0]["business_unit_name"], json!("New York"));
+    assert_eq!(casey.get(&overview).await.status, StatusCode::FORBIDDEN);
+    let foreign = olga.get(&overview).await.status;
+    assert!(matches!(foreign, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{foreign}");
     let mut casey_notes = casey.get("/api/notifications").await.body["unread"].as_i64().unwrap();
     assert_eq!(casey_notes, 0, "Casey has not been told of anything yet");
 
@@ -231,6 +247,8 @@ async fn an_admin_hands_a_waiting_step_to_another_approver(app: &TestApp) {
     assert_eq!(casey.get("/api/approvals").await.body["pending"][0]["order_id"], json!(id));
     let mut blake = logged_in(app, "blake@acme.test").await;
     assert_eq!(blake.get("/api/approvals").await.body["pending"], json!([]));
+    let waiting = dana.get(&overview).await.body;
+    assert_eq!(waiting["waiting"][0]["candidates"][0]["name"], json!("Casey Evans"));
 
     // Blake, deciding on what he saw before, and then on the order as it is: not his now.
     let decision = |revision: &Value| json!({ "step_id": step, "decision": "approve", "comment": "ok", "revision": revision });
@@ -244,6 +262,7 @@ async fn an_admin_hands_a_waiting_step_to_another_approver(app: &TestApp) {
     assert_eq!(approved.body["state"], json!("approved"), "{:?}", approved.body);
     let after = dana.post(&path, to(&[&shop.a1], &approved.body["revision"])).await;
     assert_eq!(after.body["error"]["code"], json!("already_decided"), "{:?}", after.body);
+    assert_eq!(dana.get(&overview).await.body["waiting"], json!([]), "nothing waits now");
 }
 both_databases!(handover, an_admin_hands_a_waiting_step_to_another_approver);
 
