@@ -228,7 +228,7 @@ fn Nav() -> impl IntoView {
             <Show when=buyer><A href="/">"Catalog"</A><A href="/cart">"Cart" <Show when=move || { in_cart.get() > 0 }>" " <span class="badge count">{move || in_cart.get()}</span><span class="visually-hidden">{move || if in_cart.get() == 1 { " product" } else { " products" }}</span></Show></A></Show>
             <A href="/orders">"Orders"</A>
             <Show when=move || has("approver")><A href="/approvals">"Approvals"</A></Show>
-            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a></Show>
+            <Show when=move || has("company_admin")><a href="/editor/policy" rel="external">"Approval policy"</a><a href="/editor/approvals" rel="external">"Waiting approvals"</a></Show>
             <Show when=move || has("company_admin") || has("seller_admin")><a href="/editor/people" rel="external">"People"</a></Show>
             <Show when=move || has("seller_admin") || has("sales_rep")><a href="/editor/customers" rel="external">"Customers"</a><a href="/editor/workflows" rel="external">"Workflows"</a></Show>
             <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.seller))><a href="/editor/prices" rel="external">"Prices"</a></Show>
@@ -358,6 +358,7 @@ pub fn EditorApp() -> impl IntoView {
                 </Show>
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")))>
                     <A href="/editor/policy">"Approval policy"</A>
+                    <A href="/editor/approvals">"Waiting approvals"</A>
                 </Show>
                 <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin") || m.has("seller_admin")))>
                     <A href="/editor/people">"People"</A>
@@ -380,6 +381,7 @@ pub fn EditorApp() -> impl IntoView {
                             <Route path=path!("/editor/prices") view=pages::prices::PricesPage/>
                             <Route path=path!("/editor/people") view=pages::people::PeoplePage/>
                             <Route path=path!("/editor/account") view=pages::account::AccountPage/>
+                            <Route path=path!("/editor/approvals") view=pages::waiting::WaitingApprovalsPage/>
                         </Routes>
                     }.into_any(),
                 }}

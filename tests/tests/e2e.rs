@@ -1216,6 +1216,51 @@ async fn people_added_and_removed(s: &Site, c: &Client) {
     wait_text(c, "#units", |t| !t.contains("Temporary desk")).await;
 }
 
+/// Pat orders; the company admin, from the order's page, goes to the waiting approvals and
+/// hands the order's first step to Casey (the approver is away): with nobody chosen the form
+/// says so where the choice is made; then the list and the order's page show the handover.
+async fn approval_handed_over(s: &Site, c: &Client) {
+    login(c, &s.base, "pat@acme.example").await;
+    add_to_cart(c, "drill", "DRL-M", "20").await;
+    c.find(Locator::Css("nav a[href='/cart']")).await.unwrap().click().await.unwrap();
+    wait_text(c, "#approval-route", |t| !t.is_empty()).await;
+    click(c, "#place-order").await;
+    wait_text(c, "#order-state", |t| t.eq_ignore_ascii_case("awaiting approval")).await;
+    let order = c.current_url().await.unwrap().to_string();
+    let number = wait_text(c, "main h1", |t| t.starts_with("Order ")).await;
+    let number = number.trim_start_matches("Order ").to_owned();
+    assert!(c.find(Locator::Css("#hand-over-link")).await.is_err(), "only admins hand steps over");
+
+    login(c, &s.base, "dana@acme.example").await;
+    c.goto(&order).await.unwrap();
+    click(c, "#hand-over-link").await;
+    wait_text(c, "main h1", |t| t == "Waiting approvals").await;
+    let button = format!("button.hand-over[aria-label='Hand over step 1 of order {number}']");
+    wait_text(c, "table.waiting", |t| t.contains(&number)).await;
+    click(c, &button).await;
+    wait_focus(c, "handover-to", "handing over starts at the choice of whom").await;
+    accessible(c, "the waiting approvals with the handover form").await;
+    let error = refused(c, "#hand-over", "handover-to").await;
+    assert!(error.contains("choose who approves"), "{error}");
+    let to = c.find(Locator::Css("#handover-to")).await.unwrap();
+    to.select_by_label("Casey Evans").await.unwrap();
+    type_into(c, "#handover-comment", "away this week").await;
+    click(c, "#hand-over").await;
+    let said = wait_text(c, "#waiting-said", |t| !t.is_empty()).await;
+    assert_eq!(
+        said,
+        format!("Step 1 of order {number} is handed to Casey Evans, who is told now.")
+    );
+    let row = format!("tr:has({button})");
+    wait_text(c, &row, |t| t.contains("Casey Evans")).await;
+
+    c.goto(&order).await.unwrap();
+    let history = wait_text(c, "#order-history", |t| t.contains("handed step 1")).await;
+    assert!(history.contains("to Casey Evans: away this week"), "{history}");
+    let steps = wait_text(c, "ol.steps", |t| !t.is_empty()).await;
+    assert!(steps.lines().next().unwrap_or_default().contains("Casey Evans — pending"), "{steps}");
+}
+
 /// The business units as the People page shows them: each name indented two spaces a level.
 async fn unit_tree(c: &Client) -> Vec<String> {
     let script = r#"return [...document.querySelectorAll('#units li')].map(li =>
@@ -1751,6 +1796,7 @@ async fn buyer_orders_approver_approves_buyer_is_told() {
             ordered_again(&site, &c).await;
             prices_published(&site, &c).await;
             people_added_and_removed(&site, &c).await;
+            approval_handed_over(&site, &c).await;
             (small, large, lint, drag)
         }
     })

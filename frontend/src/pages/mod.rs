@@ -14,6 +14,7 @@ pub mod people;
 pub mod policy;
 pub mod prices;
 pub mod tokens;
+pub mod waiting;
 pub mod workflows;
 
 use leptos::{html::H1, prelude::*};

@@ -177,6 +177,7 @@ pub fn OrderPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let my_id =
         move || session.me.with(|m| m.as_ref().map(|m| m.user_id.clone()).unwrap_or_default());
+    let is_admin = move || session.me.with(|m| m.as_ref().is_some_and(|m| m.has("company_admin")));
     let order = RwSignal::new(None::<Result<Order, String>>);
     let fire_error = RwSignal::new(None::<String>);
     let cart = expect_context::<CartState>();
@@ -281,8 +282,12 @@ pub fn OrderPage() -> impl IntoView {
                         view! { <li>{format!("Round {}, step {}: {who} — {}{decided}{comment}", s.round, s.index + 1, s.status)}</li> }
                     }).collect_view()}</ol>
                 })}
+                {(is_admin() && o.steps.iter().any(|s| s.status == "pending" || s.status == "waiting")).then(|| view! {
+                    <p><a id="hand-over-link" href="/editor/approvals" rel="external">"Hand a step to someone else"</a>
+                       " (when an approver is away or has left)"</p>
+                })}
                 <h2>"History"</h2>
-                <ol class="history">{o.history.iter().map(|h| {
+                <ol class="history" id="order-history">{o.history.iter().map(|h| {
                     let who = h.actor_name.clone().unwrap_or_else(|| "system".into());
                     let what = match (&h.from, &h.comment) {
                         // Something happened that left the state as it was (a step approved).
