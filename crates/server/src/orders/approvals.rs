@@ -101,6 +101,33 @@ pub enum Decision {
     Reject,
 }
 
+/// The order a step is acted on in (a decision, a handover): its company, buyer, state and
+/// revision, if the caller is of its company (not the seller), the comment fits, and the order
+/// is still at the revision the caller looked at (`seen`).
+async fn acted_on(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    comment: &str,
+    seen: i64,
+) -> Result<(String, String, String, i64), ApiError> {
+    let order = visible_order(state, caller, id).await?;
+    if caller.seller {
+        return Err(ApiError::not_found("order"));
+    }
+    if comment.chars().count() > 2000 {
+        return Err(ApiError::invalid("comment", "a comment has at most 2,000 characters"));
+    }
+    if order.3 != seen {
+        return Err(ApiError::conflict(
+            "order_changed",
+            "the order changed since you looked at it; review it again",
+        )
+        .with_field("revision"));
+    }
+    Ok(order)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
@@ -123,25 +150,13 @@ pub async fn decide(
     Path(id): Path<String>,
     Json(body): Json<DecisionInput>,
 ) -> Result<Json<view::OrderView>, ApiError> {
-    let (_, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
-    if caller.seller {
-        return Err(ApiError::not_found("order"));
-    }
+    let (_, buyer, current_state, revision) =
+        acted_on(&state, &caller, &id, &body.comment, body.revision).await?;
     if buyer == caller.user_id {
         return Err(ApiError::forbidden("nobody approves their own order"));
     }
-    if body.comment.chars().count() > 2000 {
-        return Err(ApiError::invalid("comment", "a comment has at most 2,000 characters"));
-    }
     if matches!(body.decision, Decision::Reject) && body.comment.trim().is_empty() {
         return Err(ApiError::invalid("comment", "say why the order is rejected"));
-    }
-    if revision != body.revision {
-        return Err(ApiError::conflict(
-            "order_changed",
-            "the order changed since you looked at it; review it again",
-        )
-        .with_field("revision"));
     }
     let step = db::query("SELECT round, step_index, status, candidates FROM approval_steps WHERE id = $1 AND order_id = $2")
         .bind(&body.step_id)
@@ -393,24 +408,12 @@ pub async fn hand_over(
     Path(id): Path<String>,
     Json(body): Json<HandoverInput>,
 ) -> Result<Json<view::OrderView>, ApiError> {
-    let (company, buyer, current_state, revision) = visible_order(&state, &caller, &id).await?;
-    if caller.seller {
-        return Err(ApiError::not_found("order"));
-    }
+    let (company, buyer, current_state, revision) =
+        acted_on(&state, &caller, &id, &body.comment, body.revision).await?;
     if !caller.has("company_admin") {
         return Err(ApiError::forbidden(
             "only the company's admins hand an approval to someone else",
         ));
-    }
-    if body.comment.chars().count() > 2000 {
-        return Err(ApiError::invalid("comment", "a comment has at most 2,000 characters"));
-    }
-    if revision != body.revision {
-        return Err(ApiError::conflict(
-            "order_changed",
-            "the order changed since you looked at it; review it again",
-        )
-        .with_field("revision"));
     }
     let mut to: Vec<String> = Vec::with_capacity(body.to.len());
     for user in &body.to {
