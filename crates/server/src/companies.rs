@@ -493,7 +493,10 @@ pub async fn save_policy(
     let mut tx = state.db.write.begin().await?;
     seed::hold_directory(&mut tx, company_id).await?;
     let directory = directory_in(&mut tx, company_id).await?;
-    if let Err(problems) = ApprovalContext::new(policy.clone(), directory) {
+    // A condition on a unit the company does not have (any more) would never hold.
+    let unknown = rules::approval::unknown_units(policy, &directory);
+    let checked = ApprovalContext::new(policy.clone(), directory).map(|_| ());
+    if let Err(problems) = checked.and(if unknown.is_empty() { Ok(()) } else { Err(unknown) }) {
         return Err(ApiError::invalid("policy", "the policy has problems")
             .with_details(json!({ "diagnostics": problems })));
     }

@@ -271,6 +271,39 @@ fn rule_ref(rule: &ApprovalRule) -> RuleRef {
     RuleRef { rule: rule.id.clone(), name: rule.name.clone() }
 }
 
+/// The business units the policy's conditions name that the directory does not have (a unit
+/// since removed, a typing slip): such a condition can never hold, so a rule on it would
+/// silently never apply. Kept apart from [`validate`], which checks what routing needs, so
+/// that a policy stays usable while its company reorganises; a server refuses to *save* one.
+pub fn unknown_units(policy: &ApprovalPolicy, directory: &Directory) -> Vec<Diagnostic> {
+    let schema = Schema::approval();
+    let known = |u: &str| directory.units.iter().any(|d| d.id.as_str() == u);
+    let mut problems = Vec::new();
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let Some(when) = &rule.when else { continue };
+        for (at, cmp) in when.comparisons() {
+            let is_unit = schema
+                .lookup(&cmp.field)
+                .is_some_and(|(_, f)| f.ty == crate::condition::FieldType::Unit);
+            let named: Vec<&str> = match &cmp.value {
+                Value::Text(t) => vec![t],
+                Value::List(items) => items.iter().map(|t| &**t).collect(),
+                _ => Vec::new(),
+            };
+            for unit in named.into_iter().filter(|u| is_unit && !known(u)) {
+                let path = if at.is_empty() {
+                    format!("rules[{i}].when")
+                } else {
+                    format!("rules[{i}].when.{at}")
+                };
+                problems
+                    .push(Diagnostic::error(path, Problem::UnknownUnit { unit: unit.to_owned() }));
+            }
+        }
+    }
+    problems
+}
+
 impl Directory {
     /// Whether `user` may decide a step of an order placed in `unit`, by the rule routing
     /// chooses candidates with: someone without a unit decides for the whole company, someone
@@ -921,5 +954,29 @@ mod tests {
         assert!(!may("avery", Some("emea")) && !may("avery", None), "not elsewhere");
         assert!(!may("eli", Some("ny")));
         assert!(!may("nobody", Some("ny")), "only people of the directory");
+    }
+
+    #[test]
+    fn conditions_on_units_the_directory_lacks_are_found() {
+        let policy: ApprovalPolicy = serde_json::from_value(serde_json::json!({
+            "name": "P",
+            "rules": [
+                { "id": "emea", "name": "EMEA", "when": { "field": "order.business_unit", "op": "within", "value": { "text": "emea" } }, "approver": { "user": "u" } },
+                { "id": "mars", "name": "Mars", "when": { "all": [
+                    { "field": "order.categories", "op": "contains", "value": { "text": "mars" } },
+                    { "field": "order.business_unit", "op": "within", "value": { "text": "mars" } }
+                ] }, "approver": { "user": "u" } }
+            ]
+        }))
+        .unwrap();
+        let directory: Directory = serde_json::from_value(serde_json::json!({
+            "units": [{ "id": "emea", "name": "EMEA" }],
+            "users": [{ "id": "u", "name": "U", "roles": ["approver"] }]
+        }))
+        .unwrap();
+        let found = unknown_units(&policy, &directory);
+        let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(paths, ["rules[1].when.all[1]"], "only the unit comparison, not the category");
+        assert!(validate(&policy, &directory).is_empty(), "routing can still run it");
     }
 }

@@ -139,6 +139,19 @@ async fn admins_rename_move_and_remove_units(app: &TestApp) {
     let finn = json!({ "email": "finn@acme.test", "name": "Finn", "password": "a long password", "roles": ["buyer"], "unit_id": boston });
     let refused = dana.post(&users, finn).await;
     assert_eq!(refused.body["error"]["field"], json!("unit_id"), "{:?}", refused.body);
+    let mut naming = dana.get(&policy_path).await.body["policy"].clone();
+    naming["rules"].as_array_mut().unwrap().push(json!({
+        "id": "boston", "name": "Boston approver",
+        "when": { "field": "order.business_unit", "op": "within", "value": { "text": boston } },
+        "approver": { "user": shop.a1 }
+    }));
+    let refused = dana.send(Method::PUT, &policy_path, Some(naming)).await;
+    assert_eq!(refused.body["error"]["field"], json!("policy"), "{:?}", refused.body);
+    let diagnostic = &refused.body["error"]["diagnostics"][0];
+    assert!(
+        diagnostic["message"].as_str().unwrap().contains("is not in the company directory"),
+        "{diagnostic}"
+    );
     let under = dana.post(&units, json!({ "name": "Back Bay", "parent_id": boston })).await;
     assert_eq!(under.body["error"]["field"], json!("parent_id"), "{:?}", under.body);
     let again = dana.send(Method::DELETE, &boston_path, None).await;
