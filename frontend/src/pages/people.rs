@@ -10,6 +10,7 @@ use crate::{
 };
 use gloo_net::http::Method;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos_router::components::A;
 use rules::approval::{Directory, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +159,9 @@ pub fn PeoplePage() -> impl IntoView {
     let (company, me) = session.me.with_untracked(|m| {
         m.as_ref().map(|m| (m.company_id.clone(), m.user_id.clone())).unwrap_or_default()
     });
+    // Only a customer's company admins hand approvals over (the seller's orders have none).
+    let is_admin =
+        session.me.with_untracked(|m| m.as_ref().is_some_and(|m| m.has("company_admin")));
     let base = format!("/api/companies/{company}/users");
     let people = RwSignal::new(None::<Result<Vec<Person>, String>>);
     let gone = RwSignal::new(Vec::<Gone>::new());
@@ -373,6 +377,11 @@ pub fn PeoplePage() -> impl IntoView {
         <p>"Your company's users: what they may do (their roles), where they work (their unit) and who manages them, as approval routing reads them. Orders already waiting keep the approvers they were given."</p>
         <div role="status" id="people-said" tabindex="-1">{move || said.get().map(|s| match s {
             Ok(text) => view! { <p class="ok">{text}</p> }.into_any(),
+            // Someone who alone may decide a waiting order can go once it is handed over.
+            Err(e) if e.code == "sole_approver" && is_admin => view! {
+                {crate::pages::refusal(&e, "people-refused")}
+                <p><A href="/editor/approvals">"Hand their waiting approvals to someone else"</A></p>
+            }.into_any(),
             Err(e) => crate::pages::refusal(&e, "people-refused").into_any(),
         })}</div>
         {confirm}
