@@ -357,13 +357,19 @@ pub async fn change(
     let mut tx = state.db.write.begin().await?;
     seed::directory_changed(&mut tx, &id).await?;
     check_place(&mut tx, &id, company.seller, &body.roles, unit, manager).await?;
-    db::query("UPDATE users SET name = $1, unit_id = $2, manager_id = $3 WHERE id = $4")
-        .bind(name)
-        .bind(unit)
-        .bind(manager)
-        .bind(&user_id)
-        .execute(&mut tx)
-        .await?;
+    // Removed meanwhile (by another admin): nothing to change.
+    let changed = db::query(
+        "UPDATE users SET name = $1, unit_id = $2, manager_id = $3 WHERE id = $4 AND removed_at IS NULL",
+    )
+    .bind(name)
+    .bind(unit)
+    .bind(manager)
+    .bind(&user_id)
+    .execute(&mut tx)
+    .await?;
+    if changed.rows_affected() != 1 {
+        return Err(ApiError::not_found("user"));
+    }
     let roles = distinct(&body.roles);
     set_roles(&mut tx, &user_id, &roles).await?;
     tx.commit().await?;
