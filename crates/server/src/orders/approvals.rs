@@ -510,8 +510,18 @@ pub async fn hand_over(
             "the order changed meanwhile; review it again",
         ));
     }
+    // By name, those handed from too: often someone who has left, no longer in the directory.
+    let everyone: std::collections::HashMap<String, String> =
+        db::query("SELECT id, name FROM users WHERE company_id = $1")
+            .bind(&company)
+            .fetch_all(&mut tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect::<Result<_, ApiError>>()?;
     let names = |ids: &[String]| -> String {
-        ids.iter().map(|u| name_of(u).unwrap_or_else(|| u.clone())).collect::<Vec<_>>().join(", ")
+        let named = ids.iter().map(|u| everyone.get(u).unwrap_or(u).as_str());
+        named.collect::<Vec<_>>().join(", ")
     };
     let index: i64 = step.try_get("step_index")?;
     let comment = body.comment.trim();
