@@ -266,6 +266,46 @@ async fn an_admin_hands_a_waiting_step_to_another_approver(app: &TestApp) {
 }
 both_databases!(handover, an_admin_hands_a_waiting_step_to_another_approver);
 
+/// Any approver may decide; Blake leaves while the order waits (he was not its only approver),
+/// and the admin hands the step to Casey alone: the history names Blake, who is in the
+/// directory no more.
+async fn a_step_is_handed_over_from_someone_who_left(app: &TestApp) {
+    let shop = shop(app).await;
+    let mut dana = logged_in(app, "dana@acme.test").await;
+    let policy = json!({ "name": "Any approver", "rules": [{ "id": "any", "name": "Any approver", "min_total": { "amount": "1.00", "currency": "USD" }, "approver": { "role": "approver" } }] });
+    let saved = dana
+        .send(Method::PUT, &format!("/api/companies/{}/policy", shop.customer), Some(policy))
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.body);
+    let mut buyer = logged_in(app, "pat@acme.test").await;
+    let submission = prepared(&mut buyer, twenty_drills(), "k").await;
+    let order = buyer.post("/api/orders", submission).await.body;
+    let named: Vec<&str> = order["steps"][0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["Avery Chen", "Blake Diaz", "Casey Evans"], "{order:?}");
+    let users = format!("/api/companies/{}/users/{}", shop.customer, shop.a2);
+    let removed = dana.send(Method::DELETE, &users, None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    let id = order["id"].as_str().unwrap();
+    let handed = dana
+        .post(
+            &format!("/api/orders/{id}/handovers"),
+            json!({ "step_id": order["steps"][0]["id"], "to": [shop.a3], "revision": order["revision"] }),
+        )
+        .await;
+    assert_eq!(handed.status, StatusCode::OK, "{:?}", handed.body);
+    let last = handed.body["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["comment"],
+        json!("handed step 1 from Avery Chen, Blake Diaz, Casey Evans to Casey Evans")
+    );
+}
+both_databases!(handover_from_who_left, a_step_is_handed_over_from_someone_who_left);
+
 /// An order that waits for its approver reminds them, once per interval, until it is decided.
 async fn approvers_are_reminded_of_orders_that_wait(app: &TestApp) {
     shop(app).await;
